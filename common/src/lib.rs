@@ -1,0 +1,16 @@
+//! Eider's shared core.
+//!
+//! Owns what every daemon needs: the configuration tree, the mail-level data model and the
+//! [`store::MailStore`] trait with its backends, address normalisation, password hashing, and the
+//! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
+
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod types;
+
+pub use context::{Context, Shutdown};
+pub use error::{StoreError, StoreResult};
+pub use store::MailStore;

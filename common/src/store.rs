@@ -1,0 +1,258 @@
+//! The [`MailStore`] trait: the one mail-level interface every backend implements.
+//!
+//! Contract common to every method:
+//! - Each call is atomic: it either takes full effect or none, and a concurrent reader never sees
+//!   half of it. A write returns only once it is durable (survives `kill -9` and power loss for the
+//!   embedded backend; `w: majority` for MongoDB).
+//! - A write that changes a mailbox allocates the next MODSEQ(s) of that mailbox, journals each
+//!   change under its MODSEQ in the same transaction, and publishes a [`StoreEvent`] after commit.
+//! - Errors are [`StoreError`]s; a call that fails with a user error (`NotFound`, `AlreadyExists`,
+//!   `OverQuota`, `Invalid`, `NotAllowed`, `MissingBlob`) changed nothing.
+//!
+//! The conformance suite (`conformance` module, feature `test-util`) checks all of this against
+//! every backend.
+
+use crate::error::StoreResult;
+use crate::model::{
+    Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
+    MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
+    User, UserUpdate,
+};
+use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
+use async_trait::async_trait;
+use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters a backend keeps about itself, readable at any time (tests and `/metrics`).
+#[derive(Debug, Default)]
+pub struct StoreStats {
+    /// Bytes of message content (inline segments and compressed blob chunks) read from storage.
+    pub content_bytes_read: AtomicU64,
+    /// Committed write transactions.
+    pub commits: AtomicU64,
+}
+
+impl StoreStats {
+    pub fn add_content_read(&self, n: u64) {
+        self.content_bytes_read.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn content_bytes_read(&self) -> u64 {
+        self.content_bytes_read.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
+    // ---- users -------------------------------------------------------------------------------
+
+    /// Creates a user and, in the same transaction, the mailboxes of
+    /// [`crate::model::DEFAULT_MAILBOXES`]. `AlreadyExists` if the username is taken
+    /// (compared after NFC and lower-casing).
+    async fn create_user(&self, new: NewUser) -> StoreResult<User>;
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
+
+    /// Looks a user up by login name (NFC, case-insensitive).
+    async fn find_user(&self, username: &str) -> StoreResult<Option<User>>;
+
+    /// Users ordered by id, starting after `after`, at most `limit`.
+    async fn list_users(&self, after: Option<UserId>, limit: usize) -> StoreResult<Vec<User>>;
+
+    async fn update_user(&self, id: UserId, update: UserUpdate) -> StoreResult<User>;
+
+    /// Deletes the user with all their mailboxes, messages, addresses and journal; releases their
+    /// blob references. Atomic.
+    async fn delete_user(&self, id: UserId) -> StoreResult<()>;
+
+    // ---- addresses ---------------------------------------------------------------------------
+
+    /// Adds an address for a user. `address` must already be normalised
+    /// ([`crate::address::normalize`]); `*@domain` registers a catch-all.
+    /// `AlreadyExists` if any user holds it.
+    async fn add_address(&self, user: UserId, address: &str, display: &str)
+    -> StoreResult<Address>;
+
+    async fn list_addresses(&self, user: UserId) -> StoreResult<Vec<Address>>;
+
+    /// Removes a normalised address. `NotFound` if nobody holds it.
+    async fn delete_address(&self, address: &str) -> StoreResult<()>;
+
+    /// Exact lookup of a normalised address (no plus-tag, alias or catch-all logic: see
+    /// [`crate::address::resolve`]).
+    async fn lookup_address(&self, address: &str) -> StoreResult<Option<UserId>>;
+
+    /// Makes `alias` (a Unicode domain) deliver like `target`.
+    async fn add_domain_alias(&self, alias: &str, target: &str) -> StoreResult<()>;
+
+    async fn delete_domain_alias(&self, alias: &str) -> StoreResult<()>;
+
+    /// The domain `alias` points to, if it is an alias.
+    async fn lookup_domain_alias(&self, alias: &str) -> StoreResult<Option<String>>;
+
+    // ---- mailboxes ---------------------------------------------------------------------------
+
+    /// Creates a mailbox (parents are not created implicitly). Journals `MailboxCreated` at modseq 1.
+    async fn create_mailbox(
+        &self,
+        user: UserId,
+        path: &str,
+        special_use: Option<SpecialUse>,
+    ) -> StoreResult<Mailbox>;
+
+    /// All of a user's mailboxes, ordered by path.
+    async fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<Mailbox>>;
+
+    /// Finds a mailbox by path; `INBOX` matches case-insensitively.
+    async fn find_mailbox(&self, user: UserId, path: &str) -> StoreResult<Option<Mailbox>>;
+
+    async fn get_mailbox(&self, id: MailboxId) -> StoreResult<Option<Mailbox>>;
+
+    /// Renames a mailbox and every mailbox below it (`a` → `b` also moves `a/x` to `b/x`), keeping
+    /// ids, UIDVALIDITY and messages. INBOX cannot be renamed here (the IMAP layer implements
+    /// RFC 3501's INBOX rule with create + move). `AlreadyExists` if any target path is taken.
+    async fn rename_mailbox(&self, id: MailboxId, new_path: &str) -> StoreResult<()>;
+
+    /// Deletes a mailbox and its messages (releasing blob references). INBOX cannot be deleted.
+    async fn delete_mailbox(&self, id: MailboxId) -> StoreResult<()>;
+
+    async fn set_subscribed(&self, id: MailboxId, subscribed: bool) -> StoreResult<()>;
+
+    async fn set_special_use(
+        &self,
+        id: MailboxId,
+        special_use: Option<SpecialUse>,
+    ) -> StoreResult<()>;
+
+    async fn set_retention(&self, id: MailboxId, days: Option<u32>) -> StoreResult<()>;
+
+    // ---- messages ----------------------------------------------------------------------------
+
+    /// Appends a message. In one transaction: checks the owner's quota (`OverQuota`) and that every
+    /// referenced blob exists (`MissingBlob`), allocates the next UID and MODSEQ, writes the
+    /// message, takes one reference on each distinct blob, assigns a thread, updates the mailbox
+    /// counters and the user's usage, and journals `Added`. Two concurrent appends never share a UID.
+    async fn append(&self, mailbox: MailboxId, message: NewMessage) -> StoreResult<Appended>;
+
+    /// Summaries of the messages whose UID lies in `uids`, ascending by UID.
+    async fn list_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: RangeInclusive<Uid>,
+    ) -> StoreResult<Vec<MessageSummary>>;
+
+    /// Everything stored about one message.
+    async fn get_message(&self, mailbox: MailboxId, uid: Uid)
+    -> StoreResult<Option<StoredMessage>>;
+
+    /// Full records for a UID range, ascending (SEARCH over headers, API listings).
+    async fn get_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: RangeInclusive<Uid>,
+    ) -> StoreResult<Vec<StoredMessage>>;
+
+    /// Changes the flags of the listed messages (missing UIDs are ignored). With `unchanged_since`,
+    /// messages whose modseq is above it are left alone and reported in `modified`. Messages
+    /// whose flags actually change get one new MODSEQ (shared by this call) and a `FlagsChanged`
+    /// journal entry; the unseen counter follows.
+    async fn set_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+        op: FlagOp,
+        flags: &Flags,
+        unchanged_since: Option<ModSeq>,
+    ) -> StoreResult<FlagsChanged>;
+
+    /// Removes the listed messages (all messages when `uids` is `None`); with `only_deleted`, only
+    /// those flagged `\Deleted`. Journals `Expunged` per message, releases blob references,
+    /// adjusts counters and usage. Returns the removed UIDs ascending.
+    async fn expunge(
+        &self,
+        mailbox: MailboxId,
+        uids: Option<&[Uid]>,
+        only_deleted: bool,
+    ) -> StoreResult<Vec<Uid>>;
+
+    /// Copies messages to another mailbox of the same user, in source UID order, with new UIDs,
+    /// keeping flags and internal date. Quota is checked for the whole batch.
+    async fn copy_messages(
+        &self,
+        from: MailboxId,
+        uids: &[Uid],
+        to: MailboxId,
+    ) -> StoreResult<Copied>;
+
+    /// Copy and expunge from the source in one transaction (RFC 6851). Quota is unchanged.
+    async fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &[Uid],
+        to: MailboxId,
+    ) -> StoreResult<Copied>;
+
+    // ---- journal, quota ------------------------------------------------------------------------
+
+    /// Journal entries of a mailbox with modseq > `since`, ascending. Entries older than the
+    /// retention window may have been pruned: callers that see a gap must resynchronise.
+    async fn changes_since(
+        &self,
+        mailbox: MailboxId,
+        since: ModSeq,
+    ) -> StoreResult<Vec<JournalEntry>>;
+
+    async fn quota(&self, user: UserId) -> StoreResult<Quota>;
+
+    /// Subscribe to change notifications (committed writes) from this store.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent>;
+
+    fn stats(&self) -> &StoreStats;
+
+    // ---- blobs -------------------------------------------------------------------------------
+
+    /// Opens an upload. Chunks are staged under it and only become a blob at `blob_commit`.
+    async fn blob_begin(&self) -> StoreResult<UploadId>;
+
+    /// Stages chunk `index` (0-based) of an upload: `data` is the zstd-compressed chunk.
+    async fn blob_put_chunk(&self, upload: UploadId, index: u32, data: Vec<u8>) -> StoreResult<()>;
+
+    /// Turns an upload into blob `id` (the SHA-256 of the decoded bytes, `size` of them, staged in
+    /// `chunks` chunks of `chunk_size`). If the blob already exists the staged chunks are dropped
+    /// and the existing blob is kept (returns `true` for "already existed"). A new blob starts
+    /// with zero references and is protected from the sweep for the grace period.
+    async fn blob_commit(
+        &self,
+        upload: UploadId,
+        id: BlobId,
+        size: u64,
+        chunk_size: u32,
+        chunks: u32,
+    ) -> StoreResult<bool>;
+
+    /// Discards an upload's staged chunks.
+    async fn blob_abort(&self, upload: UploadId) -> StoreResult<()>;
+
+    async fn blob_info(&self, id: BlobId) -> StoreResult<Option<BlobInfo>>;
+
+    /// The compressed chunks `chunks` of a blob, in order.
+    async fn blob_chunks(
+        &self,
+        id: BlobId,
+        chunks: RangeInclusive<u32>,
+    ) -> StoreResult<Vec<Vec<u8>>>;
+
+    /// Takes an explicit reference on a blob (for holders other than messages).
+    async fn blob_ref(&self, id: BlobId) -> StoreResult<()>;
+
+    /// Releases an explicit reference.
+    async fn blob_unref(&self, id: BlobId) -> StoreResult<()>;
+
+    /// Deletes blobs with no references created before `created_before`, uploads never committed
+    /// that were opened before it, and journal entries older than `journal_before`.
+    async fn sweep(
+        &self,
+        created_before: UnixTime,
+        journal_before: UnixTime,
+    ) -> StoreResult<SweepStats>;
+}

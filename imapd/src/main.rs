@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("eider-imapd: not implemented yet");
+    std::process::exit(2);
+}

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("eider-ingest: not implemented yet");
+    std::process::exit(2);
+}

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("eider-pop3d: not implemented yet");
+    std::process::exit(2);
+}
