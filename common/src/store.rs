@@ -235,6 +235,9 @@ pub trait MailStore: Send + Sync + 'static {
 
     async fn blob_info(&self, id: BlobId) -> StoreResult<Option<BlobInfo>>;
 
+    /// Committed blobs ordered by id, starting after `after`, at most `limit` (verification, sweeps).
+    async fn list_blobs(&self, after: Option<BlobId>, limit: usize) -> StoreResult<Vec<BlobInfo>>;
+
     /// The compressed chunks `chunks` of a blob, in order.
     async fn blob_chunks(
         &self,
