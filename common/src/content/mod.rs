@@ -23,4 +23,5 @@ pub use reader::MessageReader;
 pub use writer::{BlobWriter, BlobWritten, put_blob};
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -18,6 +18,7 @@ mod users;
 mod writer;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 pub use lock::LOCK_FILE;
