@@ -20,6 +20,9 @@ mod writer;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_more;
 
 pub use lock::LOCK_FILE;
 
