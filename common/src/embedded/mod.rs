@@ -22,6 +22,9 @@ mod writer;
 mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod tests_crash;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests_more;
 
 pub use lock::LOCK_FILE;
