@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod model;
+pub mod password;
 pub mod store;
 pub mod types;
 
