@@ -285,7 +285,11 @@ mod tests {
 
     #[test]
     fn unknown_file_keys_are_rejected() {
-        for text in ["imap_listen = \"x\"", "[imap]\nlisten = \"x\"\nport = 1", "[nope]"] {
+        for text in [
+            "imap_listen = \"x\"",
+            "[imap]\nlisten = \"x\"\nport = 1",
+            "[nope]",
+        ] {
             assert!(toml::from_str::<Config>(text).is_err(), "{text}");
         }
     }

@@ -4,6 +4,7 @@
 //! [`store::MailStore`] trait with its backends, address normalisation, password hashing, and the
 //! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
 
+pub mod address;
 pub mod config;
 pub mod context;
 pub mod error;

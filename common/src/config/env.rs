@@ -70,7 +70,10 @@ pub(super) fn apply(
 /// Every overridable variable name (without the prefix), e.g. `IMAP_LISTEN`, `DATA_DIR`.
 pub fn variable_names(config: &Config) -> Vec<String> {
     match to_table(config) {
-        Ok(table) => fields(&table).into_keys().map(|k| format!("{PREFIX}{k}")).collect(),
+        Ok(table) => fields(&table)
+            .into_keys()
+            .map(|k| format!("{PREFIX}{k}"))
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -266,7 +269,12 @@ mod tests {
 
     #[test]
     fn distance() {
-        for (a, b, d) in [("", "", 0), ("ABC", "ABC", 0), ("ABC", "AC", 1), ("AB", "BA", 2)] {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("ABC", "ABC", 0),
+            ("ABC", "AC", 1),
+            ("AB", "BA", 2),
+        ] {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
     }
