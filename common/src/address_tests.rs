@@ -36,7 +36,8 @@ fn normal_forms() {
 
 #[test]
 fn rejected() {
-    let cases: &[(&str, fn(&AddressError) -> bool)] = &[
+    type Check = fn(&AddressError) -> bool;
+    let cases: &[(&str, Check)] = &[
         ("", |e| *e == AddressError::Empty),
         ("   ", |e| *e == AddressError::Empty),
         ("<>", |e| *e == AddressError::Empty),

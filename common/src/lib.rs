@@ -7,6 +7,7 @@
 pub mod address;
 pub mod config;
 pub mod context;
+pub mod daemon;
 pub mod error;
 pub mod model;
 pub mod password;
@@ -16,3 +17,11 @@ pub mod types;
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};
 pub use store::MailStore;
+
+// TEMPORARY until the `store` branch lands (it provides the real `open_store`).
+pub fn open_store(config: &config::Config) -> StoreResult<std::sync::Arc<dyn MailStore>> {
+    Err(StoreError::Unavailable(format!(
+        "no store backend yet for {}",
+        config.data_dir.display()
+    )))
+}

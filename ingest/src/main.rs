@@ -1,4 +1,23 @@
-fn main() {
-    eprintln!("eider-ingest: not implemented yet");
-    std::process::exit(2);
+//! `eider-ingest`: the LMTP delivery server as a process of its own (`eider serve` runs it together with the others).
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
+//! the listener.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(version, about = "Eider LMTP delivery server")]
+struct Args {
+    /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let started =
+        eider_common::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp).await?;
+    let listener = started.listener.into_tcp("eider-ingest")?;
+    eider_ingest::run(listener, started.ctx, started.shutdown).await
 }

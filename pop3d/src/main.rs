@@ -1,4 +1,23 @@
-fn main() {
-    eprintln!("eider-pop3d: not implemented yet");
-    std::process::exit(2);
+//! `eider-pop3d`: the POP3 server as a process of its own (`eider serve` runs it together with the others).
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
+//! the listener.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(version, about = "Eider POP3 server")]
+struct Args {
+    /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let started =
+        eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3).await?;
+    let listener = started.listener.into_tcp("eider-pop3d")?;
+    eider_pop3d::run(listener, started.ctx, started.shutdown).await
 }
