@@ -7,8 +7,7 @@
 
 use crate::config::{Config, ConfigError, ListenConfig};
 use crate::context::{Context, Shutdown};
-use crate::error::{StoreError, StoreResult};
-use crate::store::MailStore;
+use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
@@ -30,14 +29,6 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, ConfigError> {
         Some(path) => Config::load(path),
         None => Config::from_env(),
     }
-}
-
-/// Opens the configured store on the blocking pool (opening may touch the disk for a while).
-pub async fn open_store(config: &Config) -> StoreResult<Arc<dyn MailStore>> {
-    let config = config.clone();
-    tokio::task::spawn_blocking(move || crate::open_store(&config))
-        .await
-        .map_err(|e| StoreError::Internal(format!("opening the store: {e}")))?
 }
 
 /// A bound listening socket.
@@ -153,7 +144,7 @@ pub async fn start(
     init_tracing();
     let config = load_config(config_path)?;
     let shutdown = shutdown_on_signals()?;
-    let store = open_store(&config).await?;
+    let store = crate::open_store(&config).await?;
     tracing::info!(data_dir = %config.data_dir.display(), "store open at {}", config.data_dir.display());
     let bind_error = |source| StartError::Bind {
         daemon: name.to_owned(),

@@ -19,7 +19,7 @@ pub use error::{StoreError, StoreResult};
 pub use store::MailStore;
 
 // TEMPORARY until the `store` branch lands (it provides the real `open_store`).
-pub fn open_store(config: &config::Config) -> StoreResult<std::sync::Arc<dyn MailStore>> {
+pub async fn open_store(config: &config::Config) -> StoreResult<std::sync::Arc<dyn MailStore>> {
     Err(StoreError::Unavailable(format!(
         "no store backend yet for {}",
         config.data_dir.display()

@@ -49,7 +49,7 @@ async fn run(cli: Cli) -> CliResult<()> {
         daemon::init_tracing();
         return serve::run(config).await;
     }
-    let store = daemon::open_store(&config).await?;
+    let store = eider_common::open_store(&config).await?;
     match cli.command {
         Command::Serve => Ok(()),
         Command::User(cmd) => users::run(store.as_ref(), &config, cmd).await,

@@ -50,7 +50,7 @@ fn daemons() -> [(&'static str, ListenFn, RunFn); 4] {
 pub async fn run(config: Config) -> CliResult<()> {
     let shutdown =
         daemon::shutdown_on_signals().map_err(|e| CliError::Store(format!("signals: {e}")))?;
-    let store = daemon::open_store(&config).await?;
+    let store = eider_common::open_store(&config).await?;
     tracing::info!("store open at {}", config.data_dir.display());
     for (name, listen) in [("imaps", &config.imaps), ("pop3s", &config.pop3s)] {
         if listen.enabled() {
