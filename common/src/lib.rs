@@ -6,22 +6,18 @@
 
 pub mod address;
 pub mod config;
+pub mod content;
 pub mod context;
 pub mod daemon;
+pub mod embedded;
 pub mod error;
 pub mod model;
+pub mod open;
 pub mod password;
 pub mod store;
 pub mod types;
 
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};
+pub use open::open_store;
 pub use store::MailStore;
-
-// TEMPORARY until the `store` branch lands (it provides the real `open_store`).
-pub async fn open_store(config: &config::Config) -> StoreResult<std::sync::Arc<dyn MailStore>> {
-    Err(StoreError::Unavailable(format!(
-        "no store backend yet for {}",
-        config.data_dir.display()
-    )))
-}
