@@ -83,13 +83,13 @@ async fn add(
             addresses.push((raw, normal));
         }
     }
+    if store.find_user(&username).await?.is_some() {
+        return Err(CliError::Exists(format!("user {username}")));
+    }
     for (_, normal) in &addresses {
         if store.lookup_address(normal).await?.is_some() {
             return Err(CliError::Exists(format!("address {normal}")));
         }
-    }
-    if store.find_user(&username).await?.is_some() {
-        return Err(CliError::Exists(format!("user {username}")));
     }
     let password_hash = hash(&read_password(source)?)?;
     let user = store

@@ -5,6 +5,7 @@
 
 mod support;
 
+use eider_common::password;
 use support::{Site, exists_nonempty, strings};
 
 #[test]
@@ -89,6 +90,15 @@ fn user_lifecycle() {
         "from stdin\n",
     )
     .code(0);
+    // the new passwords are what the store holds now (argon2id)
+    site.with_store(async |store| {
+        let alice = store.find_user("alice@example.org").await.unwrap().unwrap();
+        let bob = store.find_user("bob").await.unwrap().unwrap();
+        assert!(alice.password_hash.starts_with("$argon2id$"));
+        assert!(password::verify("pw2", &alice.password_hash));
+        assert!(!password::verify("pw1", &alice.password_hash));
+        assert!(password::verify("from stdin", &bob.password_hash));
+    });
     site.expect(2, &["user", "passwd", "nobody", "--password", "x"])
         .stderr_has("eider: not found: user nobody");
     site.run_with_stdin(&["user", "passwd", "bob", "--password-stdin"], "\n")

@@ -73,6 +73,16 @@ impl Site {
         run
     }
 
+    /// Opens the site's store in this process (no `eider` process may be running) and runs `f`.
+    pub fn with_store<T>(&self, f: impl AsyncFnOnce(&dyn eider_common::MailStore) -> T) -> T {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let config = eider_common::config::Config::load(&self.config).unwrap();
+            let store = eider_common::open_store(&config).await.unwrap();
+            f(store.as_ref()).await
+        })
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let run = self.expect(0, args);
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}\n{run:?}"))
