@@ -14,8 +14,12 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    eider_common::daemon::exit("eider-api", run(args).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     let started =
         eider_common::daemon::start("eider-api", args.config.as_deref(), |c| &c.api).await?;
     let listener = started.listener.into_tcp("eider-api")?;

@@ -114,6 +114,29 @@ fn remove_stale_socket(path: &Path, spec: &str) -> Result<(), BindError> {
     })
 }
 
+/// Where the configured store lives, for logs: the data directory, or the MongoDB URL.
+pub fn store_location(config: &Config) -> String {
+    match config.store.backend {
+        crate::config::Backend::Embedded => config.data_dir.display().to_string(),
+        crate::config::Backend::Mongodb => {
+            let url = redact_userinfo(&config.mongodb.url);
+            format!("{url} (database {})", config.mongodb.database)
+        }
+    }
+}
+
+/// `scheme://user:pw@host` → `scheme://***@host`: credentials never reach the logs.
+fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
 /// Why a standalone daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -146,7 +169,7 @@ pub async fn start(
     let config = load_config(config_path)?;
     let shutdown = shutdown_on_signals()?;
     let store = crate::open_store(&config).await?;
-    tracing::info!(data_dir = %config.data_dir.display(), "store open at {}", config.data_dir.display());
+    tracing::info!("store open at {}", store_location(&config));
     let bind_error = |source| StartError::Bind {
         daemon: name.to_owned(),
         source,
@@ -162,6 +185,19 @@ pub async fn start(
         listener,
         shutdown,
     })
+}
+
+/// Ends a standalone daemon: logs and prints a failure as one line (`{name}: {error:#}`, no
+/// backtrace) and maps it to exit status 1.
+pub fn exit<E: std::fmt::Display>(name: &str, result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{name} failed: {e:#}");
+            eprintln!("{name}: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// A token cancelled on the first SIGINT or SIGTERM. Must be called inside a tokio runtime.
@@ -211,6 +247,19 @@ mod tests {
         let err = bind(&format!("unix:{}", file.display())).await.unwrap_err();
         assert!(matches!(err, BindError::NotASocket(_)), "{err}");
         assert!(file.exists(), "a regular file must never be removed");
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        let cases = [
+            ("mongodb://127.0.0.1:27017", "mongodb://127.0.0.1:27017"),
+            ("mongodb://u:p@h:1/db?x=a@b", "mongodb://***@h:1/db?x=a@b"),
+            ("mongodb://u:p@w@h", "mongodb://***@h"),
+            ("no-scheme", "no-scheme"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(redact_userinfo(url), expected);
+        }
     }
 
     #[tokio::test]

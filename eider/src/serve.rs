@@ -51,7 +51,7 @@ pub async fn run(config: Config) -> CliResult<()> {
     let shutdown =
         daemon::shutdown_on_signals().map_err(|e| CliError::Store(format!("signals: {e}")))?;
     let store = eider_common::open_store(&config).await?;
-    tracing::info!("store open at {}", config.data_dir.display());
+    tracing::info!("store open at {}", daemon::store_location(&config));
     for (name, listen) in [("imaps", &config.imaps), ("pop3s", &config.pop3s)] {
         if listen.enabled() {
             tracing::warn!(
