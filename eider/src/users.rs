@@ -18,6 +18,9 @@ use unicode_normalization::UnicodeNormalization;
 /// Users fetched per `list_users` call.
 const PAGE: usize = 500;
 
+/// Spam level of new users: the middle of the 0..=100 scale (WildDuck's default as well).
+const DEFAULT_SPAM_LEVEL: u8 = 50;
+
 pub async fn run(store: &dyn MailStore, config: &Config, cmd: UserCommand) -> CliResult<()> {
     match cmd {
         UserCommand::Add {
@@ -98,7 +101,7 @@ async fn add(
             password_hash,
             quota,
             limits: UserLimits::default(),
-            spam_level: 50,
+            spam_level: DEFAULT_SPAM_LEVEL,
         })
         .await
         .map_err(|e| match CliError::from(e) {

@@ -5,7 +5,7 @@
 //! `skipped: <why>` and returns early, unless `EIDER_REQUIRE_ALL=1` is set (CI sets it), in which
 //! case the test fails, so a CI run can never pass by skipping.
 //!
-//! ```ignore
+//! ```text
 //! if !eider_tests::require("python3", eider_tests::have_command("python3")) {
 //!     return;
 //! }
