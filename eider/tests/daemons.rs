@@ -3,21 +3,43 @@
 //! until SIGTERM (exit 0) or stops with its own error as one line (exit 1, today "not
 //! implemented yet").
 //!
-//! The binaries belong to other packages, so they are found next to `eider` in the target
-//! directory; `cargo test --workspace` builds them.
+//! The binaries belong to other packages: the test builds them with `cargo build -p` and finds
+//! them next to `eider` in the target directory.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::Site;
 
+/// Builds `bin` (package of the same name) and returns its path next to `eider`.
+///
+/// `cargo test` builds a package's binaries only for that package's own integration tests, so
+/// the daemon's may be missing or stale: (re)build it with the same profile and target directory
+/// (a no-op when it is up to date).
+fn build(bin: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_eider")).with_file_name(bin);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "-p", bin, "--bin", bin]);
+    if path.parent().is_some_and(|dir| dir.ends_with("release")) {
+        build.arg("--release");
+    }
+    let status = build
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build --bin {bin} failed");
+    path
+}
+
 fn check_daemon(site: &Site, bin: &str, env: &[(&str, String)], listening: &str) {
-    let path = std::path::Path::new(env!("CARGO_BIN_EXE_eider")).with_file_name(bin);
-    let why = format!("{bin} binary (built by `cargo test --workspace`)");
+    let path = build(bin);
+    let why = format!("{bin} binary next to {}", env!("CARGO_BIN_EXE_eider"));
     if !eider_tests::require(&why, path.is_file()) {
         return;
     }
