@@ -13,7 +13,7 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
-    #[arg(short, long, value_name = "FILE", global = true)]
+    #[arg(short, long, value_name = "FILE", global = true, env = "EIDER_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,

@@ -221,6 +221,22 @@ fn environment_overrides_the_config_file() {
         "config file's data_dir must not be used"
     );
 
+    // EIDER_CONFIG names the file when -c is absent
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_eider"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("EIDER_")) {
+        cmd.env_remove(key);
+    }
+    let via_env = cmd
+        .args(["user", "add", "bob", "--password", "pw"])
+        .env("EIDER_CONFIG", &site.config)
+        .output()
+        .unwrap();
+    assert_eq!(via_env.status.code(), Some(0), "{via_env:?}");
+    assert!(
+        exists_nonempty(&site.data_dir()),
+        "EIDER_CONFIG's data_dir must be used"
+    );
+
     let typo = site
         .command(&["user", "list"])
         .env("EIDER_DATA_DIRR", &elsewhere)

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[command(version, about = "Eider IMAP server")]
 struct Args {
     /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", env = "EIDER_CONFIG")]
     config: Option<PathBuf>,
 }
 
