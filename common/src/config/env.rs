@@ -20,7 +20,7 @@ use toml::Value;
 const PREFIX: &str = "EIDER_";
 
 /// `EIDER_` variables that are not configuration keys (tools, tests, the config file path).
-const NOT_CONFIG: &[&str] = &["CONFIG", "CORPUS", "REQUIRE_ALL", "LOG"];
+const NOT_CONFIG: &[&str] = &["CONFIG", "CORPUS", "REQUIRE_ALL"];
 
 /// Where a variable points in the TOML table: `(section, key)`; `section` is `None` at top level.
 type FieldPath = (Option<String>, String);
