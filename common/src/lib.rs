@@ -7,6 +7,7 @@
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod mime;
 pub mod model;
 pub mod store;
 pub mod types;

@@ -1,0 +1,482 @@
+//! The splitter's state machine: a stack of frames (one per open part) fed line pieces.
+//!
+//! Rules for malformed mail (each keeps every byte, in order):
+//! - a header block ends at a blank line, or at the first line that cannot be a header field
+//!   (that line starts the body); a headerless input is all body;
+//! - a boundary line of any open multipart closes every part inside it (RFC 2046 §5.1.2
+//!   leniency); a multipart never closed runs to the end of its parent; text after the close
+//!   delimiter is epilogue; a multipart without a boundary parameter is a leaf;
+//! - `message/rfc822` is parsed as a nested message only with an identity transfer encoding;
+//! - past `max_depth` open parts, multiparts and messages are leaves (opaque bodies);
+//! - the line ending before a boundary belongs to the boundary (RFC 2046 §5.1.1) for the part
+//!   offsets; in the outputs it stays with the body's run (a run may end with a line ending).
+
+use super::body::LeafOut;
+use super::boundary::{self, Delim};
+use super::headers::{self, RawField};
+use super::lines::{self, LineSplitter, Piece};
+use super::text::LeafDecoder;
+use super::{Limits, MimeError, Output, ParsedMessage, address, meta};
+use crate::model::{EmbeddedMessage, Envelope, Part};
+
+#[derive(Debug)]
+enum Phase {
+    Headers { buf: Vec<u8>, overflow: bool },
+    Leaf { out: LeafOut, dec: LeafDecoder, preview: Option<bool> },
+    Multipart { boundary: Vec<u8>, closed: bool },
+    Message,
+}
+
+#[derive(Debug)]
+struct Frame {
+    part: Part,
+    phase: Phase,
+    /// The part is a direct child of multipart/digest.
+    digest_child: bool,
+    /// The part is the root of a message (top level or inside message/rfc822).
+    message_root: bool,
+    envelope: Envelope,
+    /// Line endings seen before the body started.
+    start_lf: u64,
+}
+
+impl Frame {
+    fn new(header_start: u64, digest_child: bool, message_root: bool) -> Self {
+        Frame {
+            part: Part {
+                header_start,
+                ..Part::default()
+            },
+            phase: Phase::Headers {
+                buf: Vec::new(),
+                overflow: false,
+            },
+            digest_child,
+            message_root,
+            envelope: Envelope::default(),
+            start_lf: 0,
+        }
+    }
+}
+
+/// Where a closed body ends and how many lines it has.
+#[derive(Clone, Copy, Debug)]
+struct End {
+    /// `Some(eol_start)` when closed by a boundary line whose preceding line ending starts there;
+    /// `None` at the end of input.
+    eol_before: Option<u64>,
+    pos: u64,
+    lf: u64,
+    last_nonempty: bool,
+    partial: bool,
+}
+
+/// Search text state shared by all leaves of a message.
+#[derive(Debug, Default)]
+pub(crate) struct TextState {
+    pub budget: usize,
+    pub preview_plain: String,
+    pub preview_html: String,
+    pub plain_claimed: bool,
+    pub html_claimed: bool,
+    pub has_attachments: bool,
+}
+
+#[derive(Debug)]
+struct Core {
+    limits: Limits,
+    pos: u64,
+    lf: u64,
+    last_nonempty: bool,
+    partial: u64,
+    prev_eol_start: u64,
+    last_cr: bool,
+    finishing: bool,
+    open_multiparts: usize,
+    stack: Vec<Frame>,
+    root: Option<Part>,
+    top_fields: Vec<RawField>,
+    text: TextState,
+}
+
+/// Counts what went out, to check the accounting invariant.
+#[derive(Debug, Default)]
+struct Counters {
+    skeleton: u64,
+    encoded: u64,
+    runs: u32,
+    text: u64,
+}
+
+/// The streaming MIME splitter; see the module doc of [`crate::mime`].
+#[derive(Debug)]
+pub struct Splitter {
+    lines: LineSplitter,
+    core: Core,
+    counters: Counters,
+}
+
+impl Splitter {
+    pub fn new(limits: Limits) -> Self {
+        let text = TextState {
+            budget: limits.text_cap,
+            ..TextState::default()
+        };
+        Splitter {
+            lines: LineSplitter::new(limits.line_cap),
+            core: Core {
+                limits,
+                pos: 0,
+                lf: 0,
+                last_nonempty: false,
+                partial: 0,
+                prev_eol_start: 0,
+                last_cr: false,
+                finishing: false,
+                open_multiparts: 0,
+                stack: vec![Frame::new(0, false, true)],
+                root: None,
+                top_fields: Vec::new(),
+                text,
+            },
+            counters: Counters::default(),
+        }
+    }
+
+    /// Feeds the next chunk (any size, including empty).
+    pub fn feed(&mut self, chunk: &[u8], out: &mut impl FnMut(Output<'_>)) {
+        let counters = &mut self.counters;
+        let core = &mut self.core;
+        let mut counted = |o: Output<'_>| {
+            count(counters, &o);
+            out(o)
+        };
+        self.lines
+            .feed(chunk, &mut |p: Piece<'_>| core.piece(p, &mut counted));
+    }
+
+    /// Ends the input: closes every open part and returns the parsed message.
+    pub fn finish(mut self, out: &mut impl FnMut(Output<'_>)) -> Result<ParsedMessage, MimeError> {
+        let counters = &mut self.counters;
+        let core = &mut self.core;
+        let mut counted = |o: Output<'_>| {
+            count(counters, &o);
+            out(o)
+        };
+        core.finishing = true;
+        self.lines
+            .finish(&mut |p: Piece<'_>| core.piece(p, &mut counted));
+        let end = core.end_here(None);
+        while !core.stack.is_empty() {
+            core.close_top(end, &mut counted);
+        }
+        let c = &self.counters;
+        if c.skeleton + c.encoded != core.pos {
+            return Err(MimeError::Accounting(format!(
+                "{} skeleton + {} encoded bytes for {} input bytes",
+                c.skeleton, c.encoded, core.pos
+            )));
+        }
+        let root = core.root.take().unwrap_or_default();
+        let meta = meta::build(root, &core.top_fields, &core.text);
+        Ok(ParsedMessage {
+            meta,
+            size: core.pos,
+            skeleton_len: c.skeleton,
+            runs: c.runs,
+            text_len: c.text,
+        })
+    }
+}
+
+fn count(c: &mut Counters, o: &Output<'_>) {
+    match o {
+        Output::Skeleton(s) => c.skeleton += s.len() as u64,
+        Output::BodyEnd { encoded_len, .. } => {
+            c.encoded += encoded_len;
+            c.runs += 1;
+        }
+        Output::Text(t) => c.text += t.len() as u64,
+        Output::BodyStart | Output::Decoded(_) => {}
+    }
+}
+
+impl Core {
+    fn end_here(&self, eol_before: Option<u64>) -> End {
+        End {
+            eol_before,
+            pos: self.pos,
+            lf: self.lf,
+            last_nonempty: self.last_nonempty,
+            partial: self.partial > 0,
+        }
+    }
+
+    fn advance(&mut self, p: &Piece<'_>) {
+        let len = p.bytes.len() as u64;
+        self.pos += len;
+        if p.eol {
+            let cr = match p.bytes.len() {
+                0 | 1 => self.last_cr,
+                n => p.bytes[n - 2] == b'\r',
+            };
+            self.lf += 1;
+            self.prev_eol_start = self.pos - 1 - u64::from(cr);
+            self.last_nonempty = self.partial + len > 1 + u64::from(cr);
+            self.partial = 0;
+        } else {
+            self.partial += len;
+        }
+        self.last_cr = p.bytes.last() == Some(&b'\r');
+    }
+
+    fn piece(&mut self, p: Piece<'_>, out: &mut impl FnMut(Output<'_>)) {
+        if p.start && (p.eol || self.finishing) && self.open_multiparts > 0 && self.boundary(&p, out)
+        {
+            return;
+        }
+        self.dispatch(p, out);
+    }
+
+    /// Handles `p` if it is a boundary line of an open multipart.
+    fn boundary(&mut self, p: &Piece<'_>, out: &mut impl FnMut(Output<'_>)) -> bool {
+        let line = lines::content(p.bytes);
+        if !line.starts_with(b"--") {
+            return false;
+        }
+        let found = self.stack.iter().enumerate().rev().find_map(|(i, f)| match &f.phase {
+            Phase::Multipart {
+                boundary,
+                closed: false,
+            } => boundary::matches(line, boundary).map(|d| (i, d)),
+            _ => None,
+        });
+        let Some((i, delim)) = found else {
+            return false;
+        };
+        let end = self.end_here(Some(self.prev_eol_start).filter(|_| self.lf > 0));
+        while self.stack.len() > i + 1 {
+            self.close_top(end, out);
+        }
+        out(Output::Skeleton(p.bytes));
+        self.advance(p);
+        let digest = self
+            .stack
+            .last()
+            .is_some_and(|f| f.part.media_subtype == "digest");
+        if let Some(Frame {
+            phase: Phase::Multipart { closed, .. },
+            ..
+        }) = self.stack.last_mut()
+        {
+            match delim {
+                Delim::Part => self.stack.push(Frame::new(self.pos, digest, false)),
+                Delim::Close => {
+                    *closed = true;
+                    self.open_multiparts -= 1;
+                }
+            }
+        }
+        true
+    }
+
+    fn dispatch(&mut self, p: Piece<'_>, out: &mut impl FnMut(Output<'_>)) {
+        let Some(top) = self.stack.last_mut() else {
+            out(Output::Skeleton(p.bytes));
+            self.advance(&p);
+            return;
+        };
+        match &mut top.phase {
+            Phase::Headers { buf, overflow } => {
+                if p.start && p.eol && lines::content(p.bytes).is_empty() {
+                    out(Output::Skeleton(p.bytes));
+                    self.advance(&p);
+                    self.end_headers(self.pos);
+                    return;
+                }
+                if p.start && !headers::is_header_line(p.bytes) {
+                    self.end_headers(self.pos);
+                    return self.dispatch(p, out);
+                }
+                if *overflow || buf.len() + p.bytes.len() > self.limits.header_block_max {
+                    *overflow = true;
+                } else {
+                    buf.extend_from_slice(p.bytes);
+                }
+                out(Output::Skeleton(p.bytes));
+            }
+            Phase::Leaf { out: lo, dec, preview } => {
+                lo.feed(p.bytes, out);
+                if dec.wants_bytes() {
+                    let text = &mut self.text;
+                    let preview = *preview;
+                    dec.feed(p.bytes, false, &mut |s| emit_text(text, s, preview, out));
+                }
+            }
+            Phase::Multipart { .. } | Phase::Message => out(Output::Skeleton(p.bytes)),
+        }
+        self.advance(&p);
+    }
+
+    /// The top frame's header block ended; its body starts at `body_start`.
+    fn end_headers(&mut self, body_start: u64) {
+        let depth = self.stack.len();
+        let max_depth = self.limits.max_depth;
+        let threshold = self.limits.body_threshold;
+        let lf = self.lf;
+        let top_level = depth == 1;
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        let Phase::Headers { buf, .. } = &mut top.phase else {
+            return;
+        };
+        let fields = headers::fields(buf);
+        headers::apply(&mut top.part, &fields, top.digest_child);
+        if top.message_root {
+            top.envelope = address::envelope(&fields);
+        }
+        top.part.body_start = body_start;
+        top.start_lf = lf;
+        let part = &top.part;
+        let boundary = part
+            .params
+            .iter()
+            .find(|p| p.name == "boundary" && !p.value.is_empty())
+            .map(|p| p.value.as_bytes().to_vec());
+        let identity = matches!(part.encoding.as_str(), "7bit" | "8bit" | "binary");
+        let nest_ok = depth < max_depth;
+        top.phase = match (part.media_type.as_str(), boundary) {
+            ("multipart", Some(boundary)) if nest_ok => {
+                self.open_multiparts += 1;
+                Phase::Multipart {
+                    boundary,
+                    closed: false,
+                }
+            }
+            ("message", _) if part.media_subtype == "rfc822" && identity && nest_ok => {
+                Phase::Message
+            }
+            _ => {
+                let dec = LeafDecoder::new(part);
+                let preview = claim_preview(&mut self.text, part, &dec);
+                Phase::Leaf {
+                    out: LeafOut::new(part.encoding == "base64", threshold),
+                    dec,
+                    preview,
+                }
+            }
+        };
+        if matches!(top.phase, Phase::Message) {
+            self.stack.push(Frame::new(body_start, false, true));
+        }
+        if top_level {
+            self.top_fields = fields;
+        }
+    }
+
+    /// Closes the top frame at `end` and attaches its part to its parent.
+    fn close_top(&mut self, end: End, out: &mut impl FnMut(Output<'_>)) {
+        if matches!(
+            self.stack.last().map(|f| &f.phase),
+            Some(Phase::Headers { .. })
+        ) {
+            let depth = self.stack.len();
+            self.end_headers(end.pos);
+            if self.stack.len() > depth {
+                // end_headers pushed an embedded message with no bytes: close it too.
+                self.close_top(end, out);
+            }
+        }
+        let Some(mut f) = self.stack.pop() else {
+            return;
+        };
+        match &mut f.phase {
+            Phase::Leaf { out: lo, dec, preview } => {
+                lo.finish(out);
+                let preview = *preview;
+                let text = &mut self.text;
+                if dec.wants_bytes() {
+                    dec.feed(&[], true, &mut |s| emit_text(text, s, preview, out));
+                }
+                f.part.decoded_size = dec.decoded_size();
+                let p = &f.part;
+                if p.disposition.as_deref() == Some("attachment")
+                    || !matches!(p.media_type.as_str(), "text" | "multipart" | "message")
+                {
+                    self.text.has_attachments = true;
+                }
+            }
+            Phase::Multipart { closed: false, .. } => self.open_multiparts -= 1,
+            _ => {}
+        }
+        let n = end.lf.saturating_sub(f.start_lf);
+        let part = &mut f.part;
+        match end.eol_before {
+            Some(eol) => {
+                part.body_end = eol.max(part.body_start);
+                part.body_lines = n.saturating_sub(1) + u64::from(n > 0 && end.last_nonempty);
+            }
+            None => {
+                part.body_end = end.pos;
+                part.body_lines = n + u64::from(end.partial);
+            }
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(f.part),
+            Some(parent) => match parent.phase {
+                Phase::Message => {
+                    parent.part.message = Some(Box::new(EmbeddedMessage {
+                        envelope: f.envelope,
+                        root: f.part,
+                    }))
+                }
+                _ => parent.part.children.push(f.part),
+            },
+        }
+    }
+}
+
+fn claim_preview(t: &mut TextState, part: &Part, dec: &LeafDecoder) -> Option<bool> {
+    if part.media_type != "text" || part.disposition.as_deref() == Some("attachment") {
+        return None;
+    }
+    match (part.media_subtype.as_str(), dec.is_html) {
+        ("plain", _) if !t.plain_claimed => {
+            t.plain_claimed = true;
+            Some(false)
+        }
+        ("html", true) if !t.html_claimed => {
+            t.html_claimed = true;
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+fn emit_text(
+    t: &mut TextState,
+    s: &str,
+    preview: Option<bool>,
+    out: &mut impl FnMut(Output<'_>),
+) {
+    if let Some(html) = preview {
+        let p = if html {
+            &mut t.preview_html
+        } else {
+            &mut t.preview_plain
+        };
+        meta::extend_preview(p, s);
+    }
+    if t.budget == 0 || s.is_empty() {
+        return;
+    }
+    let mut n = s.len().min(t.budget);
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    t.budget -= n;
+    if n > 0 {
+        out(Output::Text(&s[..n]));
+    }
+}
