@@ -103,3 +103,6 @@ pub enum MimeError {
     #[error("internal accounting error: {0}")]
     Accounting(String),
 }
+
+#[cfg(test)]
+mod tests;
