@@ -1,4 +1,4 @@
-//! Header blocks: recognising header lines, splitting a block into fields, and reading the MIME
+//! Header blocks: splitting a block into fields, and reading the MIME
 //! fields of a part (RFC 2045 §5, RFC 2183, RFC 3282, RFC 2557, RFC 1864).
 //!
 //! Field values are unfolded (CR and LF removed, RFC 5322 §2.2.3) and trimmed. A line without a
@@ -14,22 +14,6 @@ pub(crate) struct RawField {
     pub name: String,
     /// Raw value bytes, unfolded and trimmed.
     pub value: Vec<u8>,
-}
-
-/// Whether a line that starts a line can belong to a header block: a continuation (leading
-/// whitespace) or `name:` with a printable, non-space name (whitespace before the colon is the
-/// obsolete syntax of RFC 5322 §4.5).
-pub(crate) fn is_header_line(line: &[u8]) -> bool {
-    match line.first() {
-        Some(b' ' | b'\t') => return true,
-        None => return false,
-        _ => {}
-    }
-    let Some(colon) = memchr::memchr(b':', line) else {
-        return false;
-    };
-    let name = line[..colon].trim_ascii_end();
-    !name.is_empty() && name.iter().all(|&c| (33..=126).contains(&c))
 }
 
 /// Splits a header block (lines with their endings, without the blank line) into fields.
@@ -148,22 +132,6 @@ pub(crate) fn apply(part: &mut Part, fields: &[RawField], digest_child: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn header_lines() {
-        let table: &[(&[u8], bool)] = &[
-            (b"Subject: x\r\n", true),
-            (b" folded\r\n", true),
-            (b"Subject : x\n", true),
-            (b"From nobody Mon Jan 1\n", false),
-            (b"\r\n", false),
-            (b"no colon here\n", false),
-            (b": empty name\n", false),
-        ];
-        for (line, want) in table {
-            assert_eq!(is_header_line(line), *want, "{}", String::from_utf8_lossy(line));
-        }
-    }
 
     #[test]
     fn split_fields() {

@@ -86,13 +86,20 @@ pub(crate) fn unquote(v: &[u8]) -> Vec<u8> {
 /// Parses `main; a=b; c="d"` into the lower-cased main token and decoded parameters.
 pub(crate) fn parse(value: &[u8], fallback: Option<&str>) -> (String, Vec<Param>) {
     let clean = strip_comments(value);
-    let mut parts = split_semicolons(&clean).into_iter();
-    let main = parts
-        .next()
-        .map(|m| String::from_utf8_lossy(m.trim_ascii()).to_ascii_lowercase())
-        .unwrap_or_default();
+    let mut parts = split_semicolons(&clean);
+    let first = parts.first().copied().unwrap_or_default().trim_ascii();
+    // `multipart/mixed boundary=x` (the `;` forgotten): the main token ends at whitespace and
+    // the rest is read as a parameter.
+    let (main, extra) = match first.iter().position(|c| c.is_ascii_whitespace()) {
+        Some(i) if memchr::memchr(b'=', &first[i..]).is_some() => (&first[..i], Some(&first[i..])),
+        _ => (first, None),
+    };
+    let main = String::from_utf8_lossy(main).to_ascii_lowercase();
+    if !parts.is_empty() {
+        parts.remove(0);
+    }
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
-    for p in parts {
+    for p in extra.into_iter().chain(parts) {
         let Some(eq) = memchr::memchr(b'=', p) else {
             continue;
         };
@@ -246,6 +253,7 @@ mod tests {
             ),
             (b"text/plain;;junk; a=1; A=2", "text/plain", p(&[("a", "1")])),
             (b"", "", vec![]),
+            (b"multipart/mixed\tboundary=\"b\"", "multipart/mixed", p(&[("boundary", "b")])),
         ];
         for (input, main, params) in table {
             let (m, ps) = parse(input, None);

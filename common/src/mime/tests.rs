@@ -146,8 +146,13 @@ fn malformed_table() {
     type Case = (&'static [u8], &'static [(&'static str, &'static [u8])]);
     let cases: &[Case] = &[
         (b"", &[("text/plain", b"")]),
-        (b"just a body line\nand more", &[("text/plain", b"just a body line\nand more")]),
-        (b"Subject: no blank line\nbody starts here\n", &[("text/plain", b"body starts here\n")]),
+        (b"just a header line\nand more", &[("text/plain", b"")]),
+        (b"Subject: no blank line\nstill header\n", &[("text/plain", b"")]),
+        (b"\nheaderless body\n", &[("text/plain", b"headerless body\n")]),
+        (
+            b"Content-Type: multipart/mixed; boundary=z\n--z\nContent-Type: text/html\n\nx\n--z--\n",
+            &[("text/html", b"x")],
+        ),
         (b"Subject: x\r\n", &[("text/plain", b"")]),
         (
             b"Content-Type: multipart/mixed; boundary=q\n\n--q\n\nunterminated",

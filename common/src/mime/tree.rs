@@ -1,8 +1,11 @@
 //! The splitter's state machine: a stack of frames (one per open part) fed line pieces.
 //!
 //! Rules for malformed mail (each keeps every byte, in order):
-//! - a header block ends at a blank line, or at the first line that cannot be a header field
-//!   (that line starts the body); a headerless input is all body;
+//! - a header block ends only at a blank line (or a boundary line of an open multipart, or the
+//!   end of input): lines that are not fields stay in the block, as Dovecot and mail-parser do,
+//!   so a message without the blank line is all header -- except that a delimiter line of the
+//!   block's own multipart boundary ends the block and starts the body (the usual shape of a
+//!   multipart whose blank line is missing);
 //! - a boundary line of any open multipart closes every part inside it (RFC 2046 §5.1.2
 //!   leniency); a multipart never closed runs to the end of its parent; text after the close
 //!   delimiter is epilogue; a multipart without a boundary parameter is a leaf;
@@ -294,9 +297,12 @@ impl Core {
                     self.end_headers(self.pos);
                     return;
                 }
-                if p.start && !headers::is_header_line(p.bytes) {
+                let c = lines::content(p.bytes);
+                if p.start && c.starts_with(b"--") && !c.contains(&b':') && own_delimiter(buf, c) {
+                    // A delimiter-like line in a header block that lacks its blank line: the
+                    // body (usually a multipart's first delimiter) starts here.
                     self.end_headers(self.pos);
-                    return self.dispatch(p, out);
+                    return self.piece(p, out);
                 }
                 if *overflow || buf.len() + p.bytes.len() > self.limits.header_block_max {
                     *overflow = true;
@@ -435,6 +441,18 @@ impl Core {
             },
         }
     }
+}
+
+/// Whether `line` is a delimiter of the boundary declared in the header block so far.
+fn own_delimiter(block: &[u8], line: &[u8]) -> bool {
+    let fields = headers::fields(block);
+    let mut part = Part::default();
+    headers::apply(&mut part, &fields, false);
+    part.media_type == "multipart"
+        && part
+            .params
+            .iter()
+            .any(|p| p.name == "boundary" && boundary::matches(line, p.value.as_bytes()).is_some())
 }
 
 fn claim_preview(t: &mut TextState, part: &Part, dec: &LeafDecoder) -> Option<bool> {
