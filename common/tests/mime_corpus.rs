@@ -21,6 +21,7 @@
 //!   recover after a missing blank line where mail-parser falls back to one text leaf; childless
 //!   multiparts and empty embedded messages (we keep the container, mail-parser makes a leaf);
 //!   mail-parser's end offset running past an inner close delimiter.
+//!
 //! The test fails if any message panics or does not round-trip, or if more than
 //! `MAX_OTHER` of the compared messages differ for an unexplained ("other") reason.
 
@@ -42,7 +43,10 @@ fn corpus() -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var("EIDER_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("corpus not found at {} and EIDER_REQUIRE_ALL=1", p.display());
+        panic!(
+            "corpus not found at {} and EIDER_REQUIRE_ALL=1",
+            p.display()
+        );
     }
     println!("skipped: corpus not found at {}", p.display());
     None
@@ -150,7 +154,12 @@ fn mp_leaves(msg: &mail_parser::Message<'_>, id: usize, out: &mut Vec<(u64, u64,
                 mp_leaves(msg, c as usize, out);
             }
         }
-        PartType::Message(inner) if inner.parts.first().is_some_and(|p| p.offset_header >= part.offset_body) => {
+        PartType::Message(inner)
+            if inner
+                .parts
+                .first()
+                .is_some_and(|p| p.offset_header >= part.offset_body) =>
+        {
             mp_leaves(inner, 0, out)
         }
         _ => out.push((
@@ -194,9 +203,9 @@ fn lenient_boundary(msg: &[u8]) -> bool {
     msg.split(|&c| c == b'\n').any(|line| {
         let line = String::from_utf8_lossy(line);
         let t = line.trim_end();
-        bounds.iter().any(|b| {
-            line.contains(b.as_str()) && t != b && t != format!("{b}--")
-        })
+        bounds
+            .iter()
+            .any(|b| line.contains(b.as_str()) && t != b && t != format!("{b}--"))
     })
 }
 
@@ -268,8 +277,11 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
         st.offsets += 1;
         "offsets"
     };
-    if std::env::var_os("EIDER_MIME_DIFF").is_some() || (cat == "offsets" && st.examples.len() < 20) {
-        st.examples.push(format!("{cat} {name}\n  ours   {ours:?}\n  theirs {theirs:?}"));
+    if std::env::var_os("EIDER_MIME_DIFF").is_some() || (cat == "offsets" && st.examples.len() < 20)
+    {
+        st.examples.push(format!(
+            "{cat} {name}\n  ours   {ours:?}\n  theirs {theirs:?}"
+        ));
     }
 }
 
@@ -334,7 +346,9 @@ fn run_set(set: &str) {
 fn fixtures() {
     // Silence the default hook's report of mail-parser's debug assertions (caught above).
     std::panic::set_hook(Box::new(|info| {
-        let mp = info.location().is_some_and(|l| l.file().contains("mail-parser"));
+        let mp = info
+            .location()
+            .is_some_and(|l| l.file().contains("mail-parser"));
         if !mp {
             eprintln!("{info}");
         }

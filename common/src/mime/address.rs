@@ -266,15 +266,29 @@ mod tests {
             ),
             (
                 b"undisclosed-recipients:;",
-                vec![a(None, Some("undisclosed-recipients"), None), a(None, None, None)],
+                vec![
+                    a(None, Some("undisclosed-recipients"), None),
+                    a(None, None, None),
+                ],
             ),
-            (b"<postmaster>", vec![a(None, Some("postmaster"), Some("MISSING_DOMAIN"))]),
-            (b"=?utf-8?q?J=C3=B6?= <j@x>", vec![a(Some("=?utf-8?q?J=C3=B6?="), Some("j"), Some("x"))]),
+            (
+                b"<postmaster>",
+                vec![a(None, Some("postmaster"), Some("MISSING_DOMAIN"))],
+            ),
+            (
+                b"=?utf-8?q?J=C3=B6?= <j@x>",
+                vec![a(Some("=?utf-8?q?J=C3=B6?="), Some("j"), Some("x"))],
+            ),
             (b"", vec![]),
             (b",,", vec![]),
         ];
         for (input, want) in table {
-            assert_eq!(&parse_list(input), want, "{}", String::from_utf8_lossy(input));
+            assert_eq!(
+                &parse_list(input),
+                want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
         let r = parse_list(b"<@route.x:u@h>");
         assert_eq!(r[0].adl.as_deref(), Some(&b"@route.x"[..]));

@@ -265,17 +265,48 @@ mod tests {
             final_eol: fe,
         };
         // (input, decoded, transfer, encoded_len)
-        let table: &[(&[u8], &[u8], Option<Transfer>, u64)] = &[
-            (b"QUJD\r\nREVG\r\nRw==\r\n", b"ABCDEFG", Some(b64(4, true, true)), 18),
-            (b"QUJD\nREVG\nRw==", b"ABCDEFG", Some(b64(4, false, false)), 14),
-            (b"QUJD\r\nREVG\r\n\r\n", b"ABCDEF", Some(b64(4, true, true)), 12),
-            (b"QUJD\r\nREVG\nRw==\r\n", b"ABCDEF", Some(b64(4, true, false)), 10),
-            (b"QUJDREVG\r\nRw\r\n", b"ABCDEF", Some(b64(8, true, true)), 10),
+        type Case = (&'static [u8], &'static [u8], Option<Transfer>, u64);
+        let table: &[Case] = &[
+            (
+                b"QUJD\r\nREVG\r\nRw==\r\n",
+                b"ABCDEFG",
+                Some(b64(4, true, true)),
+                18,
+            ),
+            (
+                b"QUJD\nREVG\nRw==",
+                b"ABCDEFG",
+                Some(b64(4, false, false)),
+                14,
+            ),
+            (
+                b"QUJD\r\nREVG\r\n\r\n",
+                b"ABCDEF",
+                Some(b64(4, true, true)),
+                12,
+            ),
+            (
+                b"QUJD\r\nREVG\nRw==\r\n",
+                b"ABCDEF",
+                Some(b64(4, true, false)),
+                10,
+            ),
+            (
+                b"QUJDREVG\r\nRw\r\n",
+                b"ABCDEF",
+                Some(b64(8, true, true)),
+                10,
+            ),
             (b"QUJD REVG", b"ABC", Some(b64(0, true, false)), 4),
             (b"QQ==QUJD", b"A", Some(b64(0, true, false)), 4),
             (b"QS==", b"", None, 0),
             (b" QUJD", b"", None, 0),
-            (b"QUJD\r\nRw==\r\nQUJD\r\n", b"ABCG", Some(b64(4, true, true)), 12),
+            (
+                b"QUJD\r\nRw==\r\nQUJD\r\n",
+                b"ABCG",
+                Some(b64(4, true, true)),
+                12,
+            ),
         ];
         for (input, decoded, transfer, enc) in table {
             for step in [1, 2, 3, 5, 100] {

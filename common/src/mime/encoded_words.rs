@@ -104,29 +104,32 @@ pub(crate) fn decode(value: &[u8], fallback: Option<&str>) -> String {
     let mut pending: Option<(String, Vec<u8>)> = None;
     let mut last_word_end: Option<usize> = None;
     while i < value.len() {
-        if value[i] == b'=' && value.get(i + 1) == Some(&b'?') {
-            if let Some(w) = parse_word(&value[i..]) {
-                let between = &value[raw_start..i];
-                let adjacent = last_word_end.is_some()
-                    && between.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
-                if !adjacent {
-                    flush(&mut out, &mut pending);
-                    out.push_str(&raw_to_string(between, fallback));
-                }
-                match &mut pending {
-                    Some((cs, bytes)) if cs.eq_ignore_ascii_case(w.charset) => {
-                        bytes.extend_from_slice(&w.bytes)
-                    }
-                    _ => {
-                        flush(&mut out, &mut pending);
-                        pending = Some((w.charset.to_string(), w.bytes));
-                    }
-                }
-                i += w.len;
-                raw_start = i;
-                last_word_end = Some(i);
-                continue;
+        if value[i] == b'='
+            && value.get(i + 1) == Some(&b'?')
+            && let Some(w) = parse_word(&value[i..])
+        {
+            let between = &value[raw_start..i];
+            let adjacent = last_word_end.is_some()
+                && between
+                    .iter()
+                    .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
+            if !adjacent {
+                flush(&mut out, &mut pending);
+                out.push_str(&raw_to_string(between, fallback));
             }
+            match &mut pending {
+                Some((cs, bytes)) if cs.eq_ignore_ascii_case(w.charset) => {
+                    bytes.extend_from_slice(&w.bytes)
+                }
+                _ => {
+                    flush(&mut out, &mut pending);
+                    pending = Some((w.charset.to_string(), w.bytes));
+                }
+            }
+            i += w.len;
+            raw_start = i;
+            last_word_end = Some(i);
+            continue;
         }
         i += 1;
     }
@@ -162,7 +165,12 @@ mod tests {
             (b"broken =?utf-8?q?abc", "broken =?utf-8?q?abc"),
         ];
         for (input, want) in table {
-            assert_eq!(decode(input, None), *want, "{}", String::from_utf8_lossy(input));
+            assert_eq!(
+                decode(input, None),
+                *want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 }

@@ -106,7 +106,11 @@ pub(crate) fn apply(part: &mut Part, fields: &[RawField], digest_child: bool) {
     part.media_subtype = sub;
     part.params = ps;
     part.encoding = first(fields, "content-transfer-encoding")
-        .map(|v| String::from_utf8_lossy(&params::strip_comments(v)).trim().to_ascii_lowercase())
+        .map(|v| {
+            String::from_utf8_lossy(&params::strip_comments(v))
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "7bit".to_string());
     part.content_id = text(fields, "content-id", cs);
@@ -151,14 +155,20 @@ mod tests {
               Content-Disposition: attachment; filename=\"a.png\"\r\nContent-Language: en, de\r\n",
         );
         apply(&mut p, &f, false);
-        assert_eq!((p.media_type.as_str(), p.media_subtype.as_str()), ("image", "png"));
+        assert_eq!(
+            (p.media_type.as_str(), p.media_subtype.as_str()),
+            ("image", "png")
+        );
         assert_eq!(p.encoding, "base64");
         assert_eq!(p.disposition.as_deref(), Some("attachment"));
         assert_eq!(p.disposition_params[0].value, "a.png");
         assert_eq!(p.language, vec!["en", "de"]);
         let mut d = Part::default();
         apply(&mut d, &fields(b"Content-Type: bogus\r\n"), true);
-        assert_eq!((d.media_type.as_str(), d.media_subtype.as_str()), ("message", "rfc822"));
+        assert_eq!(
+            (d.media_type.as_str(), d.media_subtype.as_str()),
+            ("message", "rfc822")
+        );
         let mut t = Part::default();
         apply(&mut t, &[], false);
         assert_eq!(t.params[0].value, "us-ascii");

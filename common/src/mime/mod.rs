@@ -31,7 +31,23 @@ mod tree;
 pub use rebuild::{Rebuilder, encode_base64_run, rebuild};
 pub use tree::Splitter;
 
-use crate::model::{MessageMeta, Transfer};
+use crate::model::{MessageMeta, Part, Transfer};
+
+/// Adds `by` to every part offset (the driver prepends `by` bytes of per-recipient headers).
+pub fn shift_offsets(meta: &mut MessageMeta, by: u64) {
+    fn shift(p: &mut Part, by: u64) {
+        p.header_start += by;
+        p.body_start += by;
+        p.body_end += by;
+        for c in &mut p.children {
+            shift(c, by);
+        }
+        if let Some(m) = &mut p.message {
+            shift(&mut m.root, by);
+        }
+    }
+    shift(&mut meta.root, by);
+}
 
 /// Tunables of the splitter. `Default` gives the production values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +89,10 @@ pub enum Output<'a> {
     /// Decoded bytes of the current run.
     Decoded(&'a [u8]),
     /// The run ends; its decoded bytes re-encode by `transfer` to `encoded_len` original bytes.
-    BodyEnd { transfer: Transfer, encoded_len: u64 },
+    BodyEnd {
+        transfer: Transfer,
+        encoded_len: u64,
+    },
     /// UTF-8 text of a `text/plain` or `text/html` part (HTML crudely stripped of tags), for
     /// search; at most [`Limits::text_cap`] bytes per message in total.
     Text(&'a str),

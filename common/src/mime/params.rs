@@ -230,7 +230,11 @@ mod tests {
     #[test]
     fn table() {
         let table: &[(&[u8], &str, Vec<Param>)] = &[
-            (b"Text/Plain; charset=US-ASCII", "text/plain", p(&[("charset", "US-ASCII")])),
+            (
+                b"Text/Plain; charset=US-ASCII",
+                "text/plain",
+                p(&[("charset", "US-ASCII")]),
+            ),
             (
                 b"multipart/mixed; boundary=\"a;b\\\"c\" (comment)",
                 "multipart/mixed",
@@ -251,9 +255,17 @@ mod tests {
                 "inline",
                 p(&[("filename", "x\u{e9}")]),
             ),
-            (b"text/plain;;junk; a=1; A=2", "text/plain", p(&[("a", "1")])),
+            (
+                b"text/plain;;junk; a=1; A=2",
+                "text/plain",
+                p(&[("a", "1")]),
+            ),
             (b"", "", vec![]),
-            (b"multipart/mixed\tboundary=\"b\"", "multipart/mixed", p(&[("boundary", "b")])),
+            (
+                b"multipart/mixed\tboundary=\"b\"",
+                "multipart/mixed",
+                p(&[("boundary", "b")]),
+            ),
         ];
         for (input, main, params) in table {
             let (m, ps) = parse(input, None);

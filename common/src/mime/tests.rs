@@ -96,7 +96,10 @@ fn multipart_tree_and_outputs() {
     assert_eq!(m.envelope.to.len(), 4);
     assert_eq!(m.envelope.sender, m.envelope.from);
     let root = &m.root;
-    assert_eq!((root.media_type.as_str(), root.media_subtype.as_str()), ("multipart", "mixed"));
+    assert_eq!(
+        (root.media_type.as_str(), root.media_subtype.as_str()),
+        ("multipart", "mixed")
+    );
     assert_eq!(root.body_end, MULTI.len() as u64);
     assert_eq!(root.children.len(), 2);
     let t = &root.children[0];
@@ -201,7 +204,9 @@ fn malformed_table() {
 fn nesting_bomb_is_bounded() {
     let mut msg = Vec::new();
     for i in 0..200 {
-        msg.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n").as_bytes());
+        msg.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n").as_bytes(),
+        );
     }
     msg.extend_from_slice(b"\nleaf\n");
     let c = split(&msg);
@@ -233,10 +238,15 @@ fn huge_header_degrades() {
 fn base64_violation_mid_body() {
     let mut body = String::new();
     for _ in 0..100 {
-        body.push_str("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n".replace('=', "A").as_str());
+        body.push_str(
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n"
+                .replace('=', "A")
+                .as_str(),
+        );
     }
     body.push_str("QUJD EVG\r\nmore\r\n");
-    let msg = format!("Content-Transfer-Encoding: base64\r\nContent-Type: application/x\r\n\r\n{body}");
+    let msg =
+        format!("Content-Transfer-Encoding: base64\r\nContent-Type: application/x\r\n\r\n{body}");
     let c = split(msg.as_bytes());
     assert_eq!(c.rebuilt, msg.as_bytes());
     assert_eq!(c.runs.len(), 1);

@@ -204,10 +204,30 @@ mod tests {
     #[test]
     fn table() {
         let table: &[(Part, &[u8], &str, Option<u64>)] = &[
-            (part("text", "plain", "quoted-printable", "iso-8859-1"), b"caf=E9 =\r\nx=3D=ZZ=", "caf\u{e9} x==ZZ=", Some(11)),
-            (part("text", "plain", "base64", "utf-8"), b"Y2Fmw6k=\r\n", "caf\u{e9}", Some(5)),
-            (part("text", "html", "7bit", "us-ascii"), b"<p>a<b>b</b></p>", " a b  ", None),
-            (part("text", "plain", "8bit", "x-unknown"), b"\xc3\xa9", "\u{e9}", None),
+            (
+                part("text", "plain", "quoted-printable", "iso-8859-1"),
+                b"caf=E9 =\r\nx=3D=ZZ=",
+                "caf\u{e9} x==ZZ=",
+                Some(11),
+            ),
+            (
+                part("text", "plain", "base64", "utf-8"),
+                b"Y2Fmw6k=\r\n",
+                "caf\u{e9}",
+                Some(5),
+            ),
+            (
+                part("text", "html", "7bit", "us-ascii"),
+                b"<p>a<b>b</b></p>",
+                " a b  ",
+                None,
+            ),
+            (
+                part("text", "plain", "8bit", "x-unknown"),
+                b"\xc3\xa9",
+                "\u{e9}",
+                None,
+            ),
             (part("image", "png", "base64", ""), b"AAAA", "", Some(3)),
         ];
         for (p, input, want, size) in table {

@@ -24,9 +24,19 @@ use crate::model::{EmbeddedMessage, Envelope, Part};
 
 #[derive(Debug)]
 enum Phase {
-    Headers { buf: Vec<u8>, overflow: bool },
-    Leaf { out: LeafOut, dec: LeafDecoder, preview: Option<bool> },
-    Multipart { boundary: Vec<u8>, closed: bool },
+    Headers {
+        buf: Vec<u8>,
+        overflow: bool,
+    },
+    Leaf {
+        out: LeafOut,
+        dec: Box<LeafDecoder>,
+        preview: Option<bool>,
+    },
+    Multipart {
+        boundary: Vec<u8>,
+        closed: bool,
+    },
     Message,
 }
 
@@ -234,7 +244,10 @@ impl Core {
     }
 
     fn piece(&mut self, p: Piece<'_>, out: &mut impl FnMut(Output<'_>)) {
-        if p.start && (p.eol || self.finishing) && self.open_multiparts > 0 && self.boundary(&p, out)
+        if p.start
+            && (p.eol || self.finishing)
+            && self.open_multiparts > 0
+            && self.boundary(&p, out)
         {
             return;
         }
@@ -247,13 +260,18 @@ impl Core {
         if !line.starts_with(b"--") {
             return false;
         }
-        let found = self.stack.iter().enumerate().rev().find_map(|(i, f)| match &f.phase {
-            Phase::Multipart {
-                boundary,
-                closed: false,
-            } => boundary::matches(line, boundary).map(|d| (i, d)),
-            _ => None,
-        });
+        let found = self
+            .stack
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, f)| match &f.phase {
+                Phase::Multipart {
+                    boundary,
+                    closed: false,
+                } => boundary::matches(line, boundary).map(|d| (i, d)),
+                _ => None,
+            });
         let Some((i, delim)) = found else {
             return false;
         };
@@ -311,7 +329,11 @@ impl Core {
                 }
                 out(Output::Skeleton(p.bytes));
             }
-            Phase::Leaf { out: lo, dec, preview } => {
+            Phase::Leaf {
+                out: lo,
+                dec,
+                preview,
+            } => {
                 lo.feed(p.bytes, out);
                 if dec.wants_bytes() {
                     let text = &mut self.text;
@@ -364,7 +386,7 @@ impl Core {
                 Phase::Message
             }
             _ => {
-                let dec = LeafDecoder::new(part);
+                let dec = Box::new(LeafDecoder::new(part));
                 let preview = claim_preview(&mut self.text, part, &dec);
                 Phase::Leaf {
                     out: LeafOut::new(part.encoding == "base64", threshold),
@@ -398,7 +420,11 @@ impl Core {
             return;
         };
         match &mut f.phase {
-            Phase::Leaf { out: lo, dec, preview } => {
+            Phase::Leaf {
+                out: lo,
+                dec,
+                preview,
+            } => {
                 lo.finish(out);
                 let preview = *preview;
                 let text = &mut self.text;
@@ -472,12 +498,7 @@ fn claim_preview(t: &mut TextState, part: &Part, dec: &LeafDecoder) -> Option<bo
     }
 }
 
-fn emit_text(
-    t: &mut TextState,
-    s: &str,
-    preview: Option<bool>,
-    out: &mut impl FnMut(Output<'_>),
-) {
+fn emit_text(t: &mut TextState, s: &str, preview: Option<bool>, out: &mut impl FnMut(Output<'_>)) {
     if let Some(html) = preview {
         let p = if html {
             &mut t.preview_html
