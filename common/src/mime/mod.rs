@@ -25,11 +25,12 @@ mod lines;
 mod meta;
 mod params;
 mod rebuild;
+mod splitter;
 mod text;
 mod tree;
 
 pub use rebuild::{Rebuilder, encode_base64_run, rebuild};
-pub use tree::Splitter;
+pub use splitter::Splitter;
 
 use crate::model::{MessageMeta, Part, Transfer};
 

@@ -17,16 +17,19 @@
 use super::body::LeafOut;
 use super::boundary::{self, Delim};
 use super::headers::{self, RawField};
-use super::lines::{self, LineSplitter, Piece};
+use super::lines::{self, Piece};
 use super::text::LeafDecoder;
-use super::{Limits, MimeError, Output, ParsedMessage, address, meta};
-use crate::model::{EmbeddedMessage, Envelope, Part};
+use super::{Limits, Output, address, meta};
+use crate::model::{EmbeddedMessage, Envelope, MessageMeta, Part};
 
 #[derive(Debug)]
 enum Phase {
     Headers {
         buf: Vec<u8>,
         overflow: bool,
+        /// Delimiter-like lines checked against the block so far (bounded: each check parses
+        /// the block).
+        probes: u8,
     },
     Leaf {
         out: LeafOut,
@@ -63,6 +66,7 @@ impl Frame {
             phase: Phase::Headers {
                 buf: Vec::new(),
                 overflow: false,
+                probes: 0,
             },
             digest_child,
             message_root,
@@ -96,7 +100,7 @@ pub(crate) struct TextState {
 }
 
 #[derive(Debug)]
-struct Core {
+pub(crate) struct Core {
     limits: Limits,
     pos: u64,
     lf: u64,
@@ -112,109 +116,53 @@ struct Core {
     text: TextState,
 }
 
-/// Counts what went out, to check the accounting invariant.
-#[derive(Debug, Default)]
-struct Counters {
-    skeleton: u64,
-    encoded: u64,
-    runs: u32,
-    text: u64,
-}
-
-/// The streaming MIME splitter; see the module doc of [`crate::mime`].
-#[derive(Debug)]
-pub struct Splitter {
-    lines: LineSplitter,
-    core: Core,
-    counters: Counters,
-}
-
-impl Splitter {
-    pub fn new(limits: Limits) -> Self {
+impl Core {
+    pub(crate) fn new(limits: Limits) -> Self {
         let text = TextState {
             budget: limits.text_cap,
             ..TextState::default()
         };
-        Splitter {
-            lines: LineSplitter::new(limits.line_cap),
-            core: Core {
-                limits,
-                pos: 0,
-                lf: 0,
-                last_nonempty: false,
-                partial: 0,
-                prev_eol_start: 0,
-                last_cr: false,
-                finishing: false,
-                open_multiparts: 0,
-                stack: vec![Frame::new(0, false, true)],
-                root: None,
-                top_fields: Vec::new(),
-                text,
-            },
-            counters: Counters::default(),
+        Core {
+            limits,
+            pos: 0,
+            lf: 0,
+            last_nonempty: false,
+            partial: 0,
+            prev_eol_start: 0,
+            last_cr: false,
+            finishing: false,
+            open_multiparts: 0,
+            stack: vec![Frame::new(0, false, true)],
+            root: None,
+            top_fields: Vec::new(),
+            text,
         }
     }
 
-    /// Feeds the next chunk (any size, including empty).
-    pub fn feed(&mut self, chunk: &[u8], out: &mut impl FnMut(Output<'_>)) {
-        let counters = &mut self.counters;
-        let core = &mut self.core;
-        let mut counted = |o: Output<'_>| {
-            count(counters, &o);
-            out(o)
-        };
-        self.lines
-            .feed(chunk, &mut |p: Piece<'_>| core.piece(p, &mut counted));
+    /// Bytes consumed so far.
+    pub(crate) fn pos(&self) -> u64 {
+        self.pos
     }
 
-    /// Ends the input: closes every open part and returns the parsed message.
-    pub fn finish(mut self, out: &mut impl FnMut(Output<'_>)) -> Result<ParsedMessage, MimeError> {
-        let counters = &mut self.counters;
-        let core = &mut self.core;
-        let mut counted = |o: Output<'_>| {
-            count(counters, &o);
-            out(o)
-        };
-        core.finishing = true;
-        self.lines
-            .finish(&mut |p: Piece<'_>| core.piece(p, &mut counted));
-        let end = core.end_here(None);
-        while !core.stack.is_empty() {
-            core.close_top(end, &mut counted);
-        }
-        let c = &self.counters;
-        if c.skeleton + c.encoded != core.pos {
-            return Err(MimeError::Accounting(format!(
-                "{} skeleton + {} encoded bytes for {} input bytes",
-                c.skeleton, c.encoded, core.pos
-            )));
-        }
-        let root = core.root.take().unwrap_or_default();
-        let meta = meta::build(root, &core.top_fields, &core.text);
-        Ok(ParsedMessage {
-            meta,
-            size: core.pos,
-            skeleton_len: c.skeleton,
-            runs: c.runs,
-            text_len: c.text,
-        })
+    /// The next pieces are the last ones (an unterminated last line may be a delimiter).
+    pub(crate) fn set_finishing(&mut self) {
+        self.finishing = true;
     }
-}
 
-fn count(c: &mut Counters, o: &Output<'_>) {
-    match o {
-        Output::Skeleton(s) => c.skeleton += s.len() as u64,
-        Output::BodyEnd { encoded_len, .. } => {
-            c.encoded += encoded_len;
-            c.runs += 1;
+    /// Closes every open part at the end of input.
+    pub(crate) fn close_all(&mut self, out: &mut impl FnMut(Output<'_>)) {
+        let end = self.end_here(None);
+        while !self.stack.is_empty() {
+            self.close_top(end, out);
         }
-        Output::Text(t) => c.text += t.len() as u64,
-        Output::BodyStart | Output::Decoded(_) => {}
     }
-}
 
-impl Core {
+    /// The message metadata, once every part is closed.
+    pub(crate) fn meta(&mut self) -> MessageMeta {
+        let root = self.root.take().unwrap_or_default();
+        meta::build(root, &self.top_fields, &self.text)
+    }
+
     fn end_here(&self, eol_before: Option<u64>) -> End {
         End {
             eol_before,
@@ -243,7 +191,7 @@ impl Core {
         self.last_cr = p.bytes.last() == Some(&b'\r');
     }
 
-    fn piece(&mut self, p: Piece<'_>, out: &mut impl FnMut(Output<'_>)) {
+    pub(crate) fn piece(&mut self, p: Piece<'_>, out: &mut impl FnMut(Output<'_>)) {
         if p.start
             && (p.eol || self.finishing)
             && self.open_multiparts > 0
@@ -308,7 +256,11 @@ impl Core {
             return;
         };
         match &mut top.phase {
-            Phase::Headers { buf, overflow } => {
+            Phase::Headers {
+                buf,
+                overflow,
+                probes,
+            } => {
                 if p.start && p.eol && lines::content(p.bytes).is_empty() {
                     out(Output::Skeleton(p.bytes));
                     self.advance(&p);
@@ -316,7 +268,11 @@ impl Core {
                     return;
                 }
                 let c = lines::content(p.bytes);
-                if p.start && c.starts_with(b"--") && !c.contains(&b':') && own_delimiter(buf, c) {
+                let probe = p.start && c.starts_with(b"--") && !c.contains(&b':') && *probes < 8;
+                if probe {
+                    *probes += 1;
+                }
+                if probe && own_delimiter(buf, c) {
                     // A delimiter-like line in a header block that lacks its blank line: the
                     // body (usually a multipart's first delimiter) starts here.
                     self.end_headers(self.pos);
