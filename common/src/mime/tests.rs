@@ -123,7 +123,7 @@ fn multipart_tree_and_outputs() {
             final_eol: true
         }
     );
-    assert!(c.text.contains("Hello   world"));
+    assert_eq!(c.text, "Hello   world,\r\nline 2\r\n\n");
 }
 
 #[test]
@@ -302,4 +302,49 @@ proptest! {
         prop_assert_eq!(&whole.rebuilt, &msg);
         prop_assert_eq!(split_with(&msg, &[cut], limits), whole);
     }
+}
+
+#[test]
+fn hostile_shapes_stay_linear() {
+    // A header block of many delimiter-like lines, then many one-byte lines of body inside
+    // deep nesting: must finish quickly (each probe parses the block; probes are bounded).
+    let mut msg = b"Content-Type: multipart/mixed; boundary=zz\r\n".to_vec();
+    for _ in 0..50_000 {
+        msg.extend_from_slice(b"--x\r\n");
+    }
+    msg.extend_from_slice(b"\r\n--zz\r\n\r\n");
+    for _ in 0..100_000 {
+        msg.extend_from_slice(b"-\n");
+    }
+    let t = std::time::Instant::now();
+    let c = split(&msg);
+    assert_eq!(c.rebuilt, msg);
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+/// Throughput on a large base64 attachment (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn throughput() {
+    let data: Vec<u8> = (0..20_000_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut msg = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    msg.extend_from_slice(&encode_base64_run(&data, 76, true, true));
+    msg.extend_from_slice(b"--b--\r\n");
+    let t = std::time::Instant::now();
+    let mut s = Splitter::new(Limits::default());
+    let mut decoded = 0usize;
+    let mut f = |o: Output<'_>| {
+        if let Output::Decoded(d) = o {
+            decoded += d.len()
+        }
+    };
+    for c in msg.chunks(64 * 1024) {
+        s.feed(c, &mut f);
+    }
+    s.finish(&mut f).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    println!("{} MB in {secs:.2}s: {:.1} MB/s", msg.len() / 1_000_000, msg.len() as f64 / secs / 1e6);
+    assert_eq!(decoded, data.len());
 }

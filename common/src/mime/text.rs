@@ -128,6 +128,11 @@ impl LeafDecoder {
         }
     }
 
+    /// Whether this body yields search text.
+    pub(crate) fn is_text(&self) -> bool {
+        self.text.is_some()
+    }
+
     pub(crate) fn wants_bytes(&self) -> bool {
         self.decoded.is_some() || self.text.is_some()
     }

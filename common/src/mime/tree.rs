@@ -387,6 +387,10 @@ impl Core {
                 if dec.wants_bytes() {
                     dec.feed(&[], true, &mut |s| emit_text(text, s, preview, out));
                 }
+                if dec.is_text() {
+                    // Keeps the last word of one part from running into the next one's first.
+                    emit_text(text, "\n", None, out);
+                }
                 f.part.decoded_size = dec.decoded_size();
                 let p = &f.part;
                 if p.disposition.as_deref() == Some("attachment")
