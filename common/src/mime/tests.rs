@@ -319,7 +319,11 @@ fn hostile_shapes_stay_linear() {
     let t = std::time::Instant::now();
     let c = split(&msg);
     assert_eq!(c.rebuilt, msg);
-    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 /// Throughput on a large base64 attachment (run with `--ignored --nocapture`).
@@ -345,6 +349,10 @@ Content-Transfer-Encoding: base64\r\n\r\n"
     }
     s.finish(&mut f).unwrap();
     let secs = t.elapsed().as_secs_f64();
-    println!("{} MB in {secs:.2}s: {:.1} MB/s", msg.len() / 1_000_000, msg.len() as f64 / secs / 1e6);
+    println!(
+        "{} MB in {secs:.2}s: {:.1} MB/s",
+        msg.len() / 1_000_000,
+        msg.len() as f64 / secs / 1e6
+    );
     assert_eq!(decoded, data.len());
 }

@@ -145,6 +145,13 @@ impl LeafDecoder {
     /// Feeds raw body bytes; calls `emit` with converted text, if this is a text part.
     pub(crate) fn feed(&mut self, bytes: &[u8], last: bool, emit: &mut impl FnMut(&str)) {
         self.buf.clear();
+        if self.text.is_none()
+            && let (Transfer::Base64(d), Some(n)) = (&mut self.transfer, &mut self.decoded)
+        {
+            // Only the size is needed: count instead of decoding.
+            *n += d.count(bytes);
+            return;
+        }
         match &mut self.transfer {
             Transfer::Identity => self.buf.extend_from_slice(bytes),
             Transfer::Base64(d) => d.feed(bytes, &mut self.buf),
