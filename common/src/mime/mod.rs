@@ -125,4 +125,5 @@ pub enum MimeError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
