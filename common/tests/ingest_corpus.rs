@@ -4,6 +4,8 @@
 //! the input exactly (`content::read_message`, and `content::read_range` over a few windows),
 //! with the right size and SHA-256.
 
+#![allow(clippy::unwrap_used)]
+
 use eider_common::content::{read_message, read_range};
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_common::ingest::prepare_message;
