@@ -26,7 +26,7 @@
 //! `MAX_OTHER` of the compared messages differ for an unexplained ("other") reason.
 
 use eider_common::mime::{Limits, Output, Rebuilder, Splitter};
-use eider_common::model::Part;
+use eider_common::model::{Part, Transfer};
 use mail_parser::{MessageParser, PartType};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -131,6 +131,20 @@ struct Stats {
     shape: u64,
     offsets: u64,
     examples: Vec<String>,
+    /// Base64 leaf bodies over the run threshold, and those decoded whole into one run.
+    b64_large: u64,
+    b64_whole: u64,
+}
+
+fn base64_leaves(p: &Part, out: &mut Vec<(u64, u64)>) {
+    if let Some(m) = &p.message {
+        base64_leaves(&m.root, out);
+    } else if p.children.is_empty() && p.encoding == "base64" {
+        out.push((p.body_start, p.body_end));
+    }
+    for c in &p.children {
+        base64_leaves(c, out);
+    }
 }
 
 fn our_leaves(p: &Part, out: &mut Vec<(u64, u64, u64)>) {
@@ -213,9 +227,24 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
     let mut s = Splitter::new(Limits::default());
     let mut rb = Rebuilder::default();
     let mut runs = 0;
+    // (start, end) in the input of each base64 run.
+    let mut b64_runs: Vec<(u64, u64)> = Vec::new();
+    let (mut pos, mut run_start) = (0u64, 0u64);
     let mut f = |o: Output<'_>| {
-        if matches!(o, Output::BodyEnd { .. }) {
-            runs += 1;
+        match &o {
+            Output::Skeleton(b) => pos += b.len() as u64,
+            Output::BodyStart => run_start = pos,
+            Output::BodyEnd {
+                transfer,
+                encoded_len,
+            } => {
+                runs += 1;
+                pos += encoded_len;
+                if matches!(transfer, Transfer::Base64 { .. }) {
+                    b64_runs.push((run_start, pos));
+                }
+            }
+            _ => {}
         }
         rb.push(o)
     };
@@ -245,6 +274,36 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
     st.runs += runs;
     if rb.bytes != msg {
         st.round_trip_failures.push(name.to_string());
+    }
+    let mut b64_leaves = Vec::new();
+    base64_leaves(&parsed.meta.root, &mut b64_leaves);
+    for (start, end) in b64_leaves {
+        if end - start <= Limits::default().body_threshold as u64 {
+            continue;
+        }
+        st.b64_large += 1;
+        // Decoded whole: one run covering the body but for blank lines before or after it.
+        let blank = |a: u64, b: u64| {
+            msg[a as usize..b as usize]
+                .iter()
+                .all(|c| b"\r\n".contains(c))
+        };
+        let whole = b64_runs
+            .iter()
+            .any(|&(s, e)| s >= start && blank(start, s) && (e >= end || blank(e, end)));
+        if whole {
+            st.b64_whole += 1;
+        } else if std::env::var_os("EIDER_MIME_B64").is_some() {
+            let stop = b64_runs
+                .iter()
+                .find(|&&(s, e)| s >= start && e <= end + 2)
+                .map_or(start, |&(_, e)| e) as usize;
+            let ctx = &msg[stop.saturating_sub(90)..(stop + 90).min(msg.len())];
+            println!(
+                "b64 {name} body {start}..{end} run to {stop}: {:?}",
+                String::from_utf8_lossy(ctx)
+            );
+        }
     }
     // mail-parser has debug assertions that fire on some fixtures: count those as unparsed.
     let parsed_mp = std::panic::catch_unwind(|| MessageParser::default().parse(msg));
@@ -313,7 +372,8 @@ fn run_set(set: &str) {
     println!(
         "{set}: {} messages, {} bytes, {} runs, {} round-trip failures; mail-parser parsed {} \
          ({} not parsed): {} agree, {} whitespace-line, {} empty-part, {} boundary-leniency, \
-         {} other shape, {} other offsets; {:.1?}",
+         {} other shape, {} other offsets; base64 bodies over the threshold: {}, decoded whole: {}; \
+         {:.1?}",
         st.messages,
         st.bytes,
         st.runs,
@@ -326,6 +386,8 @@ fn run_set(set: &str) {
         st.boundary,
         st.shape,
         st.offsets,
+        st.b64_large,
+        st.b64_whole,
         t0.elapsed()
     );
     assert!(st.messages > 0, "no messages in {set}");

@@ -6,7 +6,8 @@
 //! `line_len` characters; one line ending style throughout; the last line canonically padded;
 //! a line ending after it or not. The run decoder commits input a whole quad (or line ending) at
 //! a time, so at any moment the committed prefix re-encodes exactly to the committed original
-//! bytes. On the first byte that breaks the recipe it ends the run (`BodyEnd`) and hands the
+//! bytes. Blank lines before the first character go to the skeleton ahead of the run. On the
+//! first byte that breaks the recipe it ends the run (`BodyEnd`) and hands the
 //! uncommitted and all following bytes on as `Skeleton`.
 
 use super::Output;
@@ -155,6 +156,11 @@ impl B64Run {
             if c != b'\n' {
                 return Err(());
             }
+            if self.leading_blank() {
+                self.pending_cr = false;
+                out(Output::Skeleton(b"\r\n"));
+                return Ok(());
+            }
             self.eol(true)?;
             self.pending_cr = false;
             return Ok(());
@@ -164,9 +170,18 @@ impl B64Run {
                 self.pending_cr = true;
                 Ok(())
             }
+            b'\n' if self.leading_blank() => {
+                out(Output::Skeleton(b"\n"));
+                Ok(())
+            }
             b'\n' => self.eol(false),
             _ => self.data(c, out),
         }
+    }
+
+    /// Blank lines before the first character stay in the skeleton; the run starts after them.
+    fn leading_blank(&self) -> bool {
+        !self.started && self.qn == 0 && self.cur_line == 0
     }
 
     fn eol(&mut self, crlf: bool) -> Result<(), ()> {
@@ -290,26 +305,30 @@ mod tests {
     use super::*;
 
     /// Runs `input` through a run decoder fed in pieces of `step` bytes; returns
-    /// (skeleton-before-run, decoded, end marker, skeleton-after).
-    fn run(input: &[u8], step: usize) -> (Vec<u8>, Option<(Transfer, u64)>, Vec<u8>) {
+    /// (decoded, end marker, skeleton bytes, rebuilt input).
+    fn run(input: &[u8], step: usize) -> (Vec<u8>, Option<(Transfer, u64)>, Vec<u8>, Vec<u8>) {
         let mut r = B64Run::new();
         let mut dec = Vec::new();
         let mut end = None;
         let mut skel = Vec::new();
-        let mut f = |o: Output<'_>| match o {
-            Output::Decoded(d) => dec.extend_from_slice(d),
-            Output::BodyEnd {
-                transfer,
-                encoded_len,
-            } => end = Some((transfer, encoded_len)),
-            Output::Skeleton(s) => skel.extend_from_slice(s),
-            _ => {}
+        let mut rb = crate::mime::Rebuilder::default();
+        let mut f = |o: Output<'_>| {
+            match &o {
+                Output::Decoded(d) => dec.extend_from_slice(d),
+                Output::BodyEnd {
+                    transfer,
+                    encoded_len,
+                } => end = Some((transfer.clone(), *encoded_len)),
+                Output::Skeleton(s) => skel.extend_from_slice(s),
+                _ => {}
+            }
+            rb.push(o);
         };
         for c in input.chunks(step.max(1)) {
             r.feed(c, &mut f);
         }
         r.finish(&mut f);
-        (dec, end, skel)
+        (dec, end, skel, rb.bytes)
     }
 
     #[test]
@@ -356,6 +375,7 @@ mod tests {
             (b"QQ==QUJD", b"A", Some(b64(0, true, false)), 4),
             (b"QS==", b"", None, 0),
             (b" QUJD", b"", None, 0),
+            (b"\r\n\nQUJD\r\n", b"ABC", Some(b64(4, true, true)), 6),
             (
                 b"QUJD\r\nRw==\r\nQUJD\r\n",
                 b"ABCG",
@@ -365,13 +385,14 @@ mod tests {
         ];
         for (input, decoded, transfer, enc) in table {
             for step in [1, 2, 3, 5, 100] {
-                let (dec, end, skel) = run(input, step);
+                let (dec, end, skel, rebuilt) = run(input, step);
                 let s = String::from_utf8_lossy(input);
                 assert_eq!(&dec[..], *decoded, "{s} step {step}");
                 assert_eq!(end.as_ref().map(|e| &e.0), transfer.as_ref(), "{s}");
                 let enc_len = end.map_or(0, |e| e.1);
                 assert_eq!(enc_len, *enc, "{s}");
-                assert_eq!(&skel[..], &input[*enc as usize..], "{s}");
+                assert_eq!(skel.len() as u64, input.len() as u64 - enc, "{s}");
+                assert_eq!(&rebuilt[..], *input, "{s}");
             }
         }
     }
