@@ -306,7 +306,9 @@ mod tests {
 
     /// Runs `input` through a run decoder fed in pieces of `step` bytes; returns
     /// (decoded, end marker, skeleton bytes, rebuilt input).
-    fn run(input: &[u8], step: usize) -> (Vec<u8>, Option<(Transfer, u64)>, Vec<u8>, Vec<u8>) {
+    type RunResult = (Vec<u8>, Option<(Transfer, u64)>, Vec<u8>, Vec<u8>);
+
+    fn run(input: &[u8], step: usize) -> RunResult {
         let mut r = B64Run::new();
         let mut dec = Vec::new();
         let mut end = None;
