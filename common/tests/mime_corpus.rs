@@ -26,7 +26,7 @@
 //! `MAX_OTHER` of the compared messages differ for an unexplained ("other") reason.
 
 use eider_common::mime::{Limits, Output, Rebuilder, Splitter};
-use eider_common::model::{Part, Transfer};
+use eider_common::model::{MessageMeta, Part, Transfer};
 use mail_parser::{MessageParser, PartType};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -134,6 +134,28 @@ struct Stats {
     /// Base64 leaf bodies over the run threshold, and those decoded whole into one run.
     b64_large: u64,
     b64_whole: u64,
+    /// Header fields compared with mail-parser: (subject, message-id, date) disagreements.
+    hdr_diff: [u64; 3],
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Compares decoded subject, Message-ID and Date with mail-parser's.
+fn compare_headers(name: &str, meta: &MessageMeta, mp: &mail_parser::Message<'_>, st: &mut Stats) {
+    let subject = (meta.subject.as_deref().map(norm), mp.subject().map(norm));
+    let id = (meta.message_id.clone(), mp.message_id().map(str::to_string));
+    let date = (meta.sent_date, mp.date().map(|d| d.to_timestamp()));
+    let diffs = [subject.0 != subject.1, id.0 != id.1, date.0 != date.1];
+    for (i, d) in diffs.iter().enumerate() {
+        if *d {
+            st.hdr_diff[i] += 1;
+        }
+    }
+    if std::env::var_os("EIDER_MIME_HDR").is_some() && diffs.iter().any(|d| *d) {
+        println!("hdr {name}: {subject:?} {id:?} {date:?}");
+    }
 }
 
 fn base64_leaves(p: &Part, out: &mut Vec<(u64, u64)>) {
@@ -312,6 +334,7 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
         return;
     };
     st.compared += 1;
+    compare_headers(name, &parsed.meta, &mp, st);
     let mut ours = Vec::new();
     our_leaves(&parsed.meta.root, &mut ours);
     let mut theirs = Vec::new();
@@ -373,7 +396,7 @@ fn run_set(set: &str) {
         "{set}: {} messages, {} bytes, {} runs, {} round-trip failures; mail-parser parsed {} \
          ({} not parsed): {} agree, {} whitespace-line, {} empty-part, {} boundary-leniency, \
          {} other shape, {} other offsets; base64 bodies over the threshold: {}, decoded whole: {}; \
-         {:.1?}",
+         differing from mail-parser: subject {}, message-id {}, date {}; {:.1?}",
         st.messages,
         st.bytes,
         st.runs,
@@ -388,6 +411,9 @@ fn run_set(set: &str) {
         st.offsets,
         st.b64_large,
         st.b64_whole,
+        st.hdr_diff[0],
+        st.hdr_diff[1],
+        st.hdr_diff[2],
         t0.elapsed()
     );
     assert!(st.messages > 0, "no messages in {set}");

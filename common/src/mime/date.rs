@@ -28,8 +28,16 @@ pub(crate) fn parse(v: &[u8]) -> Option<UnixTime> {
                 month = Some(m as u32 + 1);
             }
         } else if w.contains(':') {
+            // `00:01+0000`: a zone glued to the time.
+            let (t, z) = match w.find(['+', '-']) {
+                Some(i) => (&w[..i], Some(&w[i..])),
+                None => (*w, None),
+            };
             if time.is_none() {
-                time = parse_time(w);
+                time = parse_time(t);
+            }
+            if let Some(z) = z.and_then(|z| parse_zone(z, true)) {
+                zone = z;
             }
         } else if let Some(z) = parse_zone(w, time.is_some()) {
             zone = z;
@@ -70,7 +78,8 @@ fn parse_time(w: &str) -> Option<(u32, u32, u32)> {
 /// Zone offset in seconds east of UTC.
 fn parse_zone(w: &str, after_time: bool) -> Option<i64> {
     let b = w.as_bytes();
-    if (b.first() == Some(&b'+') || b.first() == Some(&b'-')) && b.len() == 5 {
+    // `+hhmm`; `-600` (three digits, seen in old mail) is `-0600`.
+    if (b.first() == Some(&b'+') || b.first() == Some(&b'-')) && (b.len() == 4 || b.len() == 5) {
         let n: i64 = w[1..].parse().ok()?;
         let secs = (n / 100) * 3600 + (n % 100) * 60;
         return Some(if b[0] == b'-' { -secs } else { secs });
@@ -105,6 +114,8 @@ mod tests {
             (b"Fri, 21 Nov 1997 09:55 +0000 (UTC)", Some(880_106_100)),
             (b"Tue, 30 Jul 102 08:30:04 +0000", Some(1_028_017_804)),
             (b"Mon,  1 Jan 2001 00:00:00 EST", Some(978_325_200)),
+            (b"01 Jan 2001 00:01+0000", Some(978_307_260)),
+            (b"Mon, 21 Aug 95 13:30:57 -600", Some(809_033_457)),
             (b"garbage", None),
             (b"", None),
         ];

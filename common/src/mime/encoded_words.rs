@@ -118,7 +118,12 @@ pub(crate) fn decode(value: &[u8], fallback: Option<&str>) -> String {
                 out.push_str(&raw_to_string(between, fallback));
             }
             match &mut pending {
-                Some((cs, bytes)) if cs.eq_ignore_ascii_case(w.charset) => {
+                // Join only when the pending bytes end mid-character (a multi-byte character
+                // split across words); complete words stay apart (ISO-2022-JP words each
+                // return to ASCII, and joining them would put two escapes back to back).
+                Some((cs, bytes))
+                    if cs.eq_ignore_ascii_case(w.charset) && !decodes_cleanly(cs, bytes) =>
+                {
                     bytes.extend_from_slice(&w.bytes)
                 }
                 _ => {
@@ -136,6 +141,15 @@ pub(crate) fn decode(value: &[u8], fallback: Option<&str>) -> String {
     flush(&mut out, &mut pending);
     out.push_str(&raw_to_string(&value[raw_start..], fallback));
     out
+}
+
+fn decodes_cleanly(charset: &str, bytes: &[u8]) -> bool {
+    match encoding_for(charset) {
+        Some(enc) => enc
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .is_some(),
+        None => std::str::from_utf8(bytes).is_ok(),
+    }
 }
 
 fn flush(out: &mut String, pending: &mut Option<(String, Vec<u8>)>) {
@@ -162,6 +176,10 @@ mod tests {
             (b"=?utf-8?x?abc?=", "=?utf-8?x?abc?="),
             (b"caf\xe9", "caf\u{e9}"),
             (b"=?utf-8*en?q?hi?=", "hi"),
+            (
+                b"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=\r\n  =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=",
+                "\u{30c6}\u{30b9}\u{30c8}\u{30c6}\u{30b9}\u{30c8}",
+            ),
             (b"broken =?utf-8?q?abc", "broken =?utf-8?q?abc"),
         ];
         for (input, want) in table {

@@ -356,3 +356,17 @@ Content-Transfer-Encoding: base64\r\n\r\n"
     );
     assert_eq!(decoded, data.len());
 }
+
+#[test]
+fn text_is_capped_on_a_char_boundary() {
+    let msg =
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\r\n";
+    let limits = Limits {
+        text_cap: 5,
+        ..Limits::default()
+    };
+    let c = split_with(msg.as_bytes(), &[], limits);
+    assert_eq!(c.text, "\u{e9}\u{e9}");
+    assert_eq!(c.meta.text_len, 4);
+    assert_eq!(c.meta.meta.preview, "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}");
+}
