@@ -366,7 +366,8 @@ fn text_is_capped_on_a_char_boundary() {
         ..Limits::default()
     };
     let c = split_with(msg.as_bytes(), &[], limits);
-    assert_eq!(c.text, "\u{e9}\u{e9}");
-    assert_eq!(c.meta.text_len, 4);
+    // Two whole characters (a third would pass the cap), then the part separator.
+    assert_eq!(c.text, "\u{e9}\u{e9}\n");
+    assert_eq!(c.meta.text_len, 5);
     assert_eq!(c.meta.meta.preview, "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}");
 }
