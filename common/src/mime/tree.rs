@@ -242,7 +242,7 @@ impl Core {
                 Delim::Part => self.stack.push(Frame::new(self.pos, digest, false)),
                 Delim::Close => {
                     *closed = true;
-                    self.open_multiparts -= 1;
+                    self.open_multiparts = self.open_multiparts.saturating_sub(1);
                 }
             }
         }
@@ -399,7 +399,9 @@ impl Core {
                     self.text.has_attachments = true;
                 }
             }
-            Phase::Multipart { closed: false, .. } => self.open_multiparts -= 1,
+            Phase::Multipart { closed: false, .. } => {
+                self.open_multiparts = self.open_multiparts.saturating_sub(1)
+            }
             _ => {}
         }
         let n = end.lf.saturating_sub(f.start_lf);
