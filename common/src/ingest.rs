@@ -83,6 +83,7 @@ enum Seg {
 
 #[derive(Debug)]
 struct Sink {
+    peak_queued: usize,
     skeleton: Option<BlobWriter>,
     skel_len: u64,
     /// Start of the skeleton slice not yet closed into a segment.
@@ -152,6 +153,15 @@ impl Sink {
     }
 
     async fn drain(&mut self, store: &dyn MailStore, evs: &mut Vec<Ev>) -> Result<(), IngestError> {
+        let queued: usize = evs
+            .iter()
+            .map(|e| match e {
+                Ev::Skeleton(b) | Ev::Decoded(b) => b.len(),
+                Ev::Text(t) => t.len(),
+                Ev::Start | Ev::End(..) => 0,
+            })
+            .sum();
+        self.peak_queued = self.peak_queued.max(queued);
         for ev in evs.drain(..) {
             self.apply(store, ev).await?;
         }
@@ -206,7 +216,18 @@ pub async fn prepare_message(
     reader: impl AsyncRead + Unpin,
     limits: Limits,
 ) -> Result<Prepared, IngestError> {
+    Ok(prepare_inner(store, reader, limits).await?.0)
+}
+
+/// [`prepare_message`], also returning the most bytes ever queued between the splitter and the
+/// blob writers (the memory bound the tests check).
+async fn prepare_inner(
+    store: &dyn MailStore,
+    reader: impl AsyncRead + Unpin,
+    limits: Limits,
+) -> Result<(Prepared, usize), IngestError> {
     let mut sink = Sink {
+        peak_queued: 0,
         skeleton: None,
         skel_len: 0,
         skel_seg_start: 0,
@@ -216,13 +237,15 @@ pub async fn prepare_message(
     };
     match run(store, reader, limits, &mut sink).await {
         Ok((size, sha256, meta)) => {
+            let peak = sink.peak_queued;
             let (segments, text_blob) = sink.finish(store).await?;
-            Ok(Prepared {
+            let prepared = Prepared {
                 segments,
                 size,
                 sha256,
                 meta: MessageMeta { text_blob, ..meta },
-            })
+            };
+            Ok((prepared, peak))
         }
         Err(e) => {
             sink.abort(store).await;
@@ -308,6 +331,25 @@ Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\
         }
         // The same attachment, folded with CRLF and with LF, is one blob.
         assert_eq!(blobs[0], blobs[1]);
+    }
+
+    #[tokio::test]
+    async fn memory_is_bounded_by_the_read_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
+        let attachment: Vec<u8> = (0..6_000_000u32).map(|i| (i % 241) as u8).collect();
+        let mut input = message(&attachment, false);
+        // A large identity body and a long skeleton tail too.
+        input.extend(std::iter::repeat_n(b"epilogue line\r\n".as_slice(), 200_000).flatten());
+        let (p, peak) = prepare_inner(&store, &input[..], Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(read_message(&store, &p.segments).await.unwrap(), input);
+        assert!(
+            peak <= 2 * READ_CHUNK,
+            "peak queue {peak} for {} bytes",
+            input.len()
+        );
     }
 
     #[tokio::test]

@@ -371,3 +371,66 @@ fn text_is_capped_on_a_char_boundary() {
     assert_eq!(c.meta.text_len, 5);
     assert_eq!(c.meta.meta.preview, "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}");
 }
+
+#[test]
+fn body_lines_as_imap_counts_them() {
+    // (input, lines of the first leaf)
+    let table: &[(&[u8], u64)] = &[
+        (b"\r\na\r\nb", 2),
+        (b"\r\na\r\nb\r\n", 2),
+        (b"\r\n", 0),
+        (b"\r\n\r\n", 1),
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\na\r\n\r\n--q--\r\n",
+            1,
+        ),
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\na\r\nb\r\n--q--\r\n",
+            2,
+        ),
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n--q--\r\n",
+            0,
+        ),
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n\r\n--q--\r\n",
+            0,
+        ),
+    ];
+    for (input, lines) in table {
+        let c = split(input);
+        let mut ls = Vec::new();
+        leaves(&c.meta.meta.root, &mut ls);
+        assert_eq!(
+            ls[0].body_lines,
+            *lines,
+            "{}",
+            String::from_utf8_lossy(input)
+        );
+    }
+}
+
+#[test]
+fn embedded_message_envelope_and_offsets() {
+    let msg: &[u8] = b"Subject: outer\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n\
+Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: \"X Y\" <x@y.z>\r\n\
+Content-Type: text/plain\r\n\r\ninner body\r\n--o--\r\n";
+    let c = split(msg);
+    let root = &c.meta.meta.root;
+    let r = &root.children[0];
+    assert_eq!(
+        (r.media_type.as_str(), r.media_subtype.as_str()),
+        ("message", "rfc822")
+    );
+    let m = r.message.as_ref().unwrap();
+    assert_eq!(m.envelope.subject.as_deref(), Some(&b"inner"[..]));
+    assert_eq!(m.envelope.from[0].name.as_deref(), Some(&b"X Y"[..]));
+    assert_eq!(m.root.header_start, r.body_start);
+    assert_eq!(
+        &msg[m.root.body_start as usize..m.root.body_end as usize],
+        b"inner body"
+    );
+    assert_eq!(r.body_end, m.root.body_end);
+    assert_eq!(c.meta.meta.subject.as_deref(), Some("outer"));
+    assert_eq!(c.meta.meta.preview, "inner body");
+}
