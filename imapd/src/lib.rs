@@ -1,5 +1,7 @@
 //! eider-imapd (not yet implemented: see the issue tracker).
 
+pub mod proto;
+
 use eider_common::{Context, Shutdown};
 
 /// Serves connections accepted on `listener` until `shutdown` is cancelled.
