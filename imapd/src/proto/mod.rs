@@ -14,6 +14,8 @@ pub mod mutf7;
 pub mod receiver;
 pub mod response;
 pub mod seqset;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use command::{Command, CommandBody};
 pub use error::{ErrorKind, ReceiveError};

@@ -217,6 +217,7 @@ impl Receiver {
         loop {
             match self.state.clone() {
                 State::WaitAccept { .. } => return Step::Done(Progress::NeedMore),
+                State::Literal { remaining: 0 } => self.state = State::Line,
                 State::Literal { remaining } => {
                     let n = self.take_count(remaining);
                     if n == 0 {
@@ -269,7 +270,7 @@ impl Receiver {
                 }
                 State::RawLine => {
                     let Some(line) = self.take_line() else {
-                        if self.available() > self.limits.max_line {
+                        if self.available() > self.limits.max_line + 1 {
                             self.state = State::SkipLine;
                             return Step::Done(self.error(None, ErrorKind::LineTooLong));
                         }
@@ -323,7 +324,8 @@ impl Receiver {
     }
 
     fn line_pending(&mut self) -> Progress<'static> {
-        if self.available() <= self.limits.max_line {
+        // +1: the CR of a line of exactly `max_line` bytes may have arrived without its LF.
+        if self.available() <= self.limits.max_line + 1 {
             return Progress::NeedMore;
         }
         let tag = self.tag_of(&self.buf[self.pos..].to_vec());
