@@ -97,7 +97,8 @@ pub fn run_all_splits(input: &[u8], limits: Limits, policy: Policy) -> Vec<Ev> {
 /// Parses one command line (CRLF added) through the receiver under every split.
 pub fn parse_line(line: &str) -> Result<CommandBody, ReceiveError> {
     let input = format!("{line}\r\n");
-    let evs = run_all_splits(input.as_bytes(), Limits::default(), Policy::Accept);
+    let mut evs = run_all_splits(input.as_bytes(), Limits::default(), Policy::Accept);
+    evs.retain(|e| !matches!(e, Ev::NeedsLiteral(_)));
     match evs.as_slice() {
         [Ev::Cmd(c)] => Ok(c.body.clone()),
         [Ev::Err(e)] => Err(e.clone()),
