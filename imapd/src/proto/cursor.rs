@@ -99,7 +99,7 @@ impl<'a> Cursor<'a> {
         }
         if let Some(&next) = self.buf.get(self.pos + w.len())
             && is_atom_char(next)
-            && !w.last().is_some_and(|l| !is_atom_char(*l))
+            && w.last().is_none_or(|l| is_atom_char(*l))
         {
             return false;
         }

@@ -202,6 +202,8 @@ impl Receiver {
     }
 
     /// Decides what the bytes so far mean.
+    // Not an Iterator: the returned value borrows the receiver's buffer.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Progress<'_> {
         self.settle();
         match self.advance() {
@@ -328,7 +330,7 @@ impl Receiver {
         if self.available() <= self.limits.max_line + 1 {
             return Progress::NeedMore;
         }
-        let tag = self.tag_of(&self.buf[self.pos..].to_vec());
+        let tag = self.tag_of(&self.buf[self.pos..]);
         self.state = State::SkipLine;
         self.error(tag, ErrorKind::LineTooLong)
     }

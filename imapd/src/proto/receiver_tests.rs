@@ -6,15 +6,24 @@ use crate::proto::mailbox::RawMailbox;
 use crate::proto::testkit::{Ev, Policy, run_all_splits, run_chunks};
 
 fn cmd(tag: &str, body: CommandBody) -> Ev {
-    Ev::Cmd(Command { tag: tag.into(), body })
+    Ev::Cmd(Command {
+        tag: tag.into(),
+        body,
+    })
 }
 
 fn err(tag: Option<&str>, kind: ErrorKind) -> Ev {
-    Ev::Err(ReceiveError { tag: tag.map(Into::into), kind })
+    Ev::Err(ReceiveError {
+        tag: tag.map(Into::into),
+        kind,
+    })
 }
 
 fn login(u: &[u8], p: &[u8]) -> CommandBody {
-    CommandBody::Login(Login { username: u.to_vec(), password: p.to_vec() })
+    CommandBody::Login(Login {
+        username: u.to_vec(),
+        password: p.to_vec(),
+    })
 }
 
 fn header(tag: &str, mailbox: &str, size: u64, sync: bool) -> AppendHeader {
@@ -41,7 +50,10 @@ fn framing_table() {
     let big_append = format!("a APPEND INBOX {{5000+}}\r\n{big}\r\nb NOOP\r\n");
     let mut dated = header("a", "INBOX", 5, true);
     dated.flags = vec![Flag::Seen];
-    dated.date = Some(DateTime { unix: 1_577_836_800, tz_minutes: 0 });
+    dated.date = Some(DateTime {
+        unix: 1_577_836_800,
+        tz_minutes: 0,
+    });
     let mut utf8 = header("a", "INBOX", 3, true);
     utf8.utf8 = true;
     utf8.binary = true;
@@ -54,7 +66,11 @@ fn framing_table() {
         (
             "sync literals",
             b"a LOGIN {4}\r\nuser {4}\r\npass\r\n",
-            vec![Ev::NeedsLiteral(4), Ev::NeedsLiteral(4), cmd("a", login(b"user", b"pass"))],
+            vec![
+                Ev::NeedsLiteral(4),
+                Ev::NeedsLiteral(4),
+                cmd("a", login(b"user", b"pass")),
+            ],
         ),
         (
             "literal with CRLF inside",
@@ -66,39 +82,88 @@ fn framing_table() {
             b"a LOGIN {4+}\r\nuser {4+}\r\npass\r\n",
             vec![cmd("a", login(b"user", b"pass"))],
         ),
-        ("empty literal", b"a LOGIN {0}\r\n x\r\n", vec![Ev::NeedsLiteral(0), cmd("a", login(b"", b"x"))]),
+        (
+            "empty literal",
+            b"a LOGIN {0}\r\n x\r\n",
+            vec![Ev::NeedsLiteral(0), cmd("a", login(b"", b"x"))],
+        ),
         (
             "LITERAL- over 4096 is skipped",
             with_big.as_bytes(),
-            vec![err(Some("a"), ErrorKind::NonSyncLiteralTooLarge { size: 5000, in_append: false }), noop("b")],
+            vec![
+                err(
+                    Some("a"),
+                    ErrorKind::NonSyncLiteralTooLarge {
+                        size: 5000,
+                        in_append: false,
+                    },
+                ),
+                noop("b"),
+            ],
         ),
         (
             "sync literal too large",
             b"a LOGIN {100000}\r\nb NOOP\r\n",
-            vec![err(Some("a"), ErrorKind::LiteralTooLarge { size: 100_000, max: 65536 }), noop("b")],
+            vec![
+                err(
+                    Some("a"),
+                    ErrorKind::LiteralTooLarge {
+                        size: 100_000,
+                        max: 65536,
+                    },
+                ),
+                noop("b"),
+            ],
         ),
-        ("unknown command", b"a FOO\r\nb NOOP\r\n", vec![err(Some("a"), ErrorKind::UnknownCommand), noop("b")]),
-        ("no tag", b"\x01\r\nb NOOP\r\n", vec![err(None, ErrorKind::Syntax("missing tag")), noop("b")]),
-        ("tag only", b"a\r\n", vec![err(None, ErrorKind::Syntax("expected space"))]),
+        (
+            "unknown command",
+            b"a FOO\r\nb NOOP\r\n",
+            vec![err(Some("a"), ErrorKind::UnknownCommand), noop("b")],
+        ),
+        (
+            "no tag",
+            b"\x01\r\nb NOOP\r\n",
+            vec![err(None, ErrorKind::Syntax("missing tag")), noop("b")],
+        ),
+        (
+            "tag only",
+            b"a\r\n",
+            vec![err(None, ErrorKind::Syntax("expected space"))],
+        ),
         (
             "bad args",
             b"a NOOP x\r\nb NOOP\r\n",
-            vec![err(Some("a"), ErrorKind::Syntax("unexpected trailing data")), noop("b")],
+            vec![
+                err(Some("a"), ErrorKind::Syntax("unexpected trailing data")),
+                noop("b"),
+            ],
         ),
         (
             "literal8 outside APPEND",
             b"a LOGIN ~{4}\r\nb NOOP\r\n",
-            vec![err(Some("a"), ErrorKind::Syntax("literal8 not allowed here")), noop("b")],
+            vec![
+                err(Some("a"), ErrorKind::Syntax("literal8 not allowed here")),
+                noop("b"),
+            ],
         ),
         (
             "append sync",
             b"a APPEND INBOX (\\Seen) \" 1-Jan-2020 00:00:00 +0000\" {5}\r\nhello\r\nb NOOP\r\n",
-            vec![Ev::Append(dated), Ev::Data(b"hello".to_vec()), Ev::End, noop("b")],
+            vec![
+                Ev::Append(dated),
+                Ev::Data(b"hello".to_vec()),
+                Ev::End,
+                noop("b"),
+            ],
         ),
         (
             "append non-sync",
             b"a APPEND INBOX {5+}\r\nhello\r\n",
-            vec![Ev::Append(header("a", "INBOX", 5, false)), Ev::Data(b"hello".to_vec()), Ev::End],
+            vec![
+                Ev::Append(header("a", "INBOX", 5, false)),
+                Ev::Data(b"hello".to_vec()),
+                Ev::End,
+            ],
         ),
         (
             "append data looks like commands",
@@ -113,7 +178,12 @@ fn framing_table() {
         (
             "append literal mailbox",
             b"a APPEND {5}\r\nINBOX {3}\r\nabc\r\n",
-            vec![Ev::NeedsLiteral(5), Ev::Append(header("a", "INBOX", 3, true)), Ev::Data(b"abc".to_vec()), Ev::End],
+            vec![
+                Ev::NeedsLiteral(5),
+                Ev::Append(header("a", "INBOX", 3, true)),
+                Ev::Data(b"abc".to_vec()),
+                Ev::End,
+            ],
         ),
         (
             "append UTF8",
@@ -126,14 +196,21 @@ fn framing_table() {
             vec![
                 Ev::Append(utf8),
                 Ev::Data(b"abc".to_vec()),
-                err(Some("a"), ErrorKind::Syntax("expected ) after UTF8 literal")),
+                err(
+                    Some("a"),
+                    ErrorKind::Syntax("expected ) after UTF8 literal"),
+                ),
                 noop("b"),
             ],
         ),
         (
             "append trailing space",
             b"a APPEND INBOX {3}\r\nabc \r\n",
-            vec![Ev::Append(header("a", "INBOX", 3, true)), Ev::Data(b"abc".to_vec()), Ev::End],
+            vec![
+                Ev::Append(header("a", "INBOX", 3, true)),
+                Ev::Data(b"abc".to_vec()),
+                Ev::End,
+            ],
         ),
         (
             "multiappend refused, literal skipped",
@@ -141,21 +218,41 @@ fn framing_table() {
             vec![
                 Ev::Append(header("a", "INBOX", 3, true)),
                 Ev::Data(b"abc".to_vec()),
-                err(Some("a"), ErrorKind::Syntax("unexpected data after APPEND message")),
+                err(
+                    Some("a"),
+                    ErrorKind::Syntax("unexpected data after APPEND message"),
+                ),
                 noop("b"),
             ],
         ),
         (
             "append LITERAL- too large",
             big_append.as_bytes(),
-            vec![err(Some("a"), ErrorKind::NonSyncLiteralTooLarge { size: 5000, in_append: true }), noop("b")],
+            vec![
+                err(
+                    Some("a"),
+                    ErrorKind::NonSyncLiteralTooLarge {
+                        size: 5000,
+                        in_append: true,
+                    },
+                ),
+                noop("b"),
+            ],
         ),
         (
             "append empty message",
             b"a APPEND INBOX {0}\r\n\r\n",
             vec![Ev::Append(header("a", "INBOX", 0, true)), Ev::End],
         ),
-        ("idle", b"a IDLE\r\nDONE\r\nb NOOP\r\n", vec![cmd("a", CommandBody::Idle), Ev::Raw(b"DONE".to_vec()), noop("b")]),
+        (
+            "idle",
+            b"a IDLE\r\nDONE\r\nb NOOP\r\n",
+            vec![
+                cmd("a", CommandBody::Idle),
+                Ev::Raw(b"DONE".to_vec()),
+                noop("b"),
+            ],
+        ),
     ];
     for (name, input, want) in cases {
         let got = run_all_splits(input, Limits::default(), Policy::Accept);
@@ -165,7 +262,13 @@ fn framing_table() {
 
 #[test]
 fn limits_table() {
-    let small = Limits { max_line: 20, max_append: 10, max_literal: 8, max_command: 40, literal_plus: true };
+    let small = Limits {
+        max_line: 20,
+        max_append: 10,
+        max_literal: 8,
+        max_command: 40,
+        literal_plus: true,
+    };
     let big_nonsync = format!("a LOGIN {{5000+}}\r\n{} x\r\nb NOOP\r\n", "y".repeat(5000));
     let cases: Vec<(&str, Vec<u8>, Vec<Ev>)> = vec![
         (
@@ -176,17 +279,26 @@ fn limits_table() {
         (
             "append too large",
             b"a APPEND INBOX {11}\r\nb NOOP\r\n".to_vec(),
-            vec![err(Some("a"), ErrorKind::AppendTooLarge { size: 11, max: 10 }), noop("b")],
+            vec![
+                err(Some("a"), ErrorKind::AppendTooLarge { size: 11, max: 10 }),
+                noop("b"),
+            ],
         ),
         (
             "append too large non-sync is skipped",
             b"a APPEND INBOX {11+}\r\n01234567890\r\nb NOOP\r\n".to_vec(),
-            vec![err(Some("a"), ErrorKind::AppendTooLarge { size: 11, max: 10 }), noop("b")],
+            vec![
+                err(Some("a"), ErrorKind::AppendTooLarge { size: 11, max: 10 }),
+                noop("b"),
+            ],
         ),
         (
             "literal over max_literal",
             big_nonsync.into_bytes(),
-            vec![err(Some("a"), ErrorKind::LiteralTooLarge { size: 5000, max: 8 }), noop("b")],
+            vec![
+                err(Some("a"), ErrorKind::LiteralTooLarge { size: 5000, max: 8 }),
+                noop("b"),
+            ],
         ),
         (
             "command too long across literals",
@@ -202,8 +314,15 @@ fn limits_table() {
 
 #[test]
 fn append_rejected_before_data() {
-    let got = run_all_splits(b"a APPEND Nope {5}\r\nb NOOP\r\n", Limits::default(), Policy::RejectAppend);
-    assert_eq!(got, vec![Ev::Append(header("a", "Nope", 5, true)), noop("b")]);
+    let got = run_all_splits(
+        b"a APPEND Nope {5}\r\nb NOOP\r\n",
+        Limits::default(),
+        Policy::RejectAppend,
+    );
+    assert_eq!(
+        got,
+        vec![Ev::Append(header("a", "Nope", 5, true)), noop("b")]
+    );
 }
 
 #[test]
@@ -219,7 +338,11 @@ fn append_streams_without_buffering() {
         assert_eq!(r.next(), Progress::AppendData(&chunk[..]));
         assert_eq!(r.next(), Progress::NeedMore);
         // What was yielded is dropped: the buffer never holds more than about one chunk.
-        assert!(r.buf.len() <= 2 * chunk.len(), "buffer grew to {}", r.buf.len());
+        assert!(
+            r.buf.len() <= 2 * chunk.len(),
+            "buffer grew to {}",
+            r.buf.len()
+        );
     }
     r.feed(b"\r\nb NOOP\r\n");
     assert_eq!(r.next(), Progress::AppendEnd);
@@ -256,7 +379,8 @@ fn authenticate_continuation() {
 
 #[test]
 fn literal_suffix_table() {
-    let cases: &[(&[u8], Option<(usize, u64, bool, bool)>)] = &[
+    type Want = Option<(usize, u64, bool, bool)>;
+    let cases: &[(&[u8], Want)] = &[
         (b"a {5}", Some((2, 5, false, false))),
         (b"a {5+}", Some((2, 5, true, false))),
         (b"a ~{5}", Some((2, 5, false, true))),

@@ -81,7 +81,12 @@ pub fn run_chunks(chunks: &[&[u8]], limits: Limits, policy: Policy) -> Vec<Ev> {
 pub fn run_all_splits(input: &[u8], limits: Limits, policy: Policy) -> Vec<Ev> {
     let whole = run_chunks(&[input], limits, policy);
     let bytes: Vec<&[u8]> = input.chunks(1).collect();
-    assert_eq!(run_chunks(&bytes, limits, policy), whole, "byte by byte: {:?}", String::from_utf8_lossy(input));
+    assert_eq!(
+        run_chunks(&bytes, limits, policy),
+        whole,
+        "byte by byte: {:?}",
+        String::from_utf8_lossy(input)
+    );
     for i in 0..=input.len() {
         let (a, b) = input.split_at(i);
         assert_eq!(

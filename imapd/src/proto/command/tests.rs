@@ -17,15 +17,32 @@ fn set(s: &str) -> SequenceSet {
 }
 
 fn sec(part: &[u32], text: Option<SectionPart>) -> Section {
-    Section { part: part.to_vec(), text }
+    Section {
+        part: part.to_vec(),
+        text,
+    }
 }
 
 fn body_sec(section: Section, partial: Option<(u32, u32)>, peek: bool) -> FetchAttr {
-    FetchAttr::BodySection { section, partial, peek }
+    FetchAttr::BodySection {
+        section,
+        partial,
+        peek,
+    }
 }
 
-fn search(uid: bool, returns: Option<Vec<SearchReturn>>, charset: Option<&str>, criteria: Vec<SearchKey>) -> CommandBody {
-    CommandBody::Search(Search { uid, returns, charset: charset.map(Into::into), criteria })
+fn search(
+    uid: bool,
+    returns: Option<Vec<SearchReturn>>,
+    charset: Option<&str>,
+    criteria: Vec<SearchKey>,
+) -> CommandBody {
+    CommandBody::Search(Search {
+        uid,
+        returns,
+        charset: charset.map(Into::into),
+        criteria,
+    })
 }
 
 #[test]
@@ -45,23 +62,56 @@ fn simple_commands() {
         ("a NAMESPACE", B::Namespace),
         ("a COMPRESS DEFLATE", B::Compress("DEFLATE".into())),
         ("a UID EXPUNGE 1:3,7", B::UidExpunge(set("1:3,7"))),
-        ("a ENABLE CONDSTORE UTF8=ACCEPT", B::Enable(vec!["CONDSTORE".into(), "UTF8=ACCEPT".into()])),
+        (
+            "a ENABLE CONDSTORE UTF8=ACCEPT",
+            B::Enable(vec!["CONDSTORE".into(), "UTF8=ACCEPT".into()]),
+        ),
         ("a ID NIL", B::Id(None)),
         (
             "a ID (\"name\" \"Thunderbird\" \"version\" NIL)",
-            B::Id(Some(vec![(b"name".to_vec(), Some(b"Thunderbird".to_vec())), (b"version".to_vec(), None)])),
+            B::Id(Some(vec![
+                (b"name".to_vec(), Some(b"Thunderbird".to_vec())),
+                (b"version".to_vec(), None),
+            ])),
         ),
         ("a ID ()", B::Id(Some(vec![]))),
-        ("a LOGIN user \"p a\\\"ss\"", B::Login(Login { username: b"user".to_vec(), password: b"p a\"ss".to_vec() })),
-        ("a AUTHENTICATE plain", B::Authenticate(Authenticate { mechanism: "PLAIN".into(), initial: None })),
+        (
+            "a LOGIN user \"p a\\\"ss\"",
+            B::Login(Login {
+                username: b"user".to_vec(),
+                password: b"p a\"ss".to_vec(),
+            }),
+        ),
+        (
+            "a AUTHENTICATE plain",
+            B::Authenticate(Authenticate {
+                mechanism: "PLAIN".into(),
+                initial: None,
+            }),
+        ),
         (
             "a AUTHENTICATE PLAIN AHVAAHA=",
-            B::Authenticate(Authenticate { mechanism: "PLAIN".into(), initial: Some(b"\0u@\0p".to_vec()) }),
+            B::Authenticate(Authenticate {
+                mechanism: "PLAIN".into(),
+                initial: Some(b"\0u@\0p".to_vec()),
+            }),
         ),
-        ("a AUTHENTICATE PLAIN =", B::Authenticate(Authenticate { mechanism: "PLAIN".into(), initial: Some(vec![]) })),
+        (
+            "a AUTHENTICATE PLAIN =",
+            B::Authenticate(Authenticate {
+                mechanism: "PLAIN".into(),
+                initial: Some(vec![]),
+            }),
+        ),
         ("a GETQUOTA \"\"", B::GetQuota(vec![])),
         ("a GETQUOTAROOT INBOX", B::GetQuotaRoot(mb("INBOX"))),
-        ("a SETQUOTA \"\" (STORAGE 512)", B::SetQuota(SetQuota { root: vec![], limits: vec![("STORAGE".into(), 512)] })),
+        (
+            "a SETQUOTA \"\" (STORAGE 512)",
+            B::SetQuota(SetQuota {
+                root: vec![],
+                limits: vec![("STORAGE".into(), 512)],
+            }),
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(parse_line(line), Ok(want), "{line}");
@@ -72,16 +122,49 @@ fn simple_commands() {
 fn mailbox_commands() {
     use CommandBody as B;
     let cases: Vec<(&str, CommandBody)> = vec![
-        ("a SELECT INBOX", B::Select(Select { mailbox: mb("INBOX"), condstore: false })),
-        ("a SELECT \"Sent Items\" (CONDSTORE)", B::Select(Select { mailbox: mb("Sent Items"), condstore: true })),
-        ("a EXAMINE {5}\r\nDraft", B::Examine(Select { mailbox: mb("Draft"), condstore: false })),
-        ("a CREATE foo/bar", B::Create(Create { mailbox: mb("foo/bar"), special_use: vec![] })),
+        (
+            "a SELECT INBOX",
+            B::Select(Select {
+                mailbox: mb("INBOX"),
+                condstore: false,
+            }),
+        ),
+        (
+            "a SELECT \"Sent Items\" (CONDSTORE)",
+            B::Select(Select {
+                mailbox: mb("Sent Items"),
+                condstore: true,
+            }),
+        ),
+        (
+            "a EXAMINE {5}\r\nDraft",
+            B::Examine(Select {
+                mailbox: mb("Draft"),
+                condstore: false,
+            }),
+        ),
+        (
+            "a CREATE foo/bar",
+            B::Create(Create {
+                mailbox: mb("foo/bar"),
+                special_use: vec![],
+            }),
+        ),
         (
             "a CREATE MySent (USE (\\Sent \\Archive))",
-            B::Create(Create { mailbox: mb("MySent"), special_use: vec![SpecialUse::Sent, SpecialUse::Archive] }),
+            B::Create(Create {
+                mailbox: mb("MySent"),
+                special_use: vec![SpecialUse::Sent, SpecialUse::Archive],
+            }),
         ),
         ("a DELETE x", B::Delete(mb("x"))),
-        ("a RENAME x \"y z\"", B::Rename(Rename { from: mb("x"), to: mb("y z") })),
+        (
+            "a RENAME x \"y z\"",
+            B::Rename(Rename {
+                from: mb("x"),
+                to: mb("y z"),
+            }),
+        ),
         ("a SUBSCRIBE x", B::Subscribe(mb("x"))),
         ("a UNSUBSCRIBE x", B::Unsubscribe(mb("x"))),
         (
@@ -100,20 +183,44 @@ fn mailbox_commands() {
                 ],
             }),
         ),
-        ("a LSUB \"\" *", B::Lsub { reference: vec![], pattern: b"*".to_vec() }),
-        ("a XLIST \"\" %", B::Xlist { reference: vec![], pattern: b"%".to_vec() }),
+        (
+            "a LSUB \"\" *",
+            B::Lsub {
+                reference: vec![],
+                pattern: b"*".to_vec(),
+            },
+        ),
+        (
+            "a XLIST \"\" %",
+            B::Xlist {
+                reference: vec![],
+                pattern: b"%".to_vec(),
+            },
+        ),
         (
             "a LIST \"\" *",
-            B::List(List { reference: vec![], patterns: vec![b"*".to_vec()], ..List::default() }),
+            B::List(List {
+                reference: vec![],
+                patterns: vec![b"*".to_vec()],
+                ..List::default()
+            }),
         ),
         (
             "a LIST \"\" INBOX/%",
-            B::List(List { reference: vec![], patterns: vec![b"INBOX/%".to_vec()], ..List::default() }),
+            B::List(List {
+                reference: vec![],
+                patterns: vec![b"INBOX/%".to_vec()],
+                ..List::default()
+            }),
         ),
         (
             "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX \"Sent*\") RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))",
             B::List(List {
-                select: ListSelect { subscribed: true, recursive_match: true, ..ListSelect::default() },
+                select: ListSelect {
+                    subscribed: true,
+                    recursive_match: true,
+                    ..ListSelect::default()
+                },
                 reference: vec![],
                 patterns: vec![b"INBOX".to_vec(), b"Sent*".to_vec()],
                 returns: ListReturn {
@@ -128,16 +235,28 @@ fn mailbox_commands() {
         (
             "a LIST (SPECIAL-USE REMOTE) \"\" * RETURN (SUBSCRIBED)",
             B::List(List {
-                select: ListSelect { special_use: true, remote: true, ..ListSelect::default() },
+                select: ListSelect {
+                    special_use: true,
+                    remote: true,
+                    ..ListSelect::default()
+                },
                 reference: vec![],
                 patterns: vec![b"*".to_vec()],
-                returns: ListReturn { subscribed: true, ..ListReturn::default() },
+                returns: ListReturn {
+                    subscribed: true,
+                    ..ListReturn::default()
+                },
                 extended: true,
             }),
         ),
         (
             "a LIST () \"\" % RETURN ()",
-            B::List(List { reference: vec![], patterns: vec![b"%".to_vec()], extended: true, ..List::default() }),
+            B::List(List {
+                reference: vec![],
+                patterns: vec![b"%".to_vec()],
+                extended: true,
+                ..List::default()
+            }),
         ),
     ];
     for (line, want) in cases {
@@ -151,22 +270,53 @@ fn search_commands() {
     let d = |day, month, year| Date { year, month, day };
     let cases: Vec<(&str, CommandBody)> = vec![
         ("a SEARCH ALL", search(false, None, None, vec![K::All])),
-        ("a UID SEARCH 1:* UNSEEN", search(true, None, None, vec![K::Seq(set("1:*")), K::Unseen])),
+        (
+            "a UID SEARCH 1:* UNSEEN",
+            search(true, None, None, vec![K::Seq(set("1:*")), K::Unseen]),
+        ),
         (
             "a SEARCH CHARSET UTF-8 SUBJECT {5}\r\ncafé",
-            search(false, None, Some("UTF-8"), vec![K::Subject("café".as_bytes().to_vec())]),
+            search(
+                false,
+                None,
+                Some("UTF-8"),
+                vec![K::Subject("café".as_bytes().to_vec())],
+            ),
         ),
         (
             "a SEARCH RETURN (MIN MAX COUNT) FLAGGED",
-            search(false, Some(vec![SearchReturn::Min, SearchReturn::Max, SearchReturn::Count]), None, vec![K::Flagged]),
+            search(
+                false,
+                Some(vec![
+                    SearchReturn::Min,
+                    SearchReturn::Max,
+                    SearchReturn::Count,
+                ]),
+                None,
+                vec![K::Flagged],
+            ),
         ),
-        ("a SEARCH RETURN () ALL", search(false, Some(vec![SearchReturn::All]), None, vec![K::All])),
+        (
+            "a SEARCH RETURN () ALL",
+            search(false, Some(vec![SearchReturn::All]), None, vec![K::All]),
+        ),
         (
             "a UID SEARCH RETURN (SAVE) CHARSET US-ASCII DELETED",
-            search(true, Some(vec![SearchReturn::Save]), Some("US-ASCII"), vec![K::Deleted]),
+            search(
+                true,
+                Some(vec![SearchReturn::Save]),
+                Some("US-ASCII"),
+                vec![K::Deleted],
+            ),
         ),
-        ("a SEARCH $", search(false, None, None, vec![K::Seq(SequenceSet::Saved)])),
-        ("a SEARCH UID $", search(false, None, None, vec![K::Uid(SequenceSet::Saved)])),
+        (
+            "a SEARCH $",
+            search(false, None, None, vec![K::Seq(SequenceSet::Saved)]),
+        ),
+        (
+            "a SEARCH UID $",
+            search(false, None, None, vec![K::Uid(SequenceSet::Saved)]),
+        ),
         (
             "a SEARCH OR FROM alice NOT (TO bob CC \"c d\")",
             search(
@@ -175,7 +325,10 @@ fn search_commands() {
                 None,
                 vec![K::Or(
                     Box::new(K::From(b"alice".to_vec())),
-                    Box::new(K::Not(Box::new(K::And(vec![K::To(b"bob".to_vec()), K::Cc(b"c d".to_vec())])))),
+                    Box::new(K::Not(Box::new(K::And(vec![
+                        K::To(b"bob".to_vec()),
+                        K::Cc(b"c d".to_vec()),
+                    ])))),
                 )],
             ),
         ),
@@ -239,12 +392,23 @@ fn search_commands() {
                 false,
                 None,
                 None,
-                vec![K::Larger(100), K::Smaller(5_000_000_000), K::Older(60), K::Younger(3600), K::Uid(set("1:5,*"))],
+                vec![
+                    K::Larger(100),
+                    K::Smaller(5_000_000_000),
+                    K::Older(60),
+                    K::Younger(3600),
+                    K::Uid(set("1:5,*")),
+                ],
             ),
         ),
         (
             "a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338 MODSEQ 5",
-            search(false, None, None, vec![K::ModSeq(620_162_338), K::ModSeq(5)]),
+            search(
+                false,
+                None,
+                None,
+                vec![K::ModSeq(620_162_338), K::ModSeq(5)],
+            ),
         ),
         ("a SEARCH ALL ", search(false, None, None, vec![K::All])),
     ];
@@ -257,15 +421,47 @@ fn search_commands() {
 fn fetch_commands() {
     use FetchAttr as A;
     let fetch = |uid, s: &str, attrs: Vec<FetchAttr>, changed_since| {
-        CommandBody::Fetch(Fetch { uid, set: set(s), attrs, changed_since })
+        CommandBody::Fetch(Fetch {
+            uid,
+            set: set(s),
+            attrs,
+            changed_since,
+        })
     };
     let cases: Vec<(&str, CommandBody)> = vec![
         ("a FETCH 1 FLAGS", fetch(false, "1", vec![A::Flags], None)),
-        ("a FETCH 1:* ALL", fetch(false, "1:*", vec![A::Flags, A::InternalDate, A::Rfc822Size, A::Envelope], None)),
-        ("a FETCH 1 FAST", fetch(false, "1", vec![A::Flags, A::InternalDate, A::Rfc822Size], None)),
+        (
+            "a FETCH 1:* ALL",
+            fetch(
+                false,
+                "1:*",
+                vec![A::Flags, A::InternalDate, A::Rfc822Size, A::Envelope],
+                None,
+            ),
+        ),
+        (
+            "a FETCH 1 FAST",
+            fetch(
+                false,
+                "1",
+                vec![A::Flags, A::InternalDate, A::Rfc822Size],
+                None,
+            ),
+        ),
         (
             "a FETCH 1 full",
-            fetch(false, "1", vec![A::Flags, A::InternalDate, A::Rfc822Size, A::Envelope, A::Body], None),
+            fetch(
+                false,
+                "1",
+                vec![
+                    A::Flags,
+                    A::InternalDate,
+                    A::Rfc822Size,
+                    A::Envelope,
+                    A::Body,
+                ],
+                None,
+            ),
         ),
         (
             "a UID FETCH 1:* (FLAGS)",
@@ -291,7 +487,15 @@ fn fetch_commands() {
                 None,
             ),
         ),
-        ("a FETCH 2 BODY[]", fetch(false, "2", vec![body_sec(sec(&[], None), None, false)], None)),
+        (
+            "a FETCH 2 BODY[]",
+            fetch(
+                false,
+                "2",
+                vec![body_sec(sec(&[], None), None, false)],
+                None,
+            ),
+        ),
         (
             "a FETCH 2 (BODY.PEEK[1.2.3]<0.1024> body[TEXT] BODY[1.MIME] BODY.PEEK[2.HEADER])",
             fetch(
@@ -313,11 +517,25 @@ fn fetch_commands() {
                 "1",
                 vec![
                     body_sec(
-                        sec(&[], Some(SectionPart::HeaderFields(vec!["From".into(), "To".into(), "Subject".into()]))),
+                        sec(
+                            &[],
+                            Some(SectionPart::HeaderFields(vec![
+                                "From".into(),
+                                "To".into(),
+                                "Subject".into(),
+                            ])),
+                        ),
                         None,
                         true,
                     ),
-                    body_sec(sec(&[1], Some(SectionPart::HeaderFieldsNot(vec!["X-Spam".into()]))), None, false),
+                    body_sec(
+                        sec(
+                            &[1],
+                            Some(SectionPart::HeaderFieldsNot(vec!["X-Spam".into()])),
+                        ),
+                        None,
+                        false,
+                    ),
                 ],
                 None,
             ),
@@ -336,17 +554,76 @@ fn fetch_commands() {
 fn store_copy_move() {
     use CommandBody as B;
     let store = |uid, mode, silent, flags, unchanged_since| {
-        B::Store(Store { uid, set: SequenceSet::Ranges(vec![(Num(1), Star)]), mode, silent, flags, unchanged_since })
+        B::Store(Store {
+            uid,
+            set: SequenceSet::Ranges(vec![(Num(1), Star)]),
+            mode,
+            silent,
+            flags,
+            unchanged_since,
+        })
     };
     let cases: Vec<(&str, CommandBody)> = vec![
-        ("a STORE 1:* FLAGS (\\Seen)", store(false, StoreMode::Replace, false, vec![Flag::Seen], None)),
-        ("a STORE 1:* +FLAGS.SILENT (\\Deleted $X)", store(false, StoreMode::Add, true, vec![Flag::Deleted, Flag::Keyword("$X".into())], None)),
-        ("a UID STORE 1:* -FLAGS \\Seen \\Flagged", store(true, StoreMode::Remove, false, vec![Flag::Seen, Flag::Flagged], None)),
-        ("a STORE 1:* (UNCHANGEDSINCE 12) +FLAGS ()", store(false, StoreMode::Add, false, vec![], Some(12))),
-        ("a COPY 1:* Trash", B::Copy(CopyMove { uid: false, set: set("1:*"), mailbox: mb("Trash") })),
-        ("a UID COPY 3 \"A B\"", B::Copy(CopyMove { uid: true, set: set("3"), mailbox: mb("A B") })),
-        ("a MOVE 2,4 Junk", B::Move(CopyMove { uid: false, set: set("2,4"), mailbox: mb("Junk") })),
-        ("a UID MOVE $ Junk", B::Move(CopyMove { uid: true, set: SequenceSet::Saved, mailbox: mb("Junk") })),
+        (
+            "a STORE 1:* FLAGS (\\Seen)",
+            store(false, StoreMode::Replace, false, vec![Flag::Seen], None),
+        ),
+        (
+            "a STORE 1:* +FLAGS.SILENT (\\Deleted $X)",
+            store(
+                false,
+                StoreMode::Add,
+                true,
+                vec![Flag::Deleted, Flag::Keyword("$X".into())],
+                None,
+            ),
+        ),
+        (
+            "a UID STORE 1:* -FLAGS \\Seen \\Flagged",
+            store(
+                true,
+                StoreMode::Remove,
+                false,
+                vec![Flag::Seen, Flag::Flagged],
+                None,
+            ),
+        ),
+        (
+            "a STORE 1:* (UNCHANGEDSINCE 12) +FLAGS ()",
+            store(false, StoreMode::Add, false, vec![], Some(12)),
+        ),
+        (
+            "a COPY 1:* Trash",
+            B::Copy(CopyMove {
+                uid: false,
+                set: set("1:*"),
+                mailbox: mb("Trash"),
+            }),
+        ),
+        (
+            "a UID COPY 3 \"A B\"",
+            B::Copy(CopyMove {
+                uid: true,
+                set: set("3"),
+                mailbox: mb("A B"),
+            }),
+        ),
+        (
+            "a MOVE 2,4 Junk",
+            B::Move(CopyMove {
+                uid: false,
+                set: set("2,4"),
+                mailbox: mb("Junk"),
+            }),
+        ),
+        (
+            "a UID MOVE $ Junk",
+            B::Move(CopyMove {
+                uid: true,
+                set: SequenceSet::Saved,
+                mailbox: mb("Junk"),
+            }),
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(parse_line(line), Ok(want), "{line}");
