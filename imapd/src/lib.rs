@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod proto;
+pub mod session;
 
 use eider_common::{Context, Shutdown};
 
