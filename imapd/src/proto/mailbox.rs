@@ -63,6 +63,20 @@ pub fn encode(path: &str, utf8: bool) -> Vec<u8> {
     }
 }
 
+/// Joins a LIST reference and pattern (RFC 3501 §6.3.8): the reference is a prefix; a
+/// separator is added between them unless one is already there, and a pattern starting with the
+/// separator is taken as absolute.
+pub fn join_reference(reference: &str, pattern: &str) -> String {
+    if reference.is_empty() || pattern.starts_with(SEPARATOR) {
+        return pattern.trim_start_matches(SEPARATOR).to_owned();
+    }
+    if reference.ends_with(SEPARATOR) {
+        format!("{reference}{pattern}")
+    } else {
+        format!("{reference}{SEPARATOR}{pattern}")
+    }
+}
+
 /// Whether `name` matches a LIST pattern (RFC 3501 §6.3.8): `*` matches anything, `%` anything
 /// but the separator. Both are UTF-8 store paths (pattern already joined with the reference).
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
@@ -115,6 +129,20 @@ mod tests {
         }
         assert_eq!(encode("Entwürfe", false), b"Entw&APw-rfe");
         assert_eq!(encode("Entwürfe", true), "Entwürfe".as_bytes());
+    }
+
+    #[test]
+    fn references() {
+        let cases = [
+            ("", "*", "*"),
+            ("a", "%", "a/%"),
+            ("a/", "%", "a/%"),
+            ("a", "/b", "b"),
+            ("", "", ""),
+        ];
+        for (r, p, want) in cases {
+            assert_eq!(join_reference(r, p), want, "{r} {p}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::proto::command;
 use crate::proto::command::{CommandBody, Login};
 use crate::proto::datetime::DateTime;
 use crate::proto::flag::Flag;
@@ -393,5 +394,74 @@ fn literal_suffix_table() {
     for (line, want) in cases {
         let got = literal_suffix(line).map(|l| (l.start, l.size, l.nonsync, l.binary));
         assert_eq!(got, *want, "{}", String::from_utf8_lossy(line));
+    }
+}
+
+/// A small deterministic generator, so the robustness test needs no extra crate.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+}
+
+#[test]
+fn random_input_never_panics_and_recovers() {
+    const ALPHABET: &[u8] =
+        b"aA1 ()[]{}<>\"\\+~*%$:.,\r\n\r\n0123456789 APPEND FETCH BODY[ NIL UID {5}\r\n";
+    let mut rng = Lcg(42);
+    for _ in 0..2000 {
+        let len = (rng.next() % 80) as usize;
+        let input: Vec<u8> = (0..len)
+            .map(|_| ALPHABET[(rng.next() as usize) % ALPHABET.len()])
+            .collect();
+        let _ = command::parse(&input);
+        let limits = Limits {
+            max_line: 40,
+            max_literal: 16,
+            max_command: 64,
+            max_append: 32,
+            literal_plus: false,
+        };
+        let mut r = Receiver::new(limits);
+        let mut pos = 0;
+        while pos < input.len() {
+            let n = 1 + (rng.next() as usize) % 7;
+            let end = (pos + n).min(input.len());
+            r.feed(&input[pos..end]);
+            pos = end;
+            loop {
+                match r.next() {
+                    Progress::NeedMore => break,
+                    Progress::NeedsLiteral { .. } => r.accept_literal(),
+                    Progress::Append(h) if h.synchronizing => r.accept_literal(),
+                    _ => {}
+                }
+            }
+        }
+        // Whatever state the garbage left, a client that finishes its literal (at most 32 bytes)
+        // and line gets a fresh command parsed.
+        r.feed(&[b'x'; 40]);
+        r.feed(b"\r\nz NOOP\r\n");
+        let mut saw = false;
+        loop {
+            match r.next() {
+                Progress::NeedMore => break,
+                Progress::Command(c) if c.tag == "z" => saw = true,
+                Progress::NeedsLiteral { .. } => r.accept_literal(),
+                Progress::Append(h) if h.synchronizing => r.accept_literal(),
+                _ => {}
+            }
+        }
+        assert!(
+            saw,
+            "no recovery after {:?}",
+            String::from_utf8_lossy(&input)
+        );
     }
 }

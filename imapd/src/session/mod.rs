@@ -15,6 +15,7 @@ pub mod state;
 use crate::proto::command::{AppendHeader, Authenticate, Command, CommandBody, auth};
 use crate::proto::error::ReceiveError;
 use crate::proto::flag::Flag;
+use crate::proto::mailbox::{MailboxNameError, RawMailbox};
 use crate::proto::response::{Code, Data, EncodeOptions, Response, Status};
 pub use error::CommandError;
 pub use state::{AuthUser, SelectedMailbox, State};
@@ -126,6 +127,11 @@ pub struct Session {
     pending: Pending,
 }
 
+/// SEARCH charsets we can match with (RFC 3501 §6.4.4: US-ASCII and UTF-8 at least).
+fn charset_ok(charset: Option<&str>) -> bool {
+    matches!(charset, None | Some("UTF-8" | "US-ASCII" | "UTF8"))
+}
+
 fn ok(tag: &str, text: &str) -> Response {
     Response::tagged(tag, Status::Ok, None, text)
 }
@@ -179,6 +185,15 @@ impl Session {
             self.state.user().is_some(),
             self.compress_active,
         )
+    }
+
+    /// The store path for a mailbox name from a command, decoded for the current mode (mUTF-7,
+    /// or UTF-8 after ENABLE UTF8=ACCEPT).
+    pub fn mailbox_path(&self, raw: &RawMailbox) -> Result<String, CommandError> {
+        raw.decode(self.utf8).map_err(|e| match e {
+            MailboxNameError::BadEncoding => CommandError::Bad(e.to_string()),
+            MailboxNameError::Empty => CommandError::no(Code::Cannot, "Invalid mailbox name"),
+        })
     }
 
     /// A command the receiver rejected.
@@ -255,6 +270,11 @@ impl Session {
                 self.execute(tag, body)
             }
             B::Store(_) | B::Expunge | B::UidExpunge(_) => self.execute_writable(tag, body),
+            B::Search(ref q) if !charset_ok(q.charset.as_deref()) => Action::Reply(vec![no(
+                &tag,
+                Some(Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
+                "Unsupported charset",
+            )]),
             B::Move(_) if self.read_only() => {
                 Action::Reply(vec![no(&tag, Some(Code::Cannot), "Mailbox is read-only")])
             }

@@ -377,3 +377,37 @@ fn append_decisions_and_receive_errors() {
         assert_eq!(wire(&r, &s), want);
     }
 }
+
+#[test]
+fn search_charset_and_mailbox_names() {
+    let mut s = logged_in();
+    select(&mut s, false);
+    assert_eq!(
+        replies(&mut s, "a SEARCH CHARSET KOI8-R ALL"),
+        "a NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n"
+    );
+    assert!(matches!(
+        s.on_command(cmd("a SEARCH CHARSET utf-8 ALL")),
+        Action::Execute { .. }
+    ));
+    let raw = |b: &[u8]| crate::proto::mailbox::RawMailbox(b.to_vec());
+    assert_eq!(s.mailbox_path(&raw(b"Entw&APw-rfe")), Ok("Entwürfe".into()));
+    assert!(matches!(
+        s.mailbox_path(&raw("Entwürfe".as_bytes())),
+        Err(CommandError::Bad(_))
+    ));
+    assert!(matches!(
+        s.mailbox_path(&raw(b"a//b")),
+        Err(CommandError::No { .. })
+    ));
+    assert_eq!(
+        replies(&mut s, "e ENABLE UTF8=ACCEPT"),
+        "e BAD ENABLE not allowed now\r\n"
+    );
+    let mut s = logged_in();
+    replies(&mut s, "e ENABLE UTF8=ACCEPT");
+    assert_eq!(
+        s.mailbox_path(&raw("Entwürfe".as_bytes())),
+        Ok("Entwürfe".into())
+    );
+}
