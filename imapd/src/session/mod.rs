@@ -240,6 +240,13 @@ impl Session {
                 self.pending = Pending::Idle { tag };
                 Action::Idle(Response::Continue("idling".into()))
             }
+            // We have one personal namespace with no prefix and no shared ones (RFC 2342).
+            B::Namespace => Action::Reply(vec![
+                Response::Data(Data::Namespace {
+                    personal_prefix: String::new(),
+                }),
+                ok(&tag, "NAMESPACE completed"),
+            ]),
             B::SetQuota(_) => Action::Reply(vec![no(
                 &tag,
                 Some(Code::NoPerm),

@@ -674,3 +674,30 @@ fn malformed_commands() {
     let deep = format!("a SEARCH {}ALL{}", "(".repeat(1000), ")".repeat(1000));
     assert!(super::parse(deep.as_bytes()).is_err());
 }
+
+#[test]
+fn trailing_space_tolerated() {
+    let cases = [
+        "a NOOP ",
+        "a SELECT INBOX ",
+        "a SELECT INBOX (CONDSTORE) ",
+        "a CREATE x ",
+        "a LIST \"\" * ",
+        "a LIST \"\" * RETURN (CHILDREN) ",
+        "a STATUS INBOX (MESSAGES) ",
+        "a SEARCH ALL ",
+        "a FETCH 1 (FLAGS) ",
+        "a FETCH 1 FLAGS (CHANGEDSINCE 4) ",
+        "a STORE 1 +FLAGS \\Seen ",
+        "a ENABLE CONDSTORE ",
+        "a AUTHENTICATE PLAIN ",
+        "a UID EXPUNGE 1 ",
+        "a LOGIN u p ",
+        "a COPY 1 x ",
+    ];
+    for line in cases {
+        let trimmed = parse_line(line.trim_end());
+        assert!(trimmed.is_ok(), "{line}: {trimmed:?}");
+        assert_eq!(parse_line(line), trimmed, "{line}");
+    }
+}

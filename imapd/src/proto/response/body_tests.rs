@@ -82,8 +82,18 @@ fn envelope_golden() {
     };
     assert_eq!(
         render(|o| envelope(o, &grouped, false)),
-        "(NIL {11}\r\nGrüße \"x\" NIL ((NIL NIL \"s\" \"h\")) NIL \
+        "(NIL \"=?utf-8?B?R3LDvMOfZSAieCI=?=\" NIL ((NIL NIL \"s\" \"h\")) NIL \
          ((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL)"
+    );
+    // An EAI address cannot be downgraded: its local part goes as a literal.
+    let eai = Envelope {
+        from: vec![addr(Some("José"), Some("josé"), Some("x.es"))],
+        ..Envelope::default()
+    };
+    assert_eq!(
+        render(|o| envelope(o, &eai, false)),
+        "(NIL NIL ((\"=?utf-8?B?Sm9zw6k=?=\" NIL {5}\r\njosé \"x.es\")) ((\"=?utf-8?B?Sm9zw6k=?=\" NIL {5}\r\njosé \"x.es\")) \
+         ((\"=?utf-8?B?Sm9zw6k=?=\" NIL {5}\r\njosé \"x.es\")) NIL NIL NIL NIL NIL)"
     );
     assert_eq!(
         render(|o| envelope(o, &grouped, true)),
@@ -205,7 +215,7 @@ fn degenerate_parts() {
         render(|o| body(o, &empty, false, false)),
         "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \"mixed\")"
     );
-    // Non-ASCII parameter values go as literals unless UTF-8 is enabled; missing encoding is 7bit.
+    // Non-ASCII parameter values are downgraded unless UTF-8 is enabled; missing encoding is 7bit.
     let mut img = Part {
         media_type: "image".into(),
         media_subtype: "png".into(),
@@ -214,7 +224,7 @@ fn degenerate_parts() {
     };
     assert_eq!(
         render(|o| body(o, &img, false, false)),
-        "(\"image\" \"png\" (\"name\" {6}\r\nü.png) NIL NIL \"7bit\" 0)"
+        "(\"image\" \"png\" (\"name\" \"=?utf-8?B?w7wucG5n?=\") NIL NIL \"7bit\" 0)"
     );
     assert_eq!(
         render(|o| body(o, &img, false, true)),
