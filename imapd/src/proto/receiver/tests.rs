@@ -1,3 +1,4 @@
+use super::literal::literal_suffix;
 use super::*;
 use crate::proto::command;
 use crate::proto::command::{CommandBody, Login};

@@ -9,9 +9,13 @@
 //! - every error leaves the receiver at the start of the next command (synchronising literals the
 //!   client was refused are not expected; non-synchronising ones are read and discarded).
 
-use super::command::{self, Command, append};
+mod append;
+mod literal;
+
+use super::command::{self, Command};
 use super::cursor::is_tag_char;
 use super::error::{ErrorKind, ReceiveError};
+use literal::{LiteralSuffix, literal_suffix};
 
 /// RFC 7888 §4: the largest non-synchronising literal a LITERAL- server accepts.
 pub const LITERAL_MINUS_MAX: u64 = 4096;
@@ -44,7 +48,7 @@ impl Default for Limits {
 }
 
 /// The start of an APPEND: everything before the message literal (RFC 3501 §6.3.11).
-pub use append::AppendHeader;
+pub use super::command::append::AppendHeader;
 
 /// What the receiver can tell from the bytes so far.
 #[derive(Debug, PartialEq, Eq)]
@@ -386,7 +390,9 @@ impl Receiver {
             });
         };
         self.cmd.extend_from_slice(&line[..lit.start]);
-        if let Some(header) = append::parse_prefix(&self.cmd, lit.size, !lit.nonsync, lit.binary) {
+        if let Some(header) =
+            command::append::parse_prefix(&self.cmd, lit.size, !lit.nonsync, lit.binary)
+        {
             return Some(self.start_append(header, lit));
         }
         let tag = self.tag_of(&line);
@@ -441,101 +447,7 @@ impl Receiver {
         }
         self.error(tag, kind)
     }
-
-    fn start_append(&mut self, header: AppendHeader, lit: LiteralSuffix) -> Progress<'static> {
-        let tag = Some(header.tag.clone());
-        if lit.nonsync && !self.limits.literal_plus && lit.size > LITERAL_MINUS_MAX {
-            let kind = ErrorKind::NonSyncLiteralTooLarge {
-                size: lit.size,
-                in_append: true,
-            };
-            return self.refuse(tag, lit, kind);
-        }
-        if lit.size > self.limits.max_append {
-            let kind = ErrorKind::AppendTooLarge {
-                size: lit.size,
-                max: self.limits.max_append,
-            };
-            return self.refuse(tag, lit, kind);
-        }
-        self.cmd.clear();
-        self.append = Some((header.tag.clone(), header.utf8));
-        self.state = if lit.nonsync {
-            State::AppendData {
-                remaining: lit.size,
-            }
-        } else {
-            State::WaitAccept {
-                size: lit.size,
-                append: true,
-            }
-        };
-        Progress::Append(header)
-    }
-
-    fn append_tail(&mut self, line: &[u8]) -> Progress<'static> {
-        let (tag, utf8) = self.append.take().unwrap_or_default();
-        let mut rest = line;
-        if utf8 {
-            // RFC 6855 §4: `UTF8 (` literal8 `)`.
-            let Some(r) = rest.strip_prefix(b")") else {
-                self.state = State::Line;
-                return self.error(
-                    Some(tag),
-                    ErrorKind::Syntax("expected ) after UTF8 literal"),
-                );
-            };
-            rest = r;
-        }
-        if rest.iter().all(|&b| b == b' ') {
-            self.state = State::Line;
-            return Progress::AppendEnd;
-        }
-        // MULTIAPPEND (RFC 3502) is not offered; skip a further non-synchronising literal.
-        self.state = match literal_suffix(rest) {
-            Some(lit) if lit.nonsync => State::Discard {
-                remaining: lit.size,
-            },
-            _ => State::Line,
-        };
-        self.error(
-            Some(tag),
-            ErrorKind::Syntax("unexpected data after APPEND message"),
-        )
-    }
-}
-
-/// A literal announcement ending a line: `{n}`, `{n+}` or `~{n}` (RFC 3516 literal8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct LiteralSuffix {
-    /// Where the announcement (including `~`) starts in the line.
-    start: usize,
-    size: u64,
-    nonsync: bool,
-    binary: bool,
-}
-
-fn literal_suffix(line: &[u8]) -> Option<LiteralSuffix> {
-    let inner = line.strip_suffix(b"}")?;
-    let open = inner.iter().rposition(|&b| b == b'{')?;
-    let mut digits = &inner[open + 1..];
-    let nonsync = digits.last() == Some(&b'+');
-    if nonsync {
-        digits = &digits[..digits.len() - 1];
-    }
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let size = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    let binary = open > 0 && line[open - 1] == b'~';
-    Some(LiteralSuffix {
-        start: if binary { open - 1 } else { open },
-        size,
-        nonsync,
-        binary,
-    })
 }
 
 #[cfg(test)]
-#[path = "receiver_tests.rs"]
 mod tests;
