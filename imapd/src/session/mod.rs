@@ -45,8 +45,9 @@ pub enum Action {
     Reply(Vec<Response>),
     /// Write these responses, then close the connection.
     Close(Vec<Response>),
-    /// Write the response, discard any bytes the client pipelined after STARTTLS (they were sent
-    /// in clear text: `Receiver::take_buffered`), then run the TLS handshake.
+    /// Start TLS: if the client pipelined bytes after the STARTTLS line
+    /// (`Receiver::has_buffered`), write a tagged BAD and close instead (command injection);
+    /// otherwise write the response and run the TLS handshake.
     StartTls(Response),
     /// Write the response, then compress both directions with DEFLATE (RFC 4978).
     StartCompress(Response),

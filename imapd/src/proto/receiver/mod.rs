@@ -163,6 +163,13 @@ impl Receiver {
         rest
     }
 
+    /// Whether bytes beyond the last decided command are buffered. After STARTTLS the driver
+    /// must refuse to start TLS if this is true: those bytes were pipelined in clear text and
+    /// would otherwise be taken as protected commands (command injection).
+    pub fn has_buffered(&self) -> bool {
+        self.pos + self.lent < self.buf.len()
+    }
+
     /// The continuation for the announced literal was sent; read its bytes.
     pub fn accept_literal(&mut self) {
         if let State::WaitAccept { size, append } = self.state {
@@ -396,6 +403,10 @@ impl Receiver {
             return Some(self.start_append(header, lit));
         }
         let tag = self.tag_of(&line);
+        if tag.is_none() {
+            // Do not invite a literal (`+ Ready`) for something that cannot be a command.
+            return Some(self.refuse(tag, lit, ErrorKind::Syntax("missing tag")));
+        }
         if lit.binary {
             return Some(self.refuse(tag, lit, ErrorKind::Syntax("literal8 not allowed here")));
         }
