@@ -3,6 +3,36 @@
 //!
 //! Nothing here touches a socket, the store or a clock: bytes in, values out, values in, bytes
 //! out. The session (`crate::session`) decides what to do with commands; a driver owns the I/O.
+//!
+//! A driver's read loop, in short:
+//!
+//! ```
+//! use eider_imapd::proto::{CommandBody, Limits, Progress, Receiver};
+//!
+//! let mut rx = Receiver::new(Limits::default());
+//! let mut log = Vec::new();
+//! rx.feed(b"a1 LOGIN {5}\r\n");
+//! loop {
+//!     match rx.next() {
+//!         Progress::NeedMore => break,
+//!         // Write "+ Ready" to the client, then let the receiver read the literal.
+//!         Progress::NeedsLiteral { .. } => rx.accept_literal(),
+//!         other => log.push(format!("{other:?}")),
+//!     }
+//! }
+//! rx.feed(b"alice secret\r\na2 APPEND INBOX {3+}\r\nabc\r\n");
+//! loop {
+//!     match rx.next() {
+//!         Progress::NeedMore => break,
+//!         Progress::Command(c) => assert!(matches!(c.body, CommandBody::Login(_))),
+//!         Progress::Append(h) => assert_eq!(h.literal_size, 3),
+//!         Progress::AppendData(bytes) => assert_eq!(bytes, b"abc"), // stream to the store
+//!         Progress::AppendEnd => log.push("commit".to_owned()),
+//!         other => panic!("{other:?}"),
+//!     }
+//! }
+//! assert_eq!(log, ["commit"]);
+//! ```
 
 pub mod command;
 pub mod cursor;

@@ -17,6 +17,7 @@ use crate::proto::command::{AppendHeader, Command, CommandBody};
 use crate::proto::error::ReceiveError;
 use crate::proto::flag::Flag;
 use crate::proto::mailbox::{MailboxNameError, RawMailbox};
+use crate::proto::receiver::Limits;
 use crate::proto::response::{Code, Data, EncodeOptions, Response, Status};
 pub use error::CommandError;
 pub use state::{AuthUser, SelectedMailbox, State};
@@ -198,6 +199,18 @@ impl Session {
         })
     }
 
+    /// The receiver limits for the current state: before login literals are kept small, since
+    /// an unauthenticated client must not make us buffer much (RFC 9051 §11.1 hints at this).
+    pub fn limits(&self) -> Limits {
+        let authenticated = self.state.user().is_some();
+        Limits {
+            max_literal: if authenticated { 64 * 1024 } else { 4 * 1024 },
+            max_append: self.config.max_append,
+            literal_plus: self.config.literal_plus,
+            ..Limits::default()
+        }
+    }
+
     /// A command the receiver rejected.
     pub fn on_receive_error(&mut self, e: &ReceiveError) -> Action {
         Action::Reply(vec![error::receive_error_response(e)])
@@ -284,6 +297,11 @@ impl Session {
                 Some(Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
                 "Unsupported charset",
             )]),
+            B::Search(ref q) if q.criteria.iter().any(|k| k.uses_modseq()) => {
+                // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.
+                self.condstore = true;
+                self.execute(tag, body)
+            }
             B::Move(_) if self.read_only() => {
                 Action::Reply(vec![no(&tag, Some(Code::Cannot), "Mailbox is read-only")])
             }

@@ -411,3 +411,28 @@ fn search_charset_and_mailbox_names() {
         Ok("Entwürfe".into())
     );
 }
+
+#[test]
+fn condstore_enabling_commands_and_limits() {
+    let mut s = logged_in();
+    assert!(!s.condstore());
+    select(&mut s, false);
+    assert!(matches!(
+        s.on_command(cmd("a SEARCH NOT (MODSEQ 5)")),
+        Action::Execute { .. }
+    ));
+    assert!(s.condstore());
+    let mut s = logged_in();
+    select(&mut s, false);
+    s.on_command(cmd("a FETCH 1 (FLAGS) (CHANGEDSINCE 3)"));
+    assert!(s.condstore());
+    let mut s = logged_in();
+    s.on_command(cmd("a SELECT INBOX (CONDSTORE)"));
+    assert!(s.condstore());
+
+    let pre = Session::new(config(true));
+    assert_eq!(pre.limits().max_literal, 4096);
+    assert_eq!(pre.limits().max_append, 1000);
+    assert!(!pre.limits().literal_plus);
+    assert_eq!(logged_in().limits().max_literal, 65536);
+}

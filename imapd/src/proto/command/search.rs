@@ -63,6 +63,20 @@ pub enum SearchKey {
     Younger(u32),
 }
 
+impl SearchKey {
+    /// Whether the key (or a key inside it) is MODSEQ: such a SEARCH enables CONDSTORE and its
+    /// response carries the highest modseq (RFC 7162 §3.1.5).
+    pub fn uses_modseq(&self) -> bool {
+        match self {
+            SearchKey::ModSeq(_) => true,
+            SearchKey::Not(k) => k.uses_modseq(),
+            SearchKey::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
+            SearchKey::And(ks) => ks.iter().any(SearchKey::uses_modseq),
+            _ => false,
+        }
+    }
+}
+
 /// ESEARCH result options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchReturn {
