@@ -77,6 +77,14 @@ pub enum FetchAttr {
         partial: Option<(u32, u32)>,
         peek: bool,
     },
+    /// `BINARY[part]<origin.count>` or `BINARY.PEEK[...]` (RFC 3516): the decoded part.
+    Binary {
+        part: Vec<u32>,
+        partial: Option<(u32, u32)>,
+        peek: bool,
+    },
+    /// `BINARY.SIZE[part]` (RFC 3516).
+    BinarySize(Vec<u32>),
 }
 
 impl FetchAttr {
@@ -84,7 +92,10 @@ impl FetchAttr {
     pub fn sets_seen(&self) -> bool {
         matches!(
             self,
-            FetchAttr::Rfc822 | FetchAttr::Rfc822Text | FetchAttr::BodySection { peek: false, .. }
+            FetchAttr::Rfc822
+                | FetchAttr::Rfc822Text
+                | FetchAttr::BodySection { peek: false, .. }
+                | FetchAttr::Binary { peek: false, .. }
         )
     }
 }
@@ -149,6 +160,20 @@ fn attr(c: &mut Cursor<'_>, macros: bool) -> PResult<Vec<FetchAttr>> {
     if c.prefix("BODY[") {
         return Ok(vec![body_section(c, false)?]);
     }
+    if c.prefix("BINARY.SIZE[") {
+        return Ok(vec![A::BinarySize(binary_part(c)?)]);
+    }
+    for (prefix, peek) in [("BINARY.PEEK[", true), ("BINARY[", false)] {
+        if c.prefix(prefix) {
+            let part = binary_part(c)?;
+            let partial = partial(c)?;
+            return Ok(vec![A::Binary {
+                part,
+                partial,
+                peek,
+            }]);
+        }
+    }
     let word = c.atom_upper()?;
     let fast = [A::Flags, A::InternalDate, A::Rfc822Size];
     Ok(match word.as_str() {
@@ -174,19 +199,39 @@ fn attr(c: &mut Cursor<'_>, macros: bool) -> PResult<Vec<FetchAttr>> {
 fn body_section(c: &mut Cursor<'_>, peek: bool) -> PResult<FetchAttr> {
     let section = section(c)?;
     c.expect(b']', "expected ]")?;
-    let mut partial = None;
-    if c.eat(b'<') {
-        let origin = c.number()?;
-        c.expect(b'.', "expected . in partial")?;
-        let count = c.nz_number()?;
-        c.expect(b'>', "expected >")?;
-        partial = Some((origin, count));
-    }
+    let partial = partial(c)?;
     Ok(FetchAttr::BodySection {
         section,
         partial,
         peek,
     })
+}
+
+/// `[<origin.count>]`.
+fn partial(c: &mut Cursor<'_>) -> PResult<Option<(u32, u32)>> {
+    if !c.eat(b'<') {
+        return Ok(None);
+    }
+    let origin = c.number()?;
+    c.expect(b'.', "expected . in partial")?;
+    let count = c.nz_number()?;
+    c.expect(b'>', "expected >")?;
+    Ok(Some((origin, count)))
+}
+
+/// After `BINARY[`: `[section-part] ]` (RFC 3516 §4.1: part numbers only).
+fn binary_part(c: &mut Cursor<'_>) -> PResult<Vec<u32>> {
+    let mut part = Vec::new();
+    if !c.eat(b']') {
+        loop {
+            part.push(c.nz_number()?);
+            if c.eat(b']') {
+                break;
+            }
+            c.expect(b'.', "expected . or ]")?;
+        }
+    }
+    Ok(part)
 }
 
 fn section(c: &mut Cursor<'_>) -> PResult<Section> {

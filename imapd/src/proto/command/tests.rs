@@ -541,6 +541,27 @@ fn fetch_commands() {
             ),
         ),
         (
+            "a FETCH 1 (BINARY[1.2] BINARY.PEEK[]<0.10> BINARY.SIZE[3])",
+            fetch(
+                false,
+                "1",
+                vec![
+                    A::Binary {
+                        part: vec![1, 2],
+                        partial: None,
+                        peek: false,
+                    },
+                    A::Binary {
+                        part: vec![],
+                        partial: Some((0, 10)),
+                        peek: true,
+                    },
+                    A::BinarySize(vec![3]),
+                ],
+                None,
+            ),
+        ),
+        (
             "a FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)",
             fetch(false, "1:*", vec![A::Flags, A::ModSeq], Some(12345)),
         ),
@@ -647,6 +668,8 @@ fn malformed_commands() {
         "a FETCH 1 BODY[]<0>",
         "a FETCH 1 BODY[HEADER.FIELDS ()]",
         "a FETCH 1 BOGUS",
+        "a FETCH 1 BINARY[1.TEXT]",
+        "a FETCH 1 BINARY[1.]",
         "a STORE 1 FLAGS",
         "a STORE 1 XFLAGS (\\Seen)",
         "a SEARCH",

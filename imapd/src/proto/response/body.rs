@@ -129,7 +129,9 @@ fn single(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
     );
     let size = part.body_end.saturating_sub(part.body_start);
     out.extend_from_slice(format!(" {size}").as_bytes());
-    let is_message = part.media_type == "message" && part.media_subtype == "rfc822";
+    // RFC 9051 §9 media-message also covers message/global (RFC 6532).
+    let is_message =
+        part.media_type == "message" && matches!(part.media_subtype.as_str(), "rfc822" | "global");
     match (&part.message, part.media_type.as_str()) {
         (Some(m), _) if is_message => {
             // body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines

@@ -204,6 +204,27 @@ fn message_rfc822_golden() {
 }
 
 #[test]
+fn message_global_is_encapsulated_too() {
+    let part = Part {
+        media_type: "message".into(),
+        media_subtype: "global".into(),
+        encoding: "8bit".into(),
+        body_lines: 3,
+        message: Some(Box::new(EmbeddedMessage {
+            envelope: Envelope::default(),
+            root: text_part("plain", 1, 1),
+        })),
+        ..Part::default()
+    };
+    let got = render(|o| body(o, &part, false, false));
+    assert!(
+        got.starts_with("(\"message\" \"global\" NIL NIL NIL \"8bit\" 0 (NIL NIL"),
+        "{got}"
+    );
+    assert!(got.ends_with("\"7bit\" 1 1) 3)"), "{got}");
+}
+
+#[test]
 fn degenerate_parts() {
     // A multipart without children still yields one body (a placeholder).
     let empty = Part {
