@@ -436,3 +436,83 @@ fn condstore_enabling_commands_and_limits() {
     assert!(!pre.limits().literal_plus);
     assert_eq!(logged_in().limits().max_literal, 65536);
 }
+
+/// Replays imaplib's transcript through receiver and session: no command is refused for its
+/// state and the state ends where the client expects.
+#[test]
+fn imaplib_transcript_through_session() {
+    use crate::proto::receiver::Limits;
+    use crate::proto::testkit::{Ev, Policy, run_chunks};
+    let input = include_bytes!("../../tests/fixtures/imaplib_session.bin");
+    let evs = run_chunks(&[input], Limits::default(), Policy::Accept);
+    let cfg = SessionConfig {
+        max_append: 1 << 20,
+        ..config(true)
+    };
+    let mut s = Session::new(cfg.clone());
+    let mut out = String::new();
+    let mut sessions = 1;
+    for ev in evs {
+        let action = match ev {
+            Ev::Cmd(c) => s.on_command(c),
+            Ev::Append(h) => s.on_append(h),
+            Ev::Raw(line) => s.on_raw_line(&line),
+            Ev::Data(_) | Ev::NeedsLiteral(_) | Ev::End => continue,
+            Ev::Err(e) => panic!("{e:?}"),
+        };
+        let rs = match action {
+            Action::CheckCredentials { tag, .. } => s.login_result(&tag, Ok(user())),
+            Action::Execute {
+                tag,
+                command: CommandBody::Select(_) | CommandBody::Examine(_),
+                ..
+            } => {
+                let info = SelectInfo {
+                    mailbox: mailbox(false),
+                    flags: vec![],
+                    permanent_flags: vec![],
+                    exists: 0,
+                    recent: 0,
+                    first_unseen: None,
+                    uid_next: 1,
+                    highest_modseq: None,
+                };
+                s.complete(&tag, Completion::Selected(info))
+            }
+            Action::Execute {
+                tag,
+                command: CommandBody::Close,
+                ..
+            } => s.complete(&tag, Completion::Closed),
+            Action::Execute { tag, .. } => s.complete(
+                &tag,
+                Completion::Ok {
+                    code: None,
+                    text: "done".into(),
+                },
+            ),
+            Action::Append { header, .. } => s.complete(
+                &header.tag,
+                Completion::Ok {
+                    code: None,
+                    text: "done".into(),
+                },
+            ),
+            Action::Close(rs) => {
+                let w = wire(&rs, &s);
+                s = Session::new(cfg.clone());
+                sessions += 1;
+                out.push_str(&w);
+                continue;
+            }
+            Action::Reply(rs) | Action::ReadRawLine(rs) | Action::RefuseAppend(rs) => rs,
+            Action::Idle(r) | Action::StartTls(r) | Action::StartCompress(r) => vec![r],
+        };
+        out.push_str(&wire(&rs, &s));
+    }
+    assert_eq!(sessions, 3);
+    assert!(!out.contains(" BAD "), "{out}");
+    // SETQUOTA is the one refusal.
+    assert_eq!(out.matches(" NO ").count(), 1, "{out}");
+    assert!(out.contains("NO [NOPERM]"));
+}

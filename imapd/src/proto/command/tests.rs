@@ -4,8 +4,9 @@
 use super::*;
 use crate::proto::datetime::Date;
 use crate::proto::flag::Flag;
+use crate::proto::receiver::Limits;
 use crate::proto::seqset::SeqBound::{Num, Star};
-use crate::proto::testkit::parse_line;
+use crate::proto::testkit::{Ev, Policy, parse_line, run_all_splits};
 use eider_common::model::SpecialUse;
 
 fn mb(s: &str) -> RawMailbox {
@@ -690,6 +691,20 @@ fn malformed_commands() {
     for line in cases {
         let got = parse_line(line);
         assert!(got.is_err(), "{line} parsed as {got:?}");
+        // The connection survives: the next command parses, under every split.
+        let input = format!("{line}\r\nz NOOP\r\n");
+        let mut evs = run_all_splits(input.as_bytes(), Limits::default(), Policy::Accept);
+        evs.retain(|e| !matches!(e, Ev::NeedsLiteral(_)));
+        let tag_ok = |e: &Ev| matches!(e, Ev::Err(ReceiveError { tag, .. }) if tag.as_deref() == Some("a") || line.starts_with('+'));
+        assert!(evs.len() == 2 && tag_ok(&evs[0]), "{line}: {evs:?}");
+        assert_eq!(
+            evs[1],
+            Ev::Cmd(Command {
+                tag: "z".into(),
+                body: CommandBody::Noop
+            }),
+            "{line}"
+        );
     }
     // Deep nesting is refused, not a stack overflow.
     let deep = format!("a SEARCH {}ALL", "NOT ".repeat(1000));

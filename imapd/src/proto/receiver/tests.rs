@@ -466,3 +466,44 @@ fn random_input_never_panics_and_recovers() {
         );
     }
 }
+
+/// The bytes Python's imaplib sent in a broad session (see tests/fixtures/capture_imaplib.py):
+/// everything parses, under every split, and the APPEND messages come through intact.
+#[test]
+fn imaplib_transcript() {
+    let input = include_bytes!("../../../tests/fixtures/imaplib_session.bin");
+    let evs = run_all_splits(input, Limits::default(), Policy::Accept);
+    let errors: Vec<_> = evs.iter().filter(|e| matches!(e, Ev::Err(_))).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let verbs: Vec<&str> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Cmd(c) => Some(c.body.name()),
+            Ev::Append(_) => Some("APPEND"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(verbs.len(), 39, "{verbs:?}");
+    assert_eq!(verbs.iter().filter(|v| **v == "APPEND").count(), 2);
+    let data: Vec<&Vec<u8>> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Data(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        data[0].as_slice(),
+        b"From: a@example.org\r\nSubject: hi {5}\r\n\r\nbody line\r\n.\r\n"
+    );
+    assert_eq!(data[1].as_slice(), vec![b'x'; 5000].as_slice());
+    let raw: Vec<&Ev> = evs.iter().filter(|e| matches!(e, Ev::Raw(_))).collect();
+    assert_eq!(
+        raw,
+        [
+            &Ev::Raw(b"AGFsaWNlAHNlIGNyZXQ=".to_vec()),
+            &Ev::Raw(b"DONE".to_vec())
+        ]
+    );
+    assert!(evs.contains(&cmd("JOGM1", login(b"bob", b"pa \"ss\\word"))));
+}
