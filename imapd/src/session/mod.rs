@@ -12,6 +12,7 @@ pub mod capability;
 pub mod error;
 mod sasl;
 pub mod state;
+pub mod view;
 
 use crate::proto::command::{AppendHeader, Command, CommandBody};
 use crate::proto::error::ReceiveError;
