@@ -22,6 +22,7 @@ use crate::proto::receiver::Limits;
 use crate::proto::response::{Code, Data, EncodeOptions, Response, Status};
 pub use error::CommandError;
 pub use state::{AuthUser, SelectedMailbox, State};
+pub use view::{MailboxEvent, MailboxView, SyncPoint, Update};
 
 /// Per-connection settings the driver derives from the configuration and the socket.
 #[derive(Clone, Debug)]
@@ -90,8 +91,10 @@ pub struct SelectInfo {
     pub mailbox: SelectedMailbox,
     pub flags: Vec<Flag>,
     pub permanent_flags: Vec<Flag>,
-    pub exists: u32,
-    pub recent: u32,
+    /// UIDs in the mailbox, ascending (they become message numbers 1..=n).
+    pub uids: Vec<u32>,
+    /// The UIDs this session reports as `\Recent`.
+    pub recent: Vec<u32>,
     pub first_unseen: Option<u32>,
     pub uid_next: u32,
     /// `None` for a mailbox without modseqs (`NOMODSEQ`).
@@ -171,6 +174,11 @@ impl Session {
 
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// The selected mailbox's view (for the driver: resolve sets, queue events, sync).
+    pub fn view_mut(&mut self) -> Option<&mut MailboxView> {
+        self.state.view_mut()
     }
 
     /// How responses must be encoded now (UTF8=ACCEPT enabled or not).
@@ -315,7 +323,7 @@ impl Session {
     }
 
     fn deselect(&mut self) {
-        if let State::Selected(user, _) = &self.state {
+        if let State::Selected(user, ..) = &self.state {
             self.state = State::Authenticated(user.clone());
         }
     }
@@ -404,6 +412,7 @@ impl Session {
         let Some(user) = self.state.user().cloned() else {
             return vec![bad(tag, "Not authenticated")];
         };
+        let view = MailboxView::new(info.uids, info.recent);
         let cond = |code: Code, text: &str| Response::Condition {
             status: Status::Ok,
             code: Some(code),
@@ -420,8 +429,8 @@ impl Session {
                 }),
                 "Flags permitted",
             ),
-            Response::Data(Data::Exists(info.exists)),
-            Response::Data(Data::Recent(info.recent)),
+            Response::Data(Data::Exists(view.exists())),
+            Response::Data(Data::Recent(view.recent_count())),
         ];
         if let Some(u) = info.first_unseen {
             out.push(cond(Code::Unseen(u), "First unseen"));
@@ -441,7 +450,7 @@ impl Session {
             (Code::ReadWrite, "SELECT completed")
         };
         out.push(Response::tagged(tag, Status::Ok, Some(code), text));
-        self.state = State::Selected(user, info.mailbox);
+        self.state = State::Selected(user, info.mailbox, view);
         out
     }
 }

@@ -87,7 +87,7 @@ pub enum SyncPoint {
 }
 
 /// See the module documentation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MailboxView {
     uids: Vec<u32>,
     recent: BTreeSet<u32>,
