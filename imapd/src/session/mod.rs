@@ -11,6 +11,7 @@
 pub mod capability;
 pub mod error;
 mod sasl;
+pub mod search;
 pub mod state;
 pub mod view;
 
