@@ -120,6 +120,8 @@ pub struct Receiver {
     state: State,
     /// Tag and UTF8 form of the APPEND in progress.
     append: Option<(String, bool)>,
+    /// The last bytes of the line being skipped (`State::SkipLine`).
+    skip_tail: Vec<u8>,
 }
 
 impl Receiver {
@@ -133,6 +135,7 @@ impl Receiver {
             cmd: Vec::new(),
             state: State::Line,
             append: None,
+            skip_tail: Vec::new(),
         }
     }
 
@@ -203,6 +206,7 @@ impl Receiver {
     }
 
     fn reset(&mut self) {
+        self.skip_tail.clear();
         self.cmd.clear();
         self.append = None;
         self.state = State::Line;
@@ -275,11 +279,22 @@ impl Receiver {
                 }
                 State::SkipLine => {
                     let Some(end) = self.find_lf() else {
+                        self.remember_tail(self.buf.len());
                         self.pos = self.buf.len();
                         return Step::Done(Progress::NeedMore);
                     };
+                    self.remember_tail(end);
                     self.pos = end + 1;
+                    let tail = std::mem::take(&mut self.skip_tail);
+                    let tail = tail.strip_suffix(b"\r").unwrap_or(&tail);
                     self.reset();
+                    // A skipped line that announced a non-synchronising literal is followed by
+                    // its bytes, which must not be read as commands.
+                    if let Some(lit) = literal_suffix(tail).filter(|l| l.nonsync) {
+                        self.state = State::Discard {
+                            remaining: lit.size,
+                        };
+                    }
                 }
                 State::RawLine => {
                     let Some(line) = self.take_line() else {
@@ -307,6 +322,15 @@ impl Receiver {
                     }
                 }
             }
+        }
+    }
+
+    /// Keeps the last bytes of a line being skipped, enough to see a literal announcement.
+    fn remember_tail(&mut self, end: usize) {
+        const KEEP: usize = 24;
+        self.skip_tail.extend_from_slice(&self.buf[self.pos..end]);
+        if self.skip_tail.len() > KEEP {
+            self.skip_tail.drain(..self.skip_tail.len() - KEEP);
         }
     }
 
@@ -374,20 +398,29 @@ impl Receiver {
 
     /// Handles one complete line in `State::Line`; `None` means keep going.
     fn line(&mut self, line: Vec<u8>) -> Option<Progress<'static>> {
-        if line.len() > self.limits.max_line {
-            let tag = self.tag_of(&line);
-            self.reset();
-            return Some(self.error(tag, ErrorKind::LineTooLong));
-        }
         if line.is_empty() && self.cmd.is_empty() {
             // Stray CRLF between commands: ignored, as clients send them after literals.
             return None;
         }
-        if self.cmd.len() + line.len() > self.limits.max_command {
+        let lit = literal_suffix(&line);
+        let too_long = if line.len() > self.limits.max_line {
+            Some(ErrorKind::LineTooLong)
+        } else if self.cmd.len() + line.len() > self.limits.max_command {
+            Some(ErrorKind::CommandTooLong)
+        } else {
+            None
+        };
+        if let Some(kind) = too_long {
             let tag = self.tag_of(&line);
-            return Some(self.error(tag, ErrorKind::CommandTooLong));
+            return Some(match lit {
+                Some(lit) => self.refuse(tag, lit, kind),
+                None => {
+                    self.reset();
+                    self.error(tag, kind)
+                }
+            });
         }
-        let Some(lit) = literal_suffix(&line) else {
+        let Some(lit) = lit else {
             self.cmd.extend_from_slice(&line);
             let result = command::parse(&self.cmd);
             self.reset();

@@ -303,6 +303,11 @@ fn limits_table() {
             ],
         ),
         (
+            "too long line announcing LITERAL+: its bytes are skipped",
+            b"a LOGIN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx {6+}\r\nb NOOP\r\nc NOOP\r\n".to_vec(),
+            vec![err(Some("a"), ErrorKind::LineTooLong), noop("c")],
+        ),
+        (
             "command too long across literals",
             b"a LOGIN {8+}\r\n12345678 {8+}\r\n12345678 {8+}\r\n12345678\r\nb NOOP\r\n".to_vec(),
             vec![err(Some("a"), ErrorKind::CommandTooLong), noop("b")],
