@@ -669,6 +669,7 @@ fn malformed_commands() {
         "a FETCH 1 BODY[]<0>",
         "a FETCH 1 BODY[HEADER.FIELDS ()]",
         "a FETCH 1 BOGUS",
+        "a APPEND INBOX \"not a literal\"",
         "a FETCH 1 BINARY[1.TEXT]",
         "a FETCH 1 BINARY[1.]",
         "a STORE 1 FLAGS",
