@@ -142,6 +142,42 @@ mod tests {
         String::from_utf8_lossy(&v).into_owned()
     }
 
+    /// Every string we write reads back as the same bytes (quoted, literal or literal8).
+    #[test]
+    fn roundtrip_through_the_parser() {
+        use crate::proto::cursor::Cursor;
+        let alphabet: &[u8] = b"aZ0 \"\\(){}*%]\r\n\0\x7f\xc3\xa9\xff~+";
+        let mut seed: u64 = 7;
+        for _ in 0..3000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (seed >> 58) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i % 50)) as usize + i * 7) % alphabet.len()])
+                .collect();
+            for utf8 in [false, true] {
+                let mut out = Vec::new();
+                string(&mut out, &input, utf8);
+                let mut c = Cursor::new(&out);
+                let back = if out.first() == Some(&b'~') {
+                    c.literal(true).map(<[u8]>::to_vec)
+                } else {
+                    c.string()
+                };
+                assert_eq!(back.as_deref(), Ok(&input[..]), "{input:?}");
+                assert!(c.at_end());
+                let mut out = Vec::new();
+                astring(&mut out, &input, utf8);
+                if !input.contains(&0) {
+                    assert_eq!(
+                        Cursor::new(&out).astring().as_deref(),
+                        Ok(&input[..]),
+                        "{input:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn strings_table() {
         let cases: &[(&[u8], bool, &str)] = &[
