@@ -10,6 +10,7 @@
 
 pub mod capability;
 pub mod error;
+pub mod fetch;
 mod sasl;
 pub mod search;
 pub mod state;
