@@ -57,10 +57,21 @@ impl FetchPlan {
     }
 }
 
-/// For a content item: the section to resolve, the partial to apply, and the response name.
-pub fn content_item(attr: &FetchAttr) -> Option<(Section, Option<(u32, u32)>, SectionName)> {
+/// A FETCH item that reads message bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentItem {
+    /// The section to resolve (`proto::section::locate`).
+    pub section: Section,
+    /// `<origin.count>` to apply to the resolved bytes.
+    pub partial: Option<(u32, u32)>,
+    /// How the item is named in the response.
+    pub name: SectionName,
+}
+
+/// The content item for `attr`, or `None` when it reads no message bytes.
+pub fn content_item(attr: &FetchAttr) -> Option<ContentItem> {
     let whole = |text| Section { part: vec![], text };
-    Some(match attr {
+    let (section, partial, name) = match attr {
         FetchAttr::Rfc822 => (whole(None), None, SectionName::Rfc822),
         FetchAttr::Rfc822Header => (
             whole(Some(SectionPart::Header)),
@@ -95,6 +106,11 @@ pub fn content_item(attr: &FetchAttr) -> Option<(Section, Option<(u32, u32)>, Se
             },
         ),
         _ => return None,
+    };
+    Some(ContentItem {
+        section,
+        partial,
+        name,
     })
 }
 
@@ -132,22 +148,18 @@ mod tests {
         let f = fetch("a FETCH 1 (BODY.PEEK[1.2]<10.20> RFC822.HEADER BINARY[3]<0.5> FLAGS)");
         let names: Vec<_> = f.attrs.iter().filter_map(content_item).collect();
         assert_eq!(names.len(), 3);
-        let (section, partial, name) = &names[0];
+        let first = &names[0];
+        assert_eq!(first.section.part, vec![1, 2]);
+        assert_eq!(first.partial, Some((10, 20)));
+        let body = SectionName::Body {
+            section: first.section.clone(),
+            origin: Some(10),
+        };
+        assert_eq!(first.name, body);
+        assert_eq!(names[1].name, SectionName::Rfc822Header);
+        assert_eq!(names[1].section.text, Some(SectionPart::Header));
         assert_eq!(
-            (section.part.as_slice(), *partial),
-            (&[1, 2][..], Some((10, 20)))
-        );
-        assert_eq!(
-            *name,
-            SectionName::Body {
-                section: section.clone(),
-                origin: Some(10)
-            }
-        );
-        assert_eq!(names[1].2, SectionName::Rfc822Header);
-        assert_eq!(names[1].0.text, Some(SectionPart::Header));
-        assert_eq!(
-            names[2].2,
+            names[2].name,
             SectionName::Binary {
                 part: vec![3],
                 origin: Some(0)
