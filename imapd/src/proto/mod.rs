@@ -71,7 +71,6 @@ pub mod mailbox;
 pub mod mutf7;
 pub mod receiver;
 pub mod response;
-pub mod section;
 pub mod seqset;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -10,11 +10,8 @@
 
 pub mod capability;
 pub mod error;
-pub mod fetch;
 mod sasl;
-pub mod search;
 pub mod state;
-pub mod view;
 
 use crate::proto::command::{AppendHeader, Command, CommandBody};
 use crate::proto::error::ReceiveError;
@@ -24,7 +21,6 @@ use crate::proto::receiver::Limits;
 use crate::proto::response::{Code, Data, EncodeOptions, Response, Status};
 pub use error::CommandError;
 pub use state::{AuthUser, SelectedMailbox, State};
-pub use view::{MailboxEvent, MailboxView, SyncPoint, Update};
 
 /// Per-connection settings the driver derives from the configuration and the socket.
 #[derive(Clone, Debug)]
@@ -93,10 +89,10 @@ pub struct SelectInfo {
     pub mailbox: SelectedMailbox,
     pub flags: Vec<Flag>,
     pub permanent_flags: Vec<Flag>,
-    /// UIDs in the mailbox, ascending (they become message numbers 1..=n).
-    pub uids: Vec<u32>,
-    /// The UIDs this session reports as `\Recent`.
-    pub recent: Vec<u32>,
+    /// Messages in the mailbox, as the selected-mailbox view counts them.
+    pub exists: u32,
+    /// Messages this session reports as `\Recent`.
+    pub recent: u32,
     pub first_unseen: Option<u32>,
     pub uid_next: u32,
     /// `None` for a mailbox without modseqs (`NOMODSEQ`).
@@ -176,11 +172,6 @@ impl Session {
 
     pub fn state(&self) -> &State {
         &self.state
-    }
-
-    /// The selected mailbox's view (for the driver: resolve sets, queue events, sync).
-    pub fn view_mut(&mut self) -> Option<&mut MailboxView> {
-        self.state.view_mut()
     }
 
     /// How responses must be encoded now (UTF8=ACCEPT enabled or not).
@@ -414,7 +405,6 @@ impl Session {
         let Some(user) = self.state.user().cloned() else {
             return vec![bad(tag, "Not authenticated")];
         };
-        let view = MailboxView::new(info.uids, info.recent);
         let cond = |code: Code, text: &str| Response::Condition {
             status: Status::Ok,
             code: Some(code),
@@ -431,8 +421,8 @@ impl Session {
                 }),
                 "Flags permitted",
             ),
-            Response::Data(Data::Exists(view.exists())),
-            Response::Data(Data::Recent(view.recent_count())),
+            Response::Data(Data::Exists(info.exists)),
+            Response::Data(Data::Recent(info.recent)),
         ];
         if let Some(u) = info.first_unseen {
             out.push(cond(Code::Unseen(u), "First unseen"));
@@ -452,7 +442,7 @@ impl Session {
             (Code::ReadWrite, "SELECT completed")
         };
         out.push(Response::tagged(tag, Status::Ok, Some(code), text));
-        self.state = State::Selected(user, info.mailbox, view);
+        self.state = State::Selected(user, info.mailbox);
         out
     }
 }

@@ -4,7 +4,6 @@
 //! mailbox outside Selected. The table in [`allowed`] is the single place commands are checked
 //! against the state.
 
-use super::view::MailboxView;
 use crate::proto::command::CommandBody;
 use eider_common::types::{MailboxId, UidValidity, UserId};
 
@@ -31,8 +30,7 @@ pub struct SelectedMailbox {
 pub enum State {
     NotAuthenticated,
     Authenticated(AuthUser),
-    /// The view holds the message numbers this client knows (see [`MailboxView`]).
-    Selected(AuthUser, SelectedMailbox, MailboxView),
+    Selected(AuthUser, SelectedMailbox),
     Logout,
 }
 
@@ -57,22 +55,14 @@ impl State {
 
     pub fn user(&self) -> Option<&AuthUser> {
         match self {
-            State::Authenticated(u) | State::Selected(u, ..) => Some(u),
+            State::Authenticated(u) | State::Selected(u, _) => Some(u),
             _ => None,
         }
     }
 
     pub fn mailbox(&self) -> Option<&SelectedMailbox> {
         match self {
-            State::Selected(_, m, _) => Some(m),
-            _ => None,
-        }
-    }
-
-    /// The selected mailbox's view, to resolve sequence sets and queue changes.
-    pub fn view_mut(&mut self) -> Option<&mut MailboxView> {
-        match self {
-            State::Selected(_, _, v) => Some(v),
+            State::Selected(_, m) => Some(m),
             _ => None,
         }
     }

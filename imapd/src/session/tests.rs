@@ -73,8 +73,8 @@ fn select(s: &mut Session, read_only: bool) -> String {
         mailbox: mailbox(read_only),
         flags: vec![Flag::Seen, Flag::Deleted],
         permanent_flags: vec![Flag::Seen, Flag::Deleted, Flag::MayCreate],
-        uids: vec![1, 2, 5, 9],
-        recent: vec![],
+        exists: 4,
+        recent: 0,
         first_unseen: Some(2),
         uid_next: 10,
         highest_modseq: Some(55),
@@ -222,8 +222,6 @@ fn select_close_unselect() {
          * OK [UIDNEXT 10] Predicted next UID\r\n* OK [HIGHESTMODSEQ 55] Highest\r\ns OK [READ-WRITE] SELECT completed\r\n"
     );
     assert_eq!(s.state().mailbox(), Some(&mailbox(false)));
-    let view = s.view_mut().unwrap();
-    assert_eq!((view.exists(), view.uid(3)), (4, Some(5)));
     assert!(matches!(
         s.on_command(cmd("f FETCH 1 FLAGS")),
         Action::Execute {
@@ -473,8 +471,8 @@ fn imaplib_transcript_through_session() {
                     mailbox: mailbox(false),
                     flags: vec![],
                     permanent_flags: vec![],
-                    uids: vec![],
-                    recent: vec![],
+                    exists: 0,
+                    recent: 0,
                     first_unseen: None,
                     uid_next: 1,
                     highest_modseq: None,
