@@ -78,8 +78,8 @@ pub enum Action {
         header: AppendHeader,
         user: AuthUser,
     },
-    /// Refuse an APPEND: write the responses; for a synchronising literal call
-    /// `Receiver::reject_literal`, otherwise ignore the data up to `AppendEnd`.
+    /// Refuse an APPEND: write the responses and call `Receiver::reject_literal`, which drops
+    /// whatever the client still sends for it.
     RefuseAppend(Vec<Response>),
 }
 

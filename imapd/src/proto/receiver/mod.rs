@@ -184,11 +184,17 @@ impl Receiver {
         }
     }
 
-    /// The announced synchronising literal was refused with a tagged response; the client
-    /// sends nothing more for this command.
+    /// The command was answered (refused) already: a synchronising literal the client was not
+    /// invited to send is forgotten; the rest of a non-synchronising APPEND message (and of its
+    /// line) is read and dropped without further events, so the session answers only once.
     pub fn reject_literal(&mut self) {
-        if let State::WaitAccept { .. } = self.state {
-            self.reset();
+        match self.state {
+            State::WaitAccept { .. } => self.reset(),
+            State::AppendData { remaining } => {
+                self.reset();
+                self.state = State::Discard { remaining };
+            }
+            _ => {}
         }
     }
 

@@ -330,6 +330,16 @@ fn append_rejected_before_data() {
         got,
         vec![Ev::Append(header("a", "Nope", 5, true)), noop("b")]
     );
+    // A non-synchronising message is already on its way: it is skipped silently, tail and all.
+    let got = run_all_splits(
+        b"a APPEND Nope {12+}\r\nc NOOP\r\nxx\r\n junk\r\nb NOOP\r\n",
+        Limits::default(),
+        Policy::RejectAppend,
+    );
+    assert_eq!(
+        got,
+        vec![Ev::Append(header("a", "Nope", 12, false)), noop("b")]
+    );
 }
 
 #[test]
