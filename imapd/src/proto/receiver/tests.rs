@@ -1,3 +1,6 @@
+//! Receiver tables: framing, literals, LITERAL+/-, limits, APPEND streaming and resync, each
+//! input fed whole, byte by byte and split at every position (see `testkit`).
+
 use super::literal::literal_suffix;
 use super::*;
 use crate::proto::command;
