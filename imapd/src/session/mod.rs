@@ -78,6 +78,10 @@ pub enum Action {
         header: AppendHeader,
         user: AuthUser,
     },
+    /// CONDSTORE was just enabled while a mailbox is selected (RFC 7162 §3.1): write
+    /// `* OK [HIGHESTMODSEQ n]` with the mailbox's current value (or `[NOMODSEQ]`), then these
+    /// responses.
+    AnnounceHighestModSeq(Vec<Response>),
     /// Refuse an APPEND: write the responses and call `Receiver::reject_literal`, which drops
     /// whatever the client still sends for it.
     RefuseAppend(Vec<Response>),
@@ -130,11 +134,6 @@ pub struct Session {
     condstore: bool,
     compress_active: bool,
     pending: Pending,
-}
-
-/// SEARCH charsets we can match with (RFC 3501 §6.4.4: US-ASCII and UTF-8 at least).
-fn charset_ok(charset: Option<&str>) -> bool {
-    matches!(charset, None | Some("UTF-8" | "US-ASCII" | "UTF8"))
 }
 
 fn ok(tag: &str, text: &str) -> Response {
@@ -294,15 +293,19 @@ impl Session {
                 self.execute(tag, body)
             }
             B::Store(_) | B::Expunge | B::UidExpunge(_) => self.execute_writable(tag, body),
-            B::Search(ref q) if !charset_ok(q.charset.as_deref()) => Action::Reply(vec![no(
-                &tag,
-                Some(Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
-                "Unsupported charset",
-            )]),
-            B::Search(ref q) if q.criteria.iter().any(|k| k.uses_modseq()) => {
-                // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.
-                self.condstore = true;
-                self.execute(tag, body)
+            B::Search(mut q) => {
+                if !q.to_utf8() {
+                    return Action::Reply(vec![no(
+                        &tag,
+                        Some(Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
+                        "Unsupported charset",
+                    )]);
+                }
+                if q.criteria.iter().any(|k| k.uses_modseq()) {
+                    // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.
+                    self.condstore = true;
+                }
+                self.execute(tag, B::Search(q))
             }
             B::Move(_) if self.read_only() => {
                 Action::Reply(vec![no(&tag, Some(Code::Cannot), "Mailbox is read-only")])
@@ -352,10 +355,15 @@ impl Session {
             }
             enabled.push(c);
         }
-        Action::Reply(vec![
+        let newly_condstore = enabled.iter().any(|c| c == "CONDSTORE");
+        let out = vec![
             Response::Data(Data::Enabled(enabled)),
             ok(tag, "ENABLE completed"),
-        ])
+        ];
+        if newly_condstore && self.state.mailbox().is_some() {
+            return Action::AnnounceHighestModSeq(out);
+        }
+        Action::Reply(out)
     }
 
     fn compress(&mut self, tag: &str, mech: &str) -> Action {

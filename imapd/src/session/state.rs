@@ -79,8 +79,9 @@ const TABLE: &[(&str, [bool; 3])] = &[
     ("STARTTLS", [true, false, false]),
     ("AUTHENTICATE", [true, false, false]),
     ("LOGIN", [true, false, false]),
-    // RFC 5161 §3.1: ENABLE only in the authenticated state.
-    ("ENABLE", [false, true, false]),
+    // RFC 5161 §3.1 says authenticated state only; like Dovecot (the reference) we also accept
+    // it when a mailbox is selected, as some clients send it after SELECT.
+    ("ENABLE", [false, true, true]),
     // RFC 3501 §6.3: authenticated (and so selected).
     ("SELECT", [false, true, true]),
     ("EXAMINE", [false, true, true]),
@@ -188,7 +189,8 @@ mod tests {
             (NotAuthenticated, "SELECT", false),
             (Authenticated, "FETCH", false),
             (Selected, "FETCH", true),
-            (Selected, "ENABLE", false),
+            (Selected, "ENABLE", true),
+            (NotAuthenticated, "ENABLE", false),
             (Selected, "SELECT", true),
             (Logout, "NOOP", false),
             (Selected, "CAPABILITY", true),

@@ -383,8 +383,28 @@ fn search_charset_and_mailbox_names() {
     let mut s = logged_in();
     select(&mut s, false);
     assert_eq!(
-        replies(&mut s, "a SEARCH CHARSET KOI8-R ALL"),
+        replies(&mut s, "a SEARCH CHARSET X-BOGUS ALL"),
         "a NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n"
+    );
+    // Other charsets are decoded to UTF-8 before the driver sees the keys.
+    let latin1 =
+        command::parse(b"a SEARCH CHARSET ISO-8859-1 OR SUBJECT {4}\r\ncaf\xe9 NOT BODY \"\xfc\"")
+            .unwrap();
+    let Action::Execute {
+        command: CommandBody::Search(q),
+        ..
+    } = s.on_command(latin1)
+    else {
+        panic!()
+    };
+    assert_eq!(q.charset.as_deref(), Some("UTF-8"));
+    use crate::proto::command::SearchKey as K;
+    assert_eq!(
+        q.criteria,
+        vec![K::Or(
+            Box::new(K::Subject("café".as_bytes().to_vec())),
+            Box::new(K::Not(Box::new(K::Body("ü".as_bytes().to_vec()))))
+        )]
     );
     assert!(matches!(
         s.on_command(cmd("a SEARCH CHARSET utf-8 ALL")),
@@ -400,9 +420,18 @@ fn search_charset_and_mailbox_names() {
         s.mailbox_path(&raw(b"a//b")),
         Err(CommandError::No { .. })
     ));
+    // ENABLE with a mailbox selected (as Dovecot allows): CONDSTORE needs HIGHESTMODSEQ first.
     assert_eq!(
         replies(&mut s, "e ENABLE UTF8=ACCEPT"),
-        "e BAD ENABLE not allowed now\r\n"
+        "* ENABLED UTF8=ACCEPT\r\ne OK ENABLE completed\r\n"
+    );
+    assert!(matches!(
+        s.on_command(cmd("f ENABLE CONDSTORE")),
+        Action::AnnounceHighestModSeq(r) if wire(&r, &s) == "* ENABLED CONDSTORE\r\nf OK ENABLE completed\r\n"
+    ));
+    assert_eq!(
+        replies(&mut s, "g ENABLE CONDSTORE"),
+        "* ENABLED\r\ng OK ENABLE completed\r\n"
     );
     let mut s = logged_in();
     replies(&mut s, "e ENABLE UTF8=ACCEPT");
@@ -505,7 +534,10 @@ fn imaplib_transcript_through_session() {
                 out.push_str(&w);
                 continue;
             }
-            Action::Reply(rs) | Action::ReadRawLine(rs) | Action::RefuseAppend(rs) => rs,
+            Action::Reply(rs)
+            | Action::ReadRawLine(rs)
+            | Action::RefuseAppend(rs)
+            | Action::AnnounceHighestModSeq(rs) => rs,
             Action::Idle(r) | Action::StartTls(r) | Action::StartCompress(r) => vec![r],
         };
         out.push_str(&wire(&rs, &s));
