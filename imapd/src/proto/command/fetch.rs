@@ -42,15 +42,28 @@ impl Section {
                 SectionPart::Text => s.push_str("TEXT"),
                 SectionPart::Mime => s.push_str("MIME"),
                 SectionPart::HeaderFields(f) => {
-                    s.push_str(&format!("HEADER.FIELDS ({})", f.join(" ")))
+                    s.push_str(&format!("HEADER.FIELDS ({})", field_list(f)))
                 }
                 SectionPart::HeaderFieldsNot(f) => {
-                    s.push_str(&format!("HEADER.FIELDS.NOT ({})", f.join(" ")))
+                    s.push_str(&format!("HEADER.FIELDS.NOT ({})", field_list(f)))
                 }
             }
         }
         s
     }
+}
+
+/// Header names as the response echoes them: upper-cased, as Dovecot (the reference server)
+/// does; clients match them case-insensitively. Names that are not atoms stay quoted.
+fn field_list(fields: &[String]) -> String {
+    let mut out = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        super::super::response::write::astring(&mut out, f.to_ascii_uppercase().as_bytes(), false);
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One FETCH data item (macros are expanded).

@@ -740,3 +740,32 @@ fn trailing_space_tolerated() {
         assert_eq!(parse_line(line), trimmed, "{line}");
     }
 }
+
+#[test]
+fn section_wire_form() {
+    let cases = [
+        (sec(&[], None), ""),
+        (sec(&[1, 2], None), "1.2"),
+        (sec(&[1], Some(SectionPart::Mime)), "1.MIME"),
+        (sec(&[], Some(SectionPart::Text)), "TEXT"),
+        (sec(&[3], Some(SectionPart::Header)), "3.HEADER"),
+        // Dovecot upper-cases the echoed field names; we do the same.
+        (
+            sec(
+                &[],
+                Some(SectionPart::HeaderFields(vec![
+                    "Subject".into(),
+                    "to".into(),
+                ])),
+            ),
+            "HEADER.FIELDS (SUBJECT TO)",
+        ),
+        (
+            sec(&[2], Some(SectionPart::HeaderFieldsNot(vec!["x y".into()]))),
+            "2.HEADER.FIELDS.NOT (\"X Y\")",
+        ),
+    ];
+    for (s, want) in cases {
+        assert_eq!(s.to_wire(), want);
+    }
+}

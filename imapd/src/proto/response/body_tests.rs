@@ -260,3 +260,74 @@ fn degenerate_parts() {
         "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 0)"
     );
 }
+
+/// The same message Dovecot 2.3.19 (the reference server) was given, built by hand as the model
+/// would hold it: our BODYSTRUCTURE, BODY and ENVELOPE must equal Dovecot's byte for byte.
+#[test]
+fn matches_dovecot_reference() {
+    let a = |name: Option<&str>, mailbox: &str, host: Option<&str>| addr(name, Some(mailbox), host);
+    let sized = |t: &str, s: &str, size: u64, lines: u64| Part {
+        body_start: 1000,
+        body_end: 1000 + size,
+        media_type: t.into(),
+        media_subtype: s.into(),
+        encoding: "7bit".into(),
+        body_lines: lines,
+        ..Part::default()
+    };
+    let mut text = sized("text", "plain", 17, 1);
+    text.params = vec![p("charset", "utf-8")];
+    text.encoding = "quoted-printable".into();
+    let mut pdf = sized("application", "pdf", 8, 0);
+    pdf.params = vec![p("name", "a b.pdf")];
+    pdf.content_id = Some("<cid1@x>".into());
+    pdf.description = Some("the pdf".into());
+    pdf.encoding = "base64".into();
+    pdf.md5 = Some("Q2hlY2sgSW50ZWdyaXR5IQ==".into());
+    pdf.disposition = Some("attachment".into());
+    pdf.disposition_params = vec![p("filename", "a b.pdf")];
+    pdf.language = vec!["en".into(), "de".into()];
+    pdf.location = Some("http://x/a.pdf".into());
+    let inner_from = vec![a(None, "inner", Some("example.org"))];
+    let mut inner_text = sized("text", "plain", 10, 0);
+    inner_text.params = vec![p("charset", "us-ascii")];
+    let mut rfc822 = sized("message", "rfc822", 53, 3);
+    rfc822.message = Some(Box::new(EmbeddedMessage {
+        envelope: Envelope {
+            subject: Some(b"inner".to_vec()),
+            from: inner_from,
+            ..Envelope::default()
+        },
+        root: inner_text,
+    }));
+    let root = Part {
+        media_type: "multipart".into(),
+        media_subtype: "mixed".into(),
+        params: vec![p("boundary", "b1")],
+        children: vec![text, pdf, rfc822],
+        ..Part::default()
+    };
+    let joerg = a(Some("=?utf-8?q?J=C3=B6rg?="), "joerg", Some("example.org"));
+    let env = Envelope {
+        date: Some(b"Mon, 2 Jan 2023 10:00:00 +0100".to_vec()),
+        subject: Some(b"=?utf-8?b?R3LDvMOfZQ==?= test".to_vec()),
+        from: vec![joerg],
+        to: vec![
+            a(None, "a", Some("example.org")),
+            addr(None, Some("Group"), None),
+            a(None, "b", Some("example.org")),
+            addr(None, None, None),
+        ],
+        message_id: Some(b"<x1@example.org>".to_vec()),
+        ..Envelope::default()
+    };
+    let dovecot_bodystructure = r#"(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 17 1 NIL NIL NIL NIL)("application" "pdf" ("name" "a b.pdf") "<cid1@x>" "the pdf" "base64" 8 "Q2hlY2sgSW50ZWdyaXR5IQ==" ("attachment" ("filename" "a b.pdf")) ("en" "de") "http://x/a.pdf")("message" "rfc822" NIL NIL NIL "7bit" 53 (NIL "inner" ((NIL NIL "inner" "example.org")) ((NIL NIL "inner" "example.org")) ((NIL NIL "inner" "example.org")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL) "mixed" ("boundary" "b1") NIL NIL NIL)"#;
+    let dovecot_body = r#"(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 17 1)("application" "pdf" ("name" "a b.pdf") "<cid1@x>" "the pdf" "base64" 8)("message" "rfc822" NIL NIL NIL "7bit" 53 (NIL "inner" ((NIL NIL "inner" "example.org")) ((NIL NIL "inner" "example.org")) ((NIL NIL "inner" "example.org")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0) 3) "mixed")"#;
+    let dovecot_envelope = r#"("Mon, 2 Jan 2023 10:00:00 +0100" "=?utf-8?b?R3LDvMOfZQ==?= test" (("=?utf-8?q?J=C3=B6rg?=" NIL "joerg" "example.org")) (("=?utf-8?q?J=C3=B6rg?=" NIL "joerg" "example.org")) (("=?utf-8?q?J=C3=B6rg?=" NIL "joerg" "example.org")) ((NIL NIL "a" "example.org")(NIL NIL "Group" NIL)(NIL NIL "b" "example.org")(NIL NIL NIL NIL)) NIL NIL NIL "<x1@example.org>")"#;
+    assert_eq!(
+        render(|o| body(o, &root, true, false)),
+        dovecot_bodystructure
+    );
+    assert_eq!(render(|o| body(o, &root, false, false)), dovecot_body);
+    assert_eq!(render(|o| envelope(o, &env, false)), dovecot_envelope);
+}
