@@ -39,6 +39,22 @@ pub struct SessionConfig {
     pub compress: bool,
 }
 
+/// A password: its `Debug` output is redacted so an action can be logged safely.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// What the driver must do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -62,7 +78,7 @@ pub enum Action {
     CheckCredentials {
         tag: String,
         username: String,
-        password: String,
+        password: Secret,
     },
     /// Run a command against the store for this user (and selected mailbox), write its untagged
     /// responses, then call [`Session::complete`].

@@ -4,7 +4,9 @@
 //! Invariant: credentials only leave this module inside [`Action::CheckCredentials`]; they are
 //! never logged or echoed.
 
-use super::{Action, AuthUser, CommandError, Pending, Session, State, bad, capability, no, ok};
+use super::{
+    Action, AuthUser, CommandError, Pending, Secret, Session, State, bad, capability, no, ok,
+};
 use crate::proto::command::{Authenticate, auth};
 use crate::proto::response::{Code, Response, Status};
 
@@ -38,7 +40,7 @@ impl Session {
         Action::CheckCredentials {
             tag: tag.to_owned(),
             username,
-            password,
+            password: Secret(password),
         }
     }
 
@@ -83,7 +85,7 @@ impl Session {
         Action::CheckCredentials {
             tag: tag.to_owned(),
             username: creds.username,
-            password: creds.password,
+            password: Secret(creds.password),
         }
     }
 

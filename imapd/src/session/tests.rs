@@ -148,6 +148,18 @@ fn capabilities_depend_on_state_and_tls() {
 }
 
 #[test]
+fn credentials_never_in_debug_output() {
+    let mut s = Session::new(config(true));
+    let a = s.on_command(cmd("a LOGIN alice hunter2"));
+    assert!(
+        matches!(&a, Action::CheckCredentials { password, .. } if password.expose() == "hunter2")
+    );
+    assert!(!format!("{a:?}").contains("hunter2"));
+    let c = cmd("b LOGIN alice hunter2");
+    assert!(!format!("{c:?}").contains("hunter2"));
+}
+
+#[test]
 fn login_failures() {
     let mut s = Session::new(config(true));
     let out = s.login_result(
@@ -183,7 +195,7 @@ fn authenticate_plain_flows() {
         Action::CheckCredentials {
             tag: "a".into(),
             username: "alice".into(),
-            password: "secret".into()
+            password: Secret("secret".into())
         }
     );
     // Continuation.

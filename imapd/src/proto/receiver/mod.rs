@@ -68,7 +68,8 @@ pub enum Progress<'a> {
     AppendData(&'a [u8]),
     /// The APPEND command is complete and well-formed: commit the message.
     AppendEnd,
-    /// A line read in raw mode (AUTHENTICATE responses, IDLE's `DONE`), without CRLF.
+    /// A line read in raw mode (AUTHENTICATE responses, IDLE's `DONE`), without CRLF. It may
+    /// carry credentials: never log it.
     RawLine(Vec<u8>),
     /// A bad command; answer it and carry on (an APPEND in progress is abandoned).
     Error(ReceiveError),
