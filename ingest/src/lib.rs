@@ -1,4 +1,9 @@
-//! eider-ingest (not yet implemented: see the issue tracker).
+//! eider-ingest: the LMTP delivery daemon.
+//!
+//! `lmtp` is the sans-I/O protocol core; the network driver and delivery pipeline arrive with the
+//! streaming ingest issue.
+
+pub mod lmtp;
 
 use eider_common::{Context, Shutdown};
 
