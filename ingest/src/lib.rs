@@ -1,18 +1,13 @@
-//! eider-ingest: the LMTP delivery daemon.
+//! eider-ingest: the LMTP delivery daemon (RFC 2033).
 //!
-//! `lmtp` is the sans-I/O protocol core; the network driver and delivery pipeline arrive with the
-//! streaming ingest issue.
+//! `lmtp` is the sans-I/O protocol core; `connection` drives it over a socket and streams message
+//! data into the shared ingest path (`eider_common::ingest`); `deliver` personalises and files
+//! the message per recipient; `server` owns the accept loops.
 
+pub mod connection;
+pub mod deliver;
+pub mod input;
 pub mod lmtp;
+pub mod server;
 
-use eider_common::{Context, Shutdown};
-
-/// Serves connections accepted on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    ctx: Context,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    let _ = (listener, ctx, shutdown);
-    anyhow::bail!("eider-ingest is not implemented yet")
-}
+pub use server::{run, run_unix};
