@@ -94,7 +94,9 @@ impl Incoming {
 
 fn ingest_failure_reply(e: &ingest::IngestError) -> Reply {
     match e {
-        ingest::IngestError::Mime(m) => Reply::with(554, (5, 6, 0), format!("Message rejected: {m}")),
+        ingest::IngestError::Mime(m) => {
+            Reply::with(554, (5, 6, 0), format!("Message rejected: {m}"))
+        }
         _ => canned::temp_failure(),
     }
 }
@@ -163,7 +165,9 @@ where
                     inc.abort();
                     break;
                 }
-                let Some(tx) = session.finish_message() else { break };
+                let Some(tx) = session.finish_message() else {
+                    break;
+                };
                 finish(&ctx, &settings, tx, inc.finish().await, &mut out).await;
             }
             Step::ReceiveChunk { size, last } => {
@@ -175,7 +179,9 @@ where
                     session.chunk_received(size).encode(&mut out);
                     continue;
                 }
-                let Some(tx) = session.finish_message() else { break };
+                let Some(tx) = session.finish_message() else {
+                    break;
+                };
                 let Some(inc) = incoming.take() else { break };
                 finish(&ctx, &settings, tx, inc.finish().await, &mut out).await;
             }
@@ -232,7 +238,9 @@ async fn receive_chunk<R: AsyncRead + Unpin>(
 ) -> Result<(), ReadError> {
     let mut left = size;
     while left > 0 {
-        let chunk: BytesMut = input.chunk(usize::try_from(left).unwrap_or(usize::MAX)).await?;
+        let chunk: BytesMut = input
+            .chunk(usize::try_from(left).unwrap_or(usize::MAX))
+            .await?;
         left -= chunk.len() as u64;
         inc.push(&chunk, max).await;
     }
@@ -242,7 +250,9 @@ async fn receive_chunk<R: AsyncRead + Unpin>(
 async fn discard<R: AsyncRead + Unpin>(input: &mut Input<R>, size: u64) -> Result<(), ReadError> {
     let mut left = size;
     while left > 0 {
-        let chunk = input.chunk(usize::try_from(left).unwrap_or(usize::MAX)).await?;
+        let chunk = input
+            .chunk(usize::try_from(left).unwrap_or(usize::MAX))
+            .await?;
         left -= chunk.len() as u64;
     }
     Ok(())
