@@ -82,27 +82,6 @@ pub fn tree_rss_kib(pid: u32) -> u64 {
     total
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles() {
-        let mut l = Latencies::default();
-        for ms in 1..=100 {
-            l.push(Duration::from_millis(ms));
-        }
-        assert!((l.percentile_ms(50.0) - 51.0).abs() < 1.01);
-        assert!((l.percentile_ms(99.0) - 99.0).abs() < 1.01);
-    }
-
-    #[test]
-    fn own_memory_is_readable() {
-        let m = memory(std::process::id()).expect("own /proc entry");
-        assert!(m.rss_kib > 0 && m.hwm_kib >= m.rss_kib);
-    }
-}
-
 /// CPU time (user + system) consumed by a process and its live descendants, in seconds.
 pub fn tree_cpu_secs(pid: u32) -> f64 {
     let ticks = 100.0; // USER_HZ on Linux
@@ -142,4 +121,25 @@ fn child_map() -> Vec<(u32, u32)> {
             Some((pid, ppid))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles() {
+        let mut l = Latencies::default();
+        for ms in 1..=100 {
+            l.push(Duration::from_millis(ms));
+        }
+        assert!((l.percentile_ms(50.0) - 51.0).abs() < 1.01);
+        assert!((l.percentile_ms(99.0) - 99.0).abs() < 1.01);
+    }
+
+    #[test]
+    fn own_memory_is_readable() {
+        let m = memory(std::process::id()).expect("own /proc entry");
+        assert!(m.rss_kib > 0 && m.hwm_kib >= m.rss_kib);
+    }
 }
