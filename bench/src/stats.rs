@@ -59,36 +59,30 @@ pub fn memory(pid: u32) -> Option<Memory> {
 
 /// Total resident memory of a process and all its descendants (Dovecot forks workers), KiB.
 pub fn tree_rss_kib(pid: u32) -> u64 {
-    let mut total = memory(pid).map_or(0, |m| m.rss_kib);
-    let Ok(rd) = std::fs::read_dir("/proc") else {
-        return total;
-    };
-    for e in rd.flatten() {
-        let Some(child) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // Field 4 (after the parenthesised name) is the parent pid.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            total += tree_rss_kib(child);
-        }
+    descendants(pid)
+        .into_iter()
+        .filter_map(memory)
+        .map(|m| m.rss_kib)
+        .sum()
+}
+
+/// `pid` and every live descendant of it.
+fn descendants(pid: u32) -> Vec<u32> {
+    let children = child_map();
+    let mut out = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        out.push(p);
+        stack.extend(children.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
     }
-    total
+    out
 }
 
 /// CPU time (user + system) consumed by a process and its live descendants, in seconds.
 pub fn tree_cpu_secs(pid: u32) -> f64 {
     let ticks = 100.0; // USER_HZ on Linux
     let mut total = 0.0;
-    let mut stack = vec![pid];
-    let children = child_map();
-    while let Some(p) = stack.pop() {
+    for p in descendants(pid) {
         if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat"))
             && let Some((_, rest)) = stat.rsplit_once(')')
         {
@@ -98,7 +92,6 @@ pub fn tree_cpu_secs(pid: u32) -> f64 {
             let st: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
             total += (ut + st) / ticks;
         }
-        stack.extend(children.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
     }
     total
 }
