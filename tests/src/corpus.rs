@@ -5,15 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// The corpus directory, if present.
+/// The corpus directory, if present (see [`crate::corpus_dir`]).
 pub fn root() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("EIDER_CORPUS") {
-        let p = PathBuf::from(p);
-        return p.is_dir().then_some(p);
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let p = here.join("../../shared/corpus");
-    p.is_dir().then_some(p)
+    crate::corpus_dir()
 }
 
 /// Every message file below `dir` (recursively), sorted, skipping README and licence files.
