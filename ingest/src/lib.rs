@@ -10,4 +10,4 @@ pub mod input;
 pub mod lmtp;
 pub mod server;
 
-pub use server::{run, run_unix};
+pub use server::{run, run_listener, run_unix};

@@ -69,6 +69,18 @@ pub async fn run(
     serve(listener, ctx, shutdown).await
 }
 
+/// Serves LMTP on whatever [`Listener`] the configuration produced (TCP or Unix socket).
+pub async fn run_listener(
+    listener: eider_common::daemon::Listener,
+    ctx: Context,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    match listener {
+        eider_common::daemon::Listener::Tcp(l) => run(l, ctx, shutdown).await,
+        eider_common::daemon::Listener::Unix(l, _) => run_unix(l, ctx, shutdown).await,
+    }
+}
+
 /// Same as [`run`] on a Unix socket.
 pub async fn run_unix(
     listener: tokio::net::UnixListener,
