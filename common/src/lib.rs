@@ -11,6 +11,8 @@ pub mod context;
 pub mod daemon;
 pub mod embedded;
 pub mod error;
+pub mod ingest;
+pub mod mime;
 pub mod model;
 pub mod open;
 pub mod password;
