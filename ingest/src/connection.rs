@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use eider_common::ingest::{self, IngestLimits, Prepared};
+use eider_common::ingest::{self, Prepared};
+use eider_common::mime::Limits;
 use eider_common::model::Flags;
 use eider_common::{Context, Shutdown};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream};
@@ -40,8 +41,8 @@ impl Incoming {
     fn start(ctx: &Context) -> Self {
         let (tx, rx) = tokio::io::duplex(64 * 1024);
         let store = Arc::clone(&ctx.store);
-        let limits = IngestLimits::default();
-        let task = tokio::spawn(async move { ingest::prepare_message(&*store, rx, &limits).await });
+        let task =
+            tokio::spawn(async move { ingest::prepare_message(&*store, rx, Limits::default()).await });
         Self {
             pipe: Some(tx),
             task,
@@ -77,8 +78,8 @@ impl Incoming {
         match self.task.await {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "ingest failed");
-                Err(ingest_failure_reply(&e))
+                tracing::error!(error = %e, "ingest failed");
+                Err(canned::temp_failure())
             }
             Err(e) => {
                 tracing::error!(error = %e, "ingest task died");
@@ -89,15 +90,6 @@ impl Incoming {
 
     fn abort(self) {
         self.task.abort();
-    }
-}
-
-fn ingest_failure_reply(e: &ingest::IngestError) -> Reply {
-    match e {
-        ingest::IngestError::Mime(m) => {
-            Reply::with(554, (5, 6, 0), format!("Message rejected: {m}"))
-        }
-        _ => canned::temp_failure(),
     }
 }
 

@@ -5,7 +5,7 @@
 //! recipient's record refers to the same blobs, with its own inline prefix segment.
 
 use eider_common::ingest::Prepared;
-use eider_common::model::{Flags, HeaderField, NewMessage, Part, Segment, SpecialUse, User};
+use eider_common::model::{Flags, HeaderField, NewMessage, Segment, SpecialUse, User};
 use eider_common::types::MailboxId;
 use eider_common::{MailStore, StoreError, StoreResult, address};
 
@@ -81,7 +81,7 @@ pub fn prefix(from: &str, recipient: &str) -> Vec<u8> {
 pub fn personalize(prepared: &Prepared, prefix: Vec<u8>, flags: Flags, now: i64) -> NewMessage {
     let shift = prefix.len() as u64;
     let mut meta = prepared.meta.clone();
-    shift_part(&mut meta.root, shift);
+    eider_common::mime::shift_offsets(&mut meta, shift);
     let mut headers = vec![
         header_field(&prefix, "return-path"),
         header_field(&prefix, "delivered-to"),
@@ -115,18 +115,6 @@ fn header_field(prefix: &[u8], name: &str) -> HeaderField {
     HeaderField {
         name: name.to_owned(),
         value,
-    }
-}
-
-fn shift_part(part: &mut Part, by: u64) {
-    part.header_start += by;
-    part.body_start += by;
-    part.body_end += by;
-    for child in &mut part.children {
-        shift_part(child, by);
-    }
-    if let Some(m) = &mut part.message {
-        shift_part(&mut m.root, by);
     }
 }
 

@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod corpus;
+pub mod harness;
 pub mod imap_client;
 pub mod lmtp_client;
 
