@@ -5,8 +5,12 @@
 //! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
 
 pub mod config;
+#[cfg(feature = "test-util")]
+pub mod conformance;
 pub mod context;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod faulty;
 pub mod model;
 pub mod store;
 pub mod types;
