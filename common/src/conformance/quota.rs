@@ -105,6 +105,12 @@ pub async fn quota_copy_and_move(f: &dyn StoreFactory) {
         "append while over a lowered quota"
     );
     s.expunge(arch, None, false).await.unwrap();
+    assert_eq!(
+        s.quota(u.id).await.unwrap().used,
+        200,
+        "the original in INBOX remains"
+    );
+    s.expunge(inbox, None, false).await.unwrap();
     assert_eq!(s.quota(u.id).await.unwrap().used, 0);
     check_consistency(s).await.unwrap();
 }
