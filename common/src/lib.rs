@@ -7,14 +7,18 @@
 pub mod config;
 #[cfg(feature = "test-util")]
 pub mod conformance;
+pub mod content;
 pub mod context;
+pub mod embedded;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod faulty;
 pub mod model;
+pub mod open;
 pub mod store;
 pub mod types;
 
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};
+pub use open::open_store;
 pub use store::MailStore;

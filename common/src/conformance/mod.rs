@@ -20,7 +20,7 @@
 mod blobs;
 mod check;
 mod concurrency;
-// mod content; (needs crate::content from branch store)
+mod content;
 mod faults;
 mod fixtures;
 mod journal;
@@ -33,6 +33,7 @@ mod users;
 pub use blobs::*;
 pub use check::{check_consistency, check_consistency_with, message_blobs, replay};
 pub use concurrency::*;
+pub use content::*;
 pub use faults::*;
 pub use fixtures::*;
 pub use journal::*;
@@ -92,8 +93,8 @@ macro_rules! conformance_suite {
             messages_move_is_atomic,
             messages_expunge,
             messages_events_published,
-            // content_read_back_exact,
-            // content_blob_dedup_and_abort,
+            content_read_back_exact,
+            content_blob_dedup_and_abort,
             concurrent_appends_monotonic,
             concurrent_flag_changes_monotonic,
             journal_replay_reproduces_state,
