@@ -9,11 +9,12 @@
 
 use super::fixtures::{all_uids, bytes, mailbox_id, make_user, message, now, try_put_blob};
 use super::{StoreFactory, check_consistency};
+use crate::content::BlobWriter;
 use crate::error::StoreResult;
 use crate::faulty::{FaultMode, FaultyStore};
 use crate::model::{FlagOp, Flags};
 use crate::store::MailStore;
-use crate::types::{MailboxId, Uid, UserId};
+use crate::types::{BlobId, MailboxId, Uid, UserId};
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -115,6 +116,8 @@ pub async fn run_interrupted(f: &dyn StoreFactory, name: &str, setup: SetupFn, f
         }
         prev_after = states.pop();
         if completed {
+            assert!(n > 2, "{name}: the flow made only {} writes", n - 1);
+            println!("{name}: interrupted at each of {} writes, both ways", n - 1);
             return;
         }
     }
@@ -160,9 +163,10 @@ fn setup_basic(s: &dyn MailStore) -> BoxFuture<'_, FlowIds> {
 
 fn flow_ingest<'a>(s: &'a dyn MailStore, ids: &'a FlowIds) -> BoxFuture<'a, StoreResult<()>> {
     Box::pin(async move {
-        // Delivery to two recipients: a three-chunk skeleton, an attachment already stored (dedup).
+        // Delivery to two recipients: a three-chunk skeleton streamed through `BlobWriter`, an
+        // attachment already stored (dedup on commit).
         let skeleton = bytes(5, 150_000);
-        let sk = try_put_blob(s, &skeleton).await?;
+        let sk = stream_blob(s, &skeleton).await?;
         let att = try_put_blob(s, &bytes(77, 5000)).await?;
         let msg = message(
             b"Delivered-To: flow\r\n",
@@ -175,6 +179,19 @@ fn flow_ingest<'a>(s: &'a dyn MailStore, ids: &'a FlowIds) -> BoxFuture<'a, Stor
         s.append(theirs, msg).await?;
         Ok(())
     })
+}
+
+/// Streams `data` through a `BlobWriter` in 40 000-byte writes; aborts the upload on error, as
+/// the ingest path does.
+async fn stream_blob(s: &dyn MailStore, data: &[u8]) -> StoreResult<BlobId> {
+    let mut w = BlobWriter::begin(s).await?;
+    for piece in data.chunks(40_000) {
+        if let Err(e) = w.write(s, piece).await {
+            let _ = w.abort(s).await;
+            return Err(e);
+        }
+    }
+    Ok(w.finish(s).await?.0)
 }
 
 fn flow_session<'a>(s: &'a dyn MailStore, ids: &'a FlowIds) -> BoxFuture<'a, StoreResult<()>> {
