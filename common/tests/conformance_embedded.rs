@@ -1,6 +1,9 @@
 //! The conformance suite against the embedded (redb) backend, each test in its own temporary
 //! directory (one store per `make`, all removed when the test ends).
 
+// Test code: unwrapping is how it fails.
+#![allow(clippy::unwrap_used)]
+
 use eider_common::conformance::StoreFactory;
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_common::store::MailStore;

@@ -9,6 +9,9 @@
 //! every acknowledged keyword is set, no UID was handed out twice across crashes, and a sweep past
 //! the grace cutoff leaves no unreferenced blob behind.
 
+// Test code: unwrapping is how it fails.
+#![allow(clippy::unwrap_used)]
+
 use eider_common::conformance::{bytes, check_consistency, flags, make_user, message, now};
 use eider_common::content::{BlobWriter, read_range};
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
@@ -67,7 +70,7 @@ fn crash_child() {
             let ap = s.append(inbox.id, msg).await.unwrap();
             writeln!(out, "ACK {} {i}", ap.uid.0).unwrap();
             out.flush().unwrap();
-            if i % 2 == 0 && ap.uid.0 > 1 {
+            if i.is_multiple_of(2) && ap.uid.0 > 1 {
                 let target = Uid(1 + (i as u32 * 31) % (ap.uid.0 - 1));
                 let kw = format!("k{i}");
                 s.set_flags(inbox.id, &[target], FlagOp::Add, &flags(0, &[&kw]), None)
