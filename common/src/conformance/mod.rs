@@ -21,12 +21,14 @@ mod blobs;
 mod check;
 mod concurrency;
 mod content;
+mod edges;
 mod faults;
 mod fixtures;
 mod journal;
 mod mailboxes;
 mod messages;
 mod quota;
+mod races;
 mod random_ops;
 mod users;
 
@@ -34,12 +36,14 @@ pub use blobs::*;
 pub use check::{check_consistency, check_consistency_with, message_blobs, replay};
 pub use concurrency::*;
 pub use content::*;
+pub use edges::*;
 pub use faults::*;
 pub use fixtures::*;
 pub use journal::*;
 pub use mailboxes::*;
 pub use messages::*;
 pub use quota::*;
+pub use races::*;
 pub use random_ops::*;
 pub use users::*;
 
@@ -106,6 +110,15 @@ macro_rules! conformance_suite {
             random_ops_keep_counters,
             blob_refcounts_follow_references,
             sweep_removes_only_unreferenced_old_blobs,
+            edges_duplicate_and_empty_uid_lists,
+            edges_uid_ranges,
+            edges_mailbox_paths,
+            threads_follow_references,
+            race_quota_never_exceeded,
+            race_move_vs_expunge,
+            race_condstore_conflict,
+            race_sweep_vs_append,
+            race_identical_blob_commits,
             faults_ingest_flow,
             faults_copy_move_flow,
             faults_delete_user_flow,

@@ -26,6 +26,7 @@ struct State {
     blobs: BTreeMap<BlobId, (BlobInfo, Vec<Vec<u8>>)>,
     uploads: BTreeMap<UploadId, (UnixTime, BTreeMap<u32, Vec<u8>>)>,
     events: Vec<StoreEvent>,
+    threads: BTreeMap<(UserId, String), ThreadId>,
 }
 
 pub struct MemStore {
@@ -272,6 +273,7 @@ fn clone_state(s: &State) -> State {
         blobs: s.blobs.clone(),
         uploads: s.uploads.clone(),
         events: Vec::new(),
+        threads: s.threads.clone(),
     }
 }
 
@@ -485,8 +487,14 @@ impl MailStore for MemStore {
             if m.path == "INBOX" {
                 return Err(StoreError::NotAllowed("rename INBOX".into()));
             }
+            if new_path.is_empty() {
+                return Err(StoreError::Invalid("empty path".into()));
+            }
             let prefix = format!("{}/", m.path);
-            let moving: Vec<(MailboxId, String, String)> = s
+            if new_path.starts_with(&prefix) {
+                return Err(StoreError::NotAllowed("rename below itself".into()));
+            }
+            let mut moving: Vec<(MailboxId, String, String)> = s
                 .boxes
                 .values()
                 .filter(|b| b.user == m.user && (b.id == id || b.path.starts_with(&prefix)))
@@ -498,7 +506,10 @@ impl MailStore for MemStore {
                     )
                 })
                 .collect();
-            for (_, _, to) in &moving {
+            for (_, _, to) in &mut moving {
+                if to.eq_ignore_ascii_case("INBOX") {
+                    *to = "INBOX".into();
+                }
                 if s.boxes.values().any(|b| b.user == m.user && &b.path == to) {
                     return Err(StoreError::AlreadyExists(to.clone()));
                 }
@@ -562,6 +573,18 @@ impl MailStore for MemStore {
                     return Err(StoreError::MissingBlob(b));
                 }
             }
+            let linked = msg.meta.in_reply_to.iter().chain(&msg.meta.references);
+            let found = linked
+                .filter_map(|id| s.threads.get(&(mb.user, id.clone())))
+                .next()
+                .copied();
+            let thread = match found {
+                Some(t) => t,
+                None => ThreadId(s.id()),
+            };
+            if let Some(id) = &msg.meta.message_id {
+                s.threads.insert((mb.user, id.clone()), thread);
+            }
             let stored = StoredMessage {
                 mailbox,
                 summary: MessageSummary {
@@ -571,7 +594,7 @@ impl MailStore for MemStore {
                     internal_date: msg.internal_date,
                     internal_tz_minutes: msg.internal_tz_minutes,
                     size: msg.size,
-                    thread: ThreadId(0),
+                    thread,
                 },
                 segments: msg.segments,
                 sha256: msg.sha256,
@@ -612,6 +635,9 @@ impl MailStore for MemStore {
     ) -> StoreResult<Vec<StoredMessage>> {
         self.with(|s| {
             s.mb(mailbox)?;
+            if uids.start() > uids.end() {
+                return Ok(Vec::new());
+            }
             Ok(s.msgs
                 .range((mailbox, *uids.start())..=(mailbox, *uids.end()))
                 .map(|(_, m)| m.clone())
