@@ -235,3 +235,32 @@ pub async fn threads_follow_references(f: &dyn StoreFactory) {
         "copy keeps the thread"
     );
 }
+
+/// A reply delivered before its parent: the parent, arriving later, joins the reply's thread.
+pub async fn threads_link_out_of_order(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let u = make_user(s, "u", 0).await;
+    let inbox = mailbox_id(s, u.id, "INBOX").await;
+    let blob = put_blob(s, &bytes(1, 100)).await;
+    let mut reply = message(b"", &[(blob, 100)], Flags::default(), "Re: x");
+    reply.meta.message_id = Some("child@x".into());
+    reply.meta.references = vec!["parent@x".into()];
+    let mut parent = message(b"", &[(blob, 100)], Flags::default(), "x");
+    parent.meta.message_id = Some("parent@x".into());
+    let r = s.append(inbox, reply).await.unwrap();
+    let p = s.append(inbox, parent).await.unwrap();
+    let thread = |uid| async move {
+        s.get_message(inbox, uid)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .thread
+    };
+    assert_eq!(
+        thread(p.uid).await,
+        thread(r.uid).await,
+        "parent found through the reply's References"
+    );
+}

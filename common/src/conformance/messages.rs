@@ -1,13 +1,13 @@
 //! Conformance: append, get/list, copy, move, expunge, missing blobs, events.
 
 use super::fixtures::{
-    all_uids, append_n, assert_err, bytes, flags, mailbox_id, make_user, message, put_blob, seen,
+    append_n, assert_err, bytes, flags, mailbox_id, make_user, message, put_blob, seen,
     simple_message,
 };
 use super::{StoreFactory, check_consistency};
 use crate::error::StoreError;
 use crate::model::{Change, Flags, SystemFlags};
-use crate::types::{BlobId, MailboxId, ModSeq, Uid};
+use crate::types::{BlobId, MailboxId, Uid};
 
 /// Appends get UIDs 1, 2, 3 …; get/list return what was stored; ranges select by UID.
 pub async fn messages_append_get_list(f: &dyn StoreFactory) {
@@ -326,35 +326,4 @@ pub async fn messages_expunge(f: &dyn StoreFactory) {
     assert_eq!((mb.messages, mb.size, mb.uid_next), (0, 0, Uid(9)));
     assert_eq!(s.quota(u.id).await.unwrap().used, 0);
     check_consistency(s).await.unwrap();
-}
-
-/// Committed writes publish a `StoreEvent` naming the user, mailbox and new modseq.
-pub async fn messages_events_published(f: &dyn StoreFactory) {
-    let store = f.make().await;
-    let s = store.as_ref();
-    let u = make_user(s, "u", 0).await;
-    let inbox = mailbox_id(s, u.id, "INBOX").await;
-    let mut rx = s.subscribe();
-    let msg = simple_message(s, 1, 100, Flags::default()).await;
-    let ap = s.append(inbox, msg).await.unwrap();
-    let fc = s
-        .set_flags(inbox, &[ap.uid], crate::model::FlagOp::Add, &seen(), None)
-        .await
-        .unwrap();
-    let want = [(inbox, ap.modseq), (inbox, fc.changed[0].1)];
-    let mut got = Vec::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while got.len() < want.len() {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Ok(ev)) if ev.mailbox == inbox => {
-                assert_eq!(ev.user, u.id);
-                got.push((ev.mailbox, ev.modseq));
-            }
-            Ok(Ok(_)) => {}
-            other => panic!("waiting for events {want:?}, got {got:?} then {other:?}"),
-        }
-    }
-    assert_eq!(got, want);
-    assert!(got[1].1 > got[0].1 && got[0].1 > ModSeq(1));
-    let _ = all_uids();
 }

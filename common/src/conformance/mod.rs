@@ -22,6 +22,7 @@ mod check;
 mod concurrency;
 mod content;
 mod edges;
+mod events;
 mod faults;
 mod fixtures;
 mod journal;
@@ -37,6 +38,7 @@ pub use check::{check_consistency, check_consistency_with, message_blobs, replay
 pub use concurrency::*;
 pub use content::*;
 pub use edges::*;
+pub use events::*;
 pub use faults::*;
 pub use fixtures::*;
 pub use journal::*;
@@ -96,7 +98,8 @@ macro_rules! conformance_suite {
             messages_copy_mapping,
             messages_move_is_atomic,
             messages_expunge,
-            messages_events_published,
+            events_name_each_changed_mailbox,
+            events_follow_commit,
             content_read_back_exact,
             content_blob_dedup_and_abort,
             concurrent_appends_monotonic,
@@ -114,6 +117,7 @@ macro_rules! conformance_suite {
             edges_uid_ranges,
             edges_mailbox_paths,
             threads_follow_references,
+            threads_link_out_of_order,
             race_quota_never_exceeded,
             race_move_vs_expunge,
             race_condstore_conflict,

@@ -573,17 +573,24 @@ impl MailStore for MemStore {
                     return Err(StoreError::MissingBlob(b));
                 }
             }
-            let linked = msg.meta.in_reply_to.iter().chain(&msg.meta.references);
+            // Own id first (a reply may have named it), then the ids it names; all are recorded.
+            let linked: Vec<String> = msg
+                .meta
+                .message_id
+                .iter()
+                .chain(&msg.meta.in_reply_to)
+                .chain(&msg.meta.references)
+                .cloned()
+                .collect();
             let found = linked
-                .filter_map(|id| s.threads.get(&(mb.user, id.clone())))
-                .next()
-                .copied();
+                .iter()
+                .find_map(|id| s.threads.get(&(mb.user, id.clone())).copied());
             let thread = match found {
                 Some(t) => t,
                 None => ThreadId(s.id()),
             };
-            if let Some(id) = &msg.meta.message_id {
-                s.threads.insert((mb.user, id.clone()), thread);
+            for id in linked {
+                s.threads.entry((mb.user, id)).or_insert(thread);
             }
             let stored = StoredMessage {
                 mailbox,
