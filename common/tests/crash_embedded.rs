@@ -17,12 +17,13 @@ use eider_common::content::{BlobWriter, read_range};
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_common::model::{FlagOp, Flags};
 use eider_common::store::MailStore;
-use eider_common::types::Uid;
+use eider_common::types::{MailboxId, Uid};
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -36,8 +37,11 @@ fn open(dir: &Path) -> EmbeddedStore {
 /// Body bytes of the message appended in iteration `i` of the child: sizes vary across the
 /// 64 KiB chunk boundary so some uploads span several chunks.
 fn body(i: u64) -> Vec<u8> {
-    bytes(i, 100 + (i as usize * 7919) % 200_000)
+    bytes(i, 100 + (i as usize).wrapping_mul(7919) % 200_000)
 }
+
+/// Writer tasks running at once in the child (their commits share group-commit batches).
+const WRITERS: u64 = 4;
 
 /// The writer process. Ignored in normal runs: only the crash test starts it.
 #[test]
@@ -49,38 +53,77 @@ fn crash_child() {
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let store = open(Path::new(&dir));
-        let s: &dyn MailStore = &store;
+        let store: Arc<dyn MailStore> = Arc::new(open(Path::new(&dir)));
+        let s = store.as_ref();
         let user = match s.find_user("crash").await.unwrap() {
             Some(u) => u,
             None => make_user(s, "crash", 0).await,
         };
         let inbox = s.find_mailbox(user.id, "INBOX").await.unwrap().unwrap();
-        let mut i: u64 = inbox.uid_next.0 as u64 * 1000; // distinct seeds per round
-        let mut out = std::io::stdout();
+        // Distinct seeds per round (UIDNEXT grows every round) and per task.
+        let base = u64::from(inbox.uid_next.0) << 24;
+        let mut tasks = Vec::new();
+        for task in 0..WRITERS {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                deliver_loop(store.as_ref(), inbox.id, base | (task << 20)).await
+            }));
+        }
+        let archive = s
+            .find_mailbox(user.id, "Archive")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let trash = s.find_mailbox(user.id, "Trash").await.unwrap().unwrap().id;
+        // Copy INBOX → Archive, move Archive → Trash, expunge Trash: reference churn that must
+        // never leave counters or refcounts off, whatever moment the kill hits.
         loop {
-            i += 1;
-            let data = body(i);
-            let mut w = BlobWriter::begin(s).await.unwrap();
-            for piece in data.chunks(30_000) {
-                w.write(s, piece).await.unwrap();
-            }
-            let (blob, len) = w.finish(s).await.unwrap();
-            let msg = message(b"", &[(blob, len)], Flags::default(), &format!("c{i}"));
-            let ap = s.append(inbox.id, msg).await.unwrap();
-            writeln!(out, "ACK {} {i}", ap.uid.0).unwrap();
-            out.flush().unwrap();
-            if i.is_multiple_of(2) && ap.uid.0 > 1 {
-                let target = Uid(1 + (i as u32 * 31) % (ap.uid.0 - 1));
-                let kw = format!("k{i}");
-                s.set_flags(inbox.id, &[target], FlagOp::Add, &flags(0, &[&kw]), None)
-                    .await
-                    .unwrap();
-                writeln!(out, "FLAG {} {kw}", target.0).unwrap();
-                out.flush().unwrap();
-            }
+            let listed = s
+                .list_messages(inbox.id, Uid(1)..=Uid(u32::MAX))
+                .await
+                .unwrap();
+            let pick: Vec<Uid> = listed.iter().rev().take(3).map(|m| m.uid).collect();
+            s.copy_messages(inbox.id, &pick, archive).await.unwrap();
+            let arch: Vec<Uid> = s
+                .list_messages(archive, Uid(1)..=Uid(u32::MAX))
+                .await
+                .unwrap()
+                .iter()
+                .map(|m| m.uid)
+                .collect();
+            s.move_messages(archive, &arch[..arch.len() / 2], trash)
+                .await
+                .unwrap();
+            s.expunge(trash, None, false).await.unwrap();
+            tokio::task::yield_now().await;
         }
     });
+}
+
+/// Delivers messages (BlobWriter upload, append) and tags earlier ones, printing each ack.
+async fn deliver_loop(s: &dyn MailStore, inbox: MailboxId, mut i: u64) {
+    loop {
+        i += 1;
+        let data = body(i);
+        let mut w = BlobWriter::begin(s).await.unwrap();
+        for piece in data.chunks(30_000) {
+            w.write(s, piece).await.unwrap();
+        }
+        let (blob, len) = w.finish(s).await.unwrap();
+        let msg = message(b"", &[(blob, len)], Flags::default(), &format!("c{i}"));
+        let ap = s.append(inbox, msg).await.unwrap();
+        // One line per write() call on a line-buffered, locked stdout: lines never interleave.
+        println!("ACK {} {i}", ap.uid.0);
+        if i.is_multiple_of(2) && ap.uid.0 > 1 {
+            let target = Uid(1 + (i as u32).wrapping_mul(31) % (ap.uid.0 - 1));
+            let kw = format!("k{i}");
+            s.set_flags(inbox, &[target], FlagOp::Add, &flags(0, &[&kw]), None)
+                .await
+                .unwrap();
+            println!("FLAG {} {kw}", target.0);
+        }
+    }
 }
 
 #[derive(Default)]
