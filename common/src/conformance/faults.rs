@@ -5,10 +5,11 @@
 //! ([`FaultMode::Before`]) and once after it ([`FaultMode::After`]). After each run the store must
 //! pass [`check_consistency`], a sweep past the grace cutoff must leave no unreferenced blob, and
 //! since a flow stops at its first error, the mail state (users, mailboxes, UIDs, flags) after
-//! "refused before write N" must equal the state after "failed after write N-1".
+//! "refused before write N" must equal the state after "failed after write N-1". Backends that
+//! can reopen (see [`StoreFactory::reopen`]) are reopened after each run, as after a restart.
 
 use super::fixtures::{all_uids, bytes, mailbox_id, make_user, message, now, try_put_blob};
-use super::{StoreFactory, check_consistency};
+use super::{StoreFactory, check_consistency, reopen_or_keep};
 use crate::content::BlobWriter;
 use crate::error::StoreResult;
 use crate::faulty::{FaultMode, FaultyStore};
@@ -75,11 +76,20 @@ pub async fn run_interrupted(f: &dyn StoreFactory, name: &str, setup: SetupFn, f
                 assert!(res.is_ok(), "{ctx}: flow failed without a fault: {res:?}");
                 completed = true;
             }
+            // As if the process stopped here (the lost reply of `After`) and started again.
+            let live = snapshot(store.as_ref()).await;
+            drop(faulty);
+            let (store, _) = reopen_or_keep(f, store).await;
             let s = store.as_ref();
             check_consistency(s)
                 .await
                 .unwrap_or_else(|e| panic!("{ctx}: inconsistent:\n{e}"));
-            states.push(snapshot(s).await);
+            let snap = snapshot(s).await;
+            assert!(
+                snap == live,
+                "{ctx}: state differs after reopening:\n{snap:?}\nvs\n{live:?}"
+            );
+            states.push(snap);
             let swept = s
                 .sweep(now() + 3600, 0)
                 .await

@@ -31,6 +31,7 @@ mod messages;
 mod quota;
 mod races;
 mod random_ops;
+mod reopen;
 mod users;
 
 pub use blobs::*;
@@ -47,6 +48,7 @@ pub use messages::*;
 pub use quota::*;
 pub use races::*;
 pub use random_ops::*;
+pub use reopen::*;
 pub use users::*;
 
 use crate::store::MailStore;
@@ -61,6 +63,27 @@ use std::sync::Arc;
 pub trait StoreFactory: Send + Sync {
     /// A new store with no users, blobs or uploads, independent of every store made before.
     async fn make(&self) -> Arc<dyn MailStore>;
+
+    /// Closes `store` (the caller holds the last reference) and opens the same data again, as a
+    /// restarted process would. Backends that keep no state apart from the handle (in-memory
+    /// stores) give the store back as `Err`, and tests go on with it.
+    async fn reopen(
+        &self,
+        store: Arc<dyn MailStore>,
+    ) -> Result<Arc<dyn MailStore>, Arc<dyn MailStore>> {
+        Err(store)
+    }
+}
+
+/// [`StoreFactory::reopen`], or the same store when the backend cannot reopen; says which.
+pub async fn reopen_or_keep(
+    f: &dyn StoreFactory,
+    store: Arc<dyn MailStore>,
+) -> (Arc<dyn MailStore>, bool) {
+    match f.reopen(store).await {
+        Ok(reopened) => (reopened, true),
+        Err(kept) => (kept, false),
+    }
 }
 
 /// Any `Fn() -> impl Future<Output = Arc<dyn MailStore>>` is a factory.
@@ -123,6 +146,7 @@ macro_rules! conformance_suite {
             race_condstore_conflict,
             race_sweep_vs_append,
             race_identical_blob_commits,
+            reopen_keeps_everything,
             faults_ingest_flow,
             faults_copy_move_flow,
             faults_delete_user_flow,
