@@ -146,6 +146,7 @@ macro_rules! conformance_suite {
             race_condstore_conflict,
             race_sweep_vs_append,
             race_identical_blob_commits,
+            race_failures_leave_no_trace,
             reopen_keeps_everything,
             faults_ingest_flow,
             faults_copy_move_flow,

@@ -225,3 +225,126 @@ pub async fn race_identical_blob_commits(f: &dyn StoreFactory) {
         .collect();
     assert!(decoded == *data, "chunks decode to the original bytes");
 }
+
+/// Concurrent writes of which many fail (over quota, missing blob, name taken, unknown mailbox):
+/// a failed call leaves no trace even when it shared a commit with successful ones. Every UID
+/// handed out belongs to a successful insert, so UIDNEXT − 1 equals the inserts into a mailbox.
+pub async fn race_failures_leave_no_trace(f: &dyn StoreFactory) {
+    use crate::types::{BlobId, MailboxId};
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    let store = f.make().await;
+    let u = make_user(store.as_ref(), "u", 12_000).await;
+    let boxes: Vec<MailboxId> = store
+        .list_mailboxes(u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let inserts: Arc<Mutex<BTreeMap<MailboxId, u32>>> = Arc::default();
+    let ghost = BlobId([0xEE; 32]);
+    let mut handles = Vec::new();
+    for t in 0..8usize {
+        let (store, boxes, inserts) = (Arc::clone(&store), boxes.clone(), Arc::clone(&inserts));
+        let mut msgs = Vec::new();
+        for i in 0..30 {
+            msgs.push(
+                simple_message(
+                    store.as_ref(),
+                    (t * 100 + i) as u64,
+                    250 + 10 * i,
+                    Flags::default(),
+                )
+                .await,
+            );
+        }
+        handles.push(tokio::spawn(async move {
+            for (i, mut msg) in msgs.into_iter().enumerate() {
+                let mb = boxes[(t + i) % boxes.len()];
+                let dst = boxes[(t + 2 * i + 1) % boxes.len()];
+                let bump = |mb: MailboxId, n: usize| {
+                    *inserts.lock().unwrap().entry(mb).or_default() += n as u32
+                };
+                match i % 6 {
+                    0 | 1 => match store.append(mb, msg).await {
+                        Ok(_) => bump(mb, 1),
+                        Err(StoreError::OverQuota) => {}
+                        Err(e) => panic!("append: {e}"),
+                    },
+                    2 => {
+                        if let crate::model::Segment::Blob { blob, .. } = &mut msg.segments[1] {
+                            *blob = ghost;
+                        }
+                        let res = store.append(mb, msg).await;
+                        assert!(
+                            matches!(res, Err(StoreError::MissingBlob(_) | StoreError::OverQuota)),
+                            "{res:?}"
+                        );
+                    }
+                    3 => {
+                        let uids: Vec<_> = store
+                            .list_messages(mb, all_uids())
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|m| m.uid)
+                            .take(4)
+                            .collect();
+                        match store.copy_messages(mb, &uids, dst).await {
+                            Ok(c) => bump(dst, c.mapping.len()),
+                            Err(StoreError::OverQuota) => {}
+                            Err(e) => panic!("copy: {e}"),
+                        }
+                    }
+                    4 => {
+                        let uids: Vec<_> = store
+                            .list_messages(mb, all_uids())
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|m| m.uid)
+                            .take(2)
+                            .collect();
+                        if mb != dst {
+                            let c = store.move_messages(mb, &uids, dst).await.expect("move");
+                            bump(dst, c.mapping.len());
+                        }
+                    }
+                    _ => {
+                        let res = store.create_mailbox(u.id, "INBOX", None).await;
+                        assert!(matches!(res, Err(StoreError::AlreadyExists(_))), "{res:?}");
+                        let res = store
+                            .set_flags(
+                                MailboxId(u64::MAX),
+                                &[],
+                                FlagOp::Add,
+                                &Flags::default(),
+                                None,
+                            )
+                            .await;
+                        assert!(matches!(res, Err(StoreError::NotFound(_))), "{res:?}");
+                        store.expunge(mb, None, true).await.expect("expunge");
+                    }
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let inserts = inserts.lock().unwrap().clone();
+    for mb in &boxes {
+        let m = store.get_mailbox(*mb).await.unwrap().unwrap();
+        let n = inserts.get(mb).copied().unwrap_or(0);
+        assert_eq!(
+            m.uid_next.0 - 1,
+            n,
+            "{}: UIDs handed out vs successful inserts",
+            m.path
+        );
+    }
+    let q = store.quota(u.id).await.unwrap();
+    assert!(q.used <= 12_000, "quota exceeded: {q:?}");
+    check_consistency(store.as_ref()).await.unwrap();
+}
