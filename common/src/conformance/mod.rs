@@ -8,10 +8,19 @@
 //! eider_common::conformance_suite!(MyFactory::new());
 //! ```
 //!
+//! A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
+//! MailStore> })`. Backends with durable state should implement [`StoreFactory::reopen`], so
+//! the restart checks (`reopen_keeps_everything`, the fault flows) really reopen.
+//!
 //! Each test is a `pub async fn name(factory: &dyn StoreFactory)` that panics on a violation, so a
 //! single test can also be called by hand. [`check_consistency`] recounts everything a store keeps
 //! (mailbox counters, user usage, quota, blob references, journal) and is shared with the fault
-//! tests and the crash test.
+//! tests (`faults`, over [`crate::faulty::FaultyStore`]) and the embedded crash test.
+//! `random_ops_keep_counters` takes its seed from `EIDER_CONFORMANCE_SEED` when set.
+//!
+//! The suite checks only what `store.rs` documents; where the contract leaves a choice open
+//! (moving into the same mailbox, the journal of a deleted mailbox) it accepts every outcome
+//! that keeps the invariants.
 //!
 //! This module is test code compiled into the library so other crates' tests can use it; that is
 //! why it may panic and unwrap.
