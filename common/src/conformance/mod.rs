@@ -38,6 +38,7 @@ mod journal;
 mod mailboxes;
 mod messages;
 mod quota;
+mod race_errors;
 mod races;
 mod random_ops;
 mod reopen;
@@ -55,6 +56,7 @@ pub use journal::*;
 pub use mailboxes::*;
 pub use messages::*;
 pub use quota::*;
+pub use race_errors::*;
 pub use races::*;
 pub use random_ops::*;
 pub use reopen::*;
@@ -156,6 +158,7 @@ macro_rules! conformance_suite {
             race_sweep_vs_append,
             race_identical_blob_commits,
             race_failures_leave_no_trace,
+            race_delete_user_vs_writes,
             reopen_keeps_everything,
             faults_ingest_flow,
             faults_copy_move_flow,
