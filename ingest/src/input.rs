@@ -64,7 +64,7 @@ impl<R: AsyncRead + Unpin> Input<R> {
         loop {
             if let Some(i) = memchr::memchr(b'\n', &self.buf) {
                 let mut line = self.buf.split_to(i + 1).to_vec();
-                if discarding {
+                if discarding || i > MAX_LINE {
                     return Ok(Line::TooLong);
                 }
                 line.pop();
