@@ -42,7 +42,9 @@ impl Incoming {
         let (tx, rx) = tokio::io::duplex(64 * 1024);
         let store = Arc::clone(&ctx.store);
         let task =
-            tokio::spawn(async move { ingest::prepare_message(&*store, rx, Limits::default()).await });
+            tokio::spawn(
+                async move { ingest::prepare_message(&*store, rx, Limits::default()).await },
+            );
         Self {
             pipe: Some(tx),
             task,

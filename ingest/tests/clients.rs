@@ -28,7 +28,9 @@ async fn inbox_message(w: &World, user: &str, uid: u32) -> Vec<u8> {
 
 /// Runs a blocking child process off the async runtime.
 async fn run(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -50,15 +52,35 @@ c.sendmail('bob@example.net', ['alice@example.org'], msg)
 c.quit()
 "#;
     let mut cmd = Command::new("python3");
-    cmd.args(["-c", script, &addr.ip().to_string(), &addr.port().to_string(), MSG]);
+    cmd.args([
+        "-c",
+        script,
+        &addr.ip().to_string(),
+        &addr.port().to_string(),
+        MSG,
+    ]);
     let out = run(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout.trim(), "['ghost@example.org'] 250");
-    let want = |rcpt: &str| format!("Return-Path: <bob@example.net>\r\nDelivered-To: {rcpt}\r\n{MSG}");
-    assert_eq!(inbox_message(&w, "alice", 1).await, want("alice@example.org").as_bytes());
-    assert_eq!(inbox_message(&w, "alice", 2).await, want("alice@example.org").as_bytes());
-    assert_eq!(inbox_message(&w, "bob", 1).await, want("bob@example.org").as_bytes());
+    let want =
+        |rcpt: &str| format!("Return-Path: <bob@example.net>\r\nDelivered-To: {rcpt}\r\n{MSG}");
+    assert_eq!(
+        inbox_message(&w, "alice", 1).await,
+        want("alice@example.org").as_bytes()
+    );
+    assert_eq!(
+        inbox_message(&w, "alice", 2).await,
+        want("alice@example.org").as_bytes()
+    );
+    assert_eq!(
+        inbox_message(&w, "bob", 1).await,
+        want("bob@example.org").as_bytes()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,6 +112,10 @@ async fn swaks_lmtp() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert_eq!(text.matches("<-  250 2.0.0 Saved").count(), 2, "{text}");
-    let want = format!("Return-Path: <bob@example.net>\r\nDelivered-To: alice@example.org\r\n{MSG}");
-    assert_eq!(String::from_utf8_lossy(&inbox_message(&w, "alice", 1).await), want);
+    let want =
+        format!("Return-Path: <bob@example.net>\r\nDelivered-To: alice@example.org\r\n{MSG}");
+    assert_eq!(
+        String::from_utf8_lossy(&inbox_message(&w, "alice", 1).await),
+        want
+    );
 }

@@ -66,7 +66,10 @@ async fn delivers_byte_exact_with_per_recipient_replies() {
 async fn routes_spam_to_junk_and_plus_tags_to_existing_mailboxes() {
     let (w, addr) = world().await;
     let alice = w.store.find_user("alice").await.unwrap().unwrap();
-    w.store.create_mailbox(alice.id, "news", None).await.unwrap();
+    w.store
+        .create_mailbox(alice.id, "news", None)
+        .await
+        .unwrap();
     let mut c = LmtpClient::connect(&addr.to_string()).await.unwrap();
     let spam = b"Subject: buy\r\nX-Spam-Flag: YES\r\n\r\nspam\r\n";
     let scored = b"Subject: buy\r\nX-Spam-Score: 7.5\r\n\r\nspam\r\n";
@@ -74,9 +77,15 @@ async fn routes_spam_to_junk_and_plus_tags_to_existing_mailboxes() {
         let (_, r) = c.deliver("s@x", &["alice@example.org"], m).await.unwrap();
         assert_eq!(r[0].code, 250);
     }
-    let (_, r) = c.deliver("s@x", &["alice+news@example.org"], MSG).await.unwrap();
+    let (_, r) = c
+        .deliver("s@x", &["alice+news@example.org"], MSG)
+        .await
+        .unwrap();
     assert_eq!(r[0].code, 250);
-    let (_, r) = c.deliver("s@x", &["alice+nomailbox@example.org"], MSG).await.unwrap();
+    let (_, r) = c
+        .deliver("s@x", &["alice+nomailbox@example.org"], MSG)
+        .await
+        .unwrap();
     assert_eq!(r[0].code, 250);
     let mailboxes = w.store.list_mailboxes(alice.id).await.unwrap();
     let count = |f: &dyn Fn(&eider_common::model::Mailbox) -> bool| {
@@ -99,15 +108,22 @@ async fn quota_is_checked_at_rcpt_with_size_and_after_data() {
     let mut c = LmtpClient::connect(&addr.to_string()).await.unwrap();
     let big = [MSG, &b"x".repeat(200)[..], b"\r\n"].concat();
     // With SIZE (our client always sends it): refused at RCPT.
-    let (rcpt, _) = c.deliver("s@x", &["alice@example.org"], &big).await.unwrap();
+    let (rcpt, _) = c
+        .deliver("s@x", &["alice@example.org"], &big)
+        .await
+        .unwrap();
     assert_eq!(rcpt[0].code, 552);
     assert!(rcpt[0].text.starts_with("5.2.2"));
     c.send_line("RSET").await.unwrap();
     assert_eq!(c.reply().await.unwrap().code, 250);
     // Without SIZE: accepted at RCPT, refused after DATA for that recipient only.
-    let mut wire = b"MAIL FROM:<s@x>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n".to_vec();
+    let mut wire =
+        b"MAIL FROM:<s@x>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n"
+            .to_vec();
     let codes: Vec<u16> = {
-        c.send_line(std::str::from_utf8(&wire[..wire.len() - 2]).unwrap()).await.unwrap();
+        c.send_line(std::str::from_utf8(&wire[..wire.len() - 2]).unwrap())
+            .await
+            .unwrap();
         wire.clear();
         let mut v = Vec::new();
         for _ in 0..4 {
@@ -118,13 +134,21 @@ async fn quota_is_checked_at_rcpt_with_size_and_after_data() {
     assert_eq!(codes, [250, 250, 250, 354]);
     let mut data = eider_tests::lmtp_client::stuff(&big);
     data.extend_from_slice(b".\r\n");
-    c.send_line(std::str::from_utf8(&data[..data.len() - 2]).unwrap()).await.unwrap();
+    c.send_line(std::str::from_utf8(&data[..data.len() - 2]).unwrap())
+        .await
+        .unwrap();
     let first = c.reply().await.unwrap();
     let second = c.reply().await.unwrap();
-    assert_eq!((first.code, second.code), (552, 250), "{first:?} {second:?}");
+    assert_eq!(
+        (first.code, second.code),
+        (552, 250),
+        "{first:?} {second:?}"
+    );
     assert!(stored(&w, "alice", "INBOX", 1).await.is_none());
     assert!(stored(&w, "bob", "INBOX", 1).await.is_some());
-    eider_common::conformance::check_consistency(&*w.store).await.unwrap();
+    eider_common::conformance::check_consistency(&*w.store)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -146,7 +170,11 @@ async fn bdat_chunks_and_pipelining() {
         .filter(|l| l.as_bytes().get(3) == Some(&b' '))
         .map(|l| &l[..3])
         .collect();
-    assert_eq!(codes, ["220", "250", "250", "250", "250", "250", "221"], "{out}");
+    assert_eq!(
+        codes,
+        ["220", "250", "250", "250", "250", "250", "221"],
+        "{out}"
+    );
     let a = stored(&w, "alice", "INBOX", 1).await.unwrap();
     assert_eq!(a, expected("b@x", "alice@example.org", MSG));
 }
@@ -163,10 +191,15 @@ async fn dropped_connection_mid_data_stores_nothing() {
     drop(s);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(stored(&w, "alice", "INBOX", 1).await.is_none());
-    eider_common::conformance::check_consistency(&*w.store).await.unwrap();
+    eider_common::conformance::check_consistency(&*w.store)
+        .await
+        .unwrap();
     // A retry on a new connection is accepted.
     let mut c = LmtpClient::connect(&addr.to_string()).await.unwrap();
-    let (_, r) = c.deliver("b@x", &["alice@example.org"], big.as_bytes()).await.unwrap();
+    let (_, r) = c
+        .deliver("b@x", &["alice@example.org"], big.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(r[0].code, 250);
     assert_eq!(
         stored(&w, "alice", "INBOX", 1).await.unwrap(),
@@ -200,7 +233,9 @@ async fn malformed_commands_get_errors_and_the_session_goes_on() {
         .collect();
     assert_eq!(
         codes,
-        ["220", "500", "250", "503", "501", "500", "500", "552", "221"],
+        [
+            "220", "500", "250", "503", "501", "500", "500", "552", "221"
+        ],
         "{out}"
     );
 }

@@ -45,7 +45,12 @@ impl World {
     }
 
     /// Creates a user with a password and addresses (normalised here).
-    pub async fn user(&self, name: &str, password: &str, addresses: &[&str]) -> anyhow::Result<User> {
+    pub async fn user(
+        &self,
+        name: &str,
+        password: &str,
+        addresses: &[&str],
+    ) -> anyhow::Result<User> {
         let user = self
             .store
             .create_user(NewUser {
