@@ -2,6 +2,8 @@
 //! delivered is read back from the store and compared byte for byte. Each test skips (or fails
 //! under `EIDER_REQUIRE_ALL=1`) when its tool is missing.
 
+#![allow(clippy::unwrap_used)]
+
 use eider_common::content::read_message;
 use eider_common::types::Uid;
 use eider_tests::harness::World;

@@ -1,6 +1,8 @@
 //! `kill -9` of a real `eider-ingest` process in the middle of DATA: the restarted daemon has no
 //! partial message, no leaked reference and no counter drift, and accepts the retry.
 
+#![allow(clippy::unwrap_used)]
+
 use eider_common::MailStore;
 use eider_common::content::read_message;
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};

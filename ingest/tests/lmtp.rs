@@ -2,6 +2,8 @@
 //! bytes, Python's `smtplib.LMTP` and `swaks`; what was stored is read back from the store and
 //! compared byte for byte.
 
+#![allow(clippy::unwrap_used)]
+
 use eider_common::content::read_message;
 use eider_common::model::SpecialUse;
 use eider_common::types::Uid;

@@ -2,6 +2,8 @@
 //! Eider). The test rewrites the system Postfix configuration, so it runs only where that is
 //! allowed: `EIDER_TEST_POSTFIX=1` (CI sets it) and the `postfix` command present.
 
+#![allow(clippy::unwrap_used)]
+
 use eider_common::content::read_message;
 use eider_common::types::Uid;
 use eider_tests::harness::World;
