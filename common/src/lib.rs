@@ -22,6 +22,7 @@ pub mod open;
 pub mod password;
 pub mod store;
 pub mod types;
+pub mod verify;
 
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};
