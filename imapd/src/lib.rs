@@ -1,5 +1,9 @@
 //! eider-imapd (not yet implemented: see the issue tracker).
 
+pub mod fetch;
+pub mod mailbox;
+pub mod search;
+
 use eider_common::{Context, Shutdown};
 
 /// Serves connections accepted on `listener` until `shutdown` is cancelled.
