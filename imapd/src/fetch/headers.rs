@@ -78,10 +78,13 @@ mod tests {
 
     const H: &[u8] = b"From: a@x\r\nSubject: hello\r\n  world\r\nX-Subject : no\r\nsubject: two\r\nTo: b@y\r\n\r\n";
 
+    /// (header block, names, exclude, expected)
+    type Case = (&'static [u8], &'static [&'static str], bool, &'static [u8]);
+
     #[test]
     fn table() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let table: &[(&[u8], &[&str], bool, &[u8])] = &[
+        let table: &[Case] = &[
             (
                 H,
                 &["SUBJECT"],

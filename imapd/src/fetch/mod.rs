@@ -222,4 +222,5 @@ pub async fn read_section(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

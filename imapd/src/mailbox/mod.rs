@@ -295,4 +295,5 @@ impl SelectedView {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
