@@ -73,6 +73,7 @@ pub fn filter_fields(block: &[u8], names: &[String], exclude: bool) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

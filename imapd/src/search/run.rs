@@ -1,0 +1,154 @@
+//! The async SEARCH driver: loads facts in stages and evaluates the key (see [`super::eval`]).
+//!
+//! Cost model: one `list_messages` for the whole selected range; `get_messages` only for
+//! messages the summaries could not decide, in batches of at most [`BATCH`] messages spanning at
+//! most [`SPAN`] UIDs (so sparse candidates never pull in long runs of other records, and memory
+//! stays bounded); one text blob read per message still undecided after its headers.
+
+use super::SearchKey;
+use super::eval::{Facts, eval, needs, prepare};
+use super::result::SearchOutcome;
+use crate::mailbox::SelectedView;
+use eider_common::content::read_range;
+use eider_common::model::{MessageSummary, Segment, Transfer};
+use eider_common::types::{BlobId, ModSeq, Uid, UnixTime};
+use eider_common::{MailStore, StoreError};
+
+/// Most full records loaded by one `get_messages` call.
+const BATCH: usize = 256;
+/// Widest UID range one `get_messages` call may cover.
+const SPAN: u32 = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A message the summaries could not decide.
+#[derive(Clone, Copy)]
+struct Pending {
+    seq: u32,
+    summary: usize,
+}
+
+/// Runs `key` over the messages of `view` (as the client knows them). Messages expunged in the
+/// store but not yet reported to the client never match. `now` is for OLDER/YOUNGER.
+pub async fn search(
+    store: &dyn MailStore,
+    view: &SelectedView,
+    key: &SearchKey,
+    now: UnixTime,
+) -> Result<SearchOutcome, SearchError> {
+    let key = prepare(key);
+    let uids = view.uids();
+    let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else {
+        return Ok(SearchOutcome::default());
+    };
+    let summaries = store.list_messages(view.mailbox(), first..=last).await?;
+    let facts = |seq, s| summary_facts(view, seq, s, now);
+    let mut matched: Vec<(u32, Uid, ModSeq)> = Vec::new();
+    let mut undecided: Vec<Pending> = Vec::new();
+    for (seq, uid) in (1u32..).zip(uids) {
+        let Ok(i) = summaries.binary_search_by_key(uid, |s| s.uid) else {
+            continue;
+        };
+        let s = &summaries[i];
+        match eval(&key, &facts(seq, s)) {
+            Some(true) => matched.push((seq, s.uid, s.modseq)),
+            Some(false) => {}
+            None => undecided.push(Pending { seq, summary: i }),
+        }
+    }
+    if !undecided.is_empty() && needs(&key).0 {
+        let uid_of = |p: &Pending| summaries[p.summary].uid;
+        let mut start = 0;
+        while start < undecided.len() {
+            let lo = uid_of(&undecided[start]);
+            let mut end = start + 1;
+            while end < undecided.len()
+                && end - start < BATCH
+                && uid_of(&undecided[end]).0 - lo.0 < SPAN
+            {
+                end += 1;
+            }
+            let hi = uid_of(&undecided[end - 1]);
+            let records = store.get_messages(view.mailbox(), lo..=hi).await?;
+            for p in &undecided[start..end] {
+                let s = &summaries[p.summary];
+                let Ok(r) = records.binary_search_by_key(&s.uid, |r| r.summary.uid) else {
+                    continue;
+                };
+                let meta = &records[r].meta;
+                let mut f = Facts {
+                    meta: Some(meta),
+                    ..facts(p.seq, s)
+                };
+                let verdict = match eval(&key, &f) {
+                    Some(v) => v,
+                    None => {
+                        let text = load_text(store, meta.text_blob).await?;
+                        f.text = Some(&text);
+                        eval(&key, &f).unwrap_or(false)
+                    }
+                };
+                if verdict {
+                    matched.push((p.seq, s.uid, s.modseq));
+                }
+            }
+            start = end;
+        }
+    }
+    matched.sort_unstable_by_key(|m| m.0);
+    let highest_modseq = if key.uses_modseq() {
+        matched.iter().map(|m| m.2).max()
+    } else {
+        None
+    };
+    Ok(SearchOutcome {
+        matches: matched
+            .into_iter()
+            .map(|(seq, uid, _)| (seq, uid))
+            .collect(),
+        highest_modseq,
+    })
+}
+
+/// What the summary alone says about message `seq`.
+fn summary_facts<'a>(
+    view: &SelectedView,
+    seq: u32,
+    summary: &'a MessageSummary,
+    now: UnixTime,
+) -> Facts<'a> {
+    Facts {
+        seq,
+        largest_seq: view.exists(),
+        largest_uid: view.uids().last().copied().unwrap_or_default(),
+        summary,
+        recent: view.is_recent(summary.uid),
+        meta: None,
+        text: None,
+        now,
+    }
+}
+
+/// The message's body text, lower-cased; empty when it has none.
+async fn load_text(store: &dyn MailStore, blob: Option<BlobId>) -> Result<String, SearchError> {
+    let Some(blob) = blob else {
+        return Ok(String::new());
+    };
+    let info = store
+        .blob_info(blob)
+        .await?
+        .ok_or(StoreError::MissingBlob(blob))?;
+    let whole = [Segment::Blob {
+        blob,
+        offset: 0,
+        len: info.size,
+        transfer: Transfer::Identity,
+        encoded_len: info.size,
+    }];
+    let bytes = read_range(store, &whole, 0, info.size).await?;
+    Ok(String::from_utf8_lossy(&bytes).to_lowercase())
+}
