@@ -1,0 +1,397 @@
+use super::*;
+use crate::proto::command::{CommandBody, Login};
+use crate::proto::datetime::DateTime;
+use crate::proto::flag::Flag;
+use crate::proto::mailbox::RawMailbox;
+use crate::proto::testkit::{Ev, Policy, run_all_splits, run_chunks};
+
+fn cmd(tag: &str, body: CommandBody) -> Ev {
+    Ev::Cmd(Command {
+        tag: tag.into(),
+        body,
+    })
+}
+
+fn err(tag: Option<&str>, kind: ErrorKind) -> Ev {
+    Ev::Err(ReceiveError {
+        tag: tag.map(Into::into),
+        kind,
+    })
+}
+
+fn login(u: &[u8], p: &[u8]) -> CommandBody {
+    CommandBody::Login(Login {
+        username: u.to_vec(),
+        password: p.to_vec(),
+    })
+}
+
+fn header(tag: &str, mailbox: &str, size: u64, sync: bool) -> AppendHeader {
+    AppendHeader {
+        tag: tag.into(),
+        mailbox: RawMailbox(mailbox.as_bytes().to_vec()),
+        flags: vec![],
+        date: None,
+        literal_size: size,
+        synchronizing: sync,
+        utf8: false,
+        binary: false,
+    }
+}
+
+fn noop(tag: &str) -> Ev {
+    cmd(tag, CommandBody::Noop)
+}
+
+#[test]
+fn framing_table() {
+    let big = "x".repeat(5000);
+    let with_big = format!("a LOGIN {{5000+}}\r\n{big} pass\r\nb NOOP\r\n");
+    let big_append = format!("a APPEND INBOX {{5000+}}\r\n{big}\r\nb NOOP\r\n");
+    let mut dated = header("a", "INBOX", 5, true);
+    dated.flags = vec![Flag::Seen];
+    dated.date = Some(DateTime {
+        unix: 1_577_836_800,
+        tz_minutes: 0,
+    });
+    let mut utf8 = header("a", "INBOX", 3, true);
+    utf8.utf8 = true;
+    utf8.binary = true;
+    let cases: Vec<(&str, &[u8], Vec<Ev>)> = vec![
+        ("simple", b"a NOOP\r\n", vec![noop("a")]),
+        ("two", b"a NOOP\r\nb NOOP\r\n", vec![noop("a"), noop("b")]),
+        ("bare LF", b"a NOOP\n", vec![noop("a")]),
+        ("blank lines", b"\r\n\r\na NOOP\r\n", vec![noop("a")]),
+        ("trailing space", b"a NOOP \r\n", vec![noop("a")]),
+        (
+            "sync literals",
+            b"a LOGIN {4}\r\nuser {4}\r\npass\r\n",
+            vec![
+                Ev::NeedsLiteral(4),
+                Ev::NeedsLiteral(4),
+                cmd("a", login(b"user", b"pass")),
+            ],
+        ),
+        (
+            "literal with CRLF inside",
+            b"a LOGIN {6}\r\nu\r\nser pass\r\n",
+            vec![Ev::NeedsLiteral(6), cmd("a", login(b"u\r\nser", b"pass"))],
+        ),
+        (
+            "LITERAL+",
+            b"a LOGIN {4+}\r\nuser {4+}\r\npass\r\n",
+            vec![cmd("a", login(b"user", b"pass"))],
+        ),
+        (
+            "empty literal",
+            b"a LOGIN {0}\r\n x\r\n",
+            vec![Ev::NeedsLiteral(0), cmd("a", login(b"", b"x"))],
+        ),
+        (
+            "LITERAL- over 4096 is skipped",
+            with_big.as_bytes(),
+            vec![
+                err(
+                    Some("a"),
+                    ErrorKind::NonSyncLiteralTooLarge {
+                        size: 5000,
+                        in_append: false,
+                    },
+                ),
+                noop("b"),
+            ],
+        ),
+        (
+            "sync literal too large",
+            b"a LOGIN {100000}\r\nb NOOP\r\n",
+            vec![
+                err(
+                    Some("a"),
+                    ErrorKind::LiteralTooLarge {
+                        size: 100_000,
+                        max: 65536,
+                    },
+                ),
+                noop("b"),
+            ],
+        ),
+        (
+            "unknown command",
+            b"a FOO\r\nb NOOP\r\n",
+            vec![err(Some("a"), ErrorKind::UnknownCommand), noop("b")],
+        ),
+        (
+            "no tag",
+            b"\x01\r\nb NOOP\r\n",
+            vec![err(None, ErrorKind::Syntax("missing tag")), noop("b")],
+        ),
+        (
+            "tag only",
+            b"a\r\n",
+            vec![err(None, ErrorKind::Syntax("expected space"))],
+        ),
+        (
+            "bad args",
+            b"a NOOP x\r\nb NOOP\r\n",
+            vec![
+                err(Some("a"), ErrorKind::Syntax("unexpected trailing data")),
+                noop("b"),
+            ],
+        ),
+        (
+            "literal8 outside APPEND",
+            b"a LOGIN ~{4}\r\nb NOOP\r\n",
+            vec![
+                err(Some("a"), ErrorKind::Syntax("literal8 not allowed here")),
+                noop("b"),
+            ],
+        ),
+        (
+            "append sync",
+            b"a APPEND INBOX (\\Seen) \" 1-Jan-2020 00:00:00 +0000\" {5}\r\nhello\r\nb NOOP\r\n",
+            vec![
+                Ev::Append(dated),
+                Ev::Data(b"hello".to_vec()),
+                Ev::End,
+                noop("b"),
+            ],
+        ),
+        (
+            "append non-sync",
+            b"a APPEND INBOX {5+}\r\nhello\r\n",
+            vec![
+                Ev::Append(header("a", "INBOX", 5, false)),
+                Ev::Data(b"hello".to_vec()),
+                Ev::End,
+            ],
+        ),
+        (
+            "append data looks like commands",
+            b"a APPEND INBOX {12}\r\nb NOOP {3}\r\n\r\nc NOOP\r\n",
+            vec![
+                Ev::Append(header("a", "INBOX", 12, true)),
+                Ev::Data(b"b NOOP {3}\r\n".to_vec()),
+                Ev::End,
+                noop("c"),
+            ],
+        ),
+        (
+            "append literal mailbox",
+            b"a APPEND {5}\r\nINBOX {3}\r\nabc\r\n",
+            vec![
+                Ev::NeedsLiteral(5),
+                Ev::Append(header("a", "INBOX", 3, true)),
+                Ev::Data(b"abc".to_vec()),
+                Ev::End,
+            ],
+        ),
+        (
+            "append UTF8",
+            b"a APPEND INBOX UTF8 (~{3}\r\nabc)\r\n",
+            vec![Ev::Append(utf8.clone()), Ev::Data(b"abc".to_vec()), Ev::End],
+        ),
+        (
+            "append UTF8 missing paren",
+            b"a APPEND INBOX UTF8 (~{3}\r\nabc\r\nb NOOP\r\n",
+            vec![
+                Ev::Append(utf8),
+                Ev::Data(b"abc".to_vec()),
+                err(
+                    Some("a"),
+                    ErrorKind::Syntax("expected ) after UTF8 literal"),
+                ),
+                noop("b"),
+            ],
+        ),
+        (
+            "append trailing space",
+            b"a APPEND INBOX {3}\r\nabc \r\n",
+            vec![
+                Ev::Append(header("a", "INBOX", 3, true)),
+                Ev::Data(b"abc".to_vec()),
+                Ev::End,
+            ],
+        ),
+        (
+            "multiappend refused, literal skipped",
+            b"a APPEND INBOX {3}\r\nabc INBOX {2+}\r\nxy\r\nb NOOP\r\n",
+            vec![
+                Ev::Append(header("a", "INBOX", 3, true)),
+                Ev::Data(b"abc".to_vec()),
+                err(
+                    Some("a"),
+                    ErrorKind::Syntax("unexpected data after APPEND message"),
+                ),
+                noop("b"),
+            ],
+        ),
+        (
+            "append LITERAL- too large",
+            big_append.as_bytes(),
+            vec![
+                err(
+                    Some("a"),
+                    ErrorKind::NonSyncLiteralTooLarge {
+                        size: 5000,
+                        in_append: true,
+                    },
+                ),
+                noop("b"),
+            ],
+        ),
+        (
+            "append empty message",
+            b"a APPEND INBOX {0}\r\n\r\n",
+            vec![Ev::Append(header("a", "INBOX", 0, true)), Ev::End],
+        ),
+        (
+            "idle",
+            b"a IDLE\r\nDONE\r\nb NOOP\r\n",
+            vec![
+                cmd("a", CommandBody::Idle),
+                Ev::Raw(b"DONE".to_vec()),
+                noop("b"),
+            ],
+        ),
+    ];
+    for (name, input, want) in cases {
+        let got = run_all_splits(input, Limits::default(), Policy::Accept);
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn limits_table() {
+    let small = Limits {
+        max_line: 20,
+        max_append: 10,
+        max_literal: 8,
+        max_command: 40,
+        literal_plus: true,
+    };
+    let big_nonsync = format!("a LOGIN {{5000+}}\r\n{} x\r\nb NOOP\r\n", "y".repeat(5000));
+    let cases: Vec<(&str, Vec<u8>, Vec<Ev>)> = vec![
+        (
+            "line too long",
+            b"a NOOP xxxxxxxxxxxxxxxxxxxxxxxxxxx\r\nb NOOP\r\n".to_vec(),
+            vec![err(Some("a"), ErrorKind::LineTooLong), noop("b")],
+        ),
+        (
+            "append too large",
+            b"a APPEND INBOX {11}\r\nb NOOP\r\n".to_vec(),
+            vec![
+                err(Some("a"), ErrorKind::AppendTooLarge { size: 11, max: 10 }),
+                noop("b"),
+            ],
+        ),
+        (
+            "append too large non-sync is skipped",
+            b"a APPEND INBOX {11+}\r\n01234567890\r\nb NOOP\r\n".to_vec(),
+            vec![
+                err(Some("a"), ErrorKind::AppendTooLarge { size: 11, max: 10 }),
+                noop("b"),
+            ],
+        ),
+        (
+            "literal over max_literal",
+            big_nonsync.into_bytes(),
+            vec![
+                err(Some("a"), ErrorKind::LiteralTooLarge { size: 5000, max: 8 }),
+                noop("b"),
+            ],
+        ),
+        (
+            "command too long across literals",
+            b"a LOGIN {8+}\r\n12345678 {8+}\r\n12345678 {8+}\r\n12345678\r\nb NOOP\r\n".to_vec(),
+            vec![err(Some("a"), ErrorKind::CommandTooLong), noop("b")],
+        ),
+    ];
+    for (name, input, want) in cases {
+        let got = run_all_splits(&input, small, Policy::Accept);
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn append_rejected_before_data() {
+    let got = run_all_splits(
+        b"a APPEND Nope {5}\r\nb NOOP\r\n",
+        Limits::default(),
+        Policy::RejectAppend,
+    );
+    assert_eq!(
+        got,
+        vec![Ev::Append(header("a", "Nope", 5, true)), noop("b")]
+    );
+}
+
+#[test]
+fn append_streams_without_buffering() {
+    let mut r = Receiver::new(Limits::default());
+    r.feed(b"a APPEND INBOX {30000}\r\n");
+    assert!(matches!(r.next(), Progress::Append(h) if h.literal_size == 30000));
+    assert_eq!(r.next(), Progress::NeedMore);
+    r.accept_literal();
+    let chunk = vec![b'm'; 1000];
+    for _ in 0..30 {
+        r.feed(&chunk);
+        assert_eq!(r.next(), Progress::AppendData(&chunk[..]));
+        assert_eq!(r.next(), Progress::NeedMore);
+        // What was yielded is dropped: the buffer never holds more than about one chunk.
+        assert!(
+            r.buf.len() <= 2 * chunk.len(),
+            "buffer grew to {}",
+            r.buf.len()
+        );
+    }
+    r.feed(b"\r\nb NOOP\r\n");
+    assert_eq!(r.next(), Progress::AppendEnd);
+    assert!(matches!(r.next(), Progress::Command(c) if c.tag == "b"));
+}
+
+#[test]
+fn literal_waits_for_accept_and_buffered_rest() {
+    let mut r = Receiver::new(Limits::default());
+    r.feed(b"a LOGIN {4}\r\n");
+    assert_eq!(r.next(), Progress::NeedsLiteral { size: 4 });
+    // Until the session sends `+`, nothing more is decided.
+    r.feed(b"user pass\r\n");
+    assert_eq!(r.next(), Progress::NeedMore);
+    r.accept_literal();
+    assert!(matches!(r.next(), Progress::Command(_)));
+    r.feed(b"a STARTTLS\r\n\x16\x03\x01");
+    assert!(matches!(r.next(), Progress::Command(c) if c.body == CommandBody::StartTls));
+    assert_eq!(r.take_buffered(), b"\x16\x03\x01");
+    assert_eq!(r.next(), Progress::NeedMore);
+}
+
+#[test]
+fn authenticate_continuation() {
+    let got = run_chunks(
+        &[b"a AUTHENTICATE PLAIN\r\nAHVzZXIAcGFzcw==\r\nb NOOP\r\n"],
+        Limits::default(),
+        Policy::Accept,
+    );
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1], Ev::Raw(b"AHVzZXIAcGFzcw==".to_vec()));
+    assert_eq!(got[2], noop("b"));
+}
+
+#[test]
+fn literal_suffix_table() {
+    type Want = Option<(usize, u64, bool, bool)>;
+    let cases: &[(&[u8], Want)] = &[
+        (b"a {5}", Some((2, 5, false, false))),
+        (b"a {5+}", Some((2, 5, true, false))),
+        (b"a ~{5}", Some((2, 5, false, true))),
+        (b"a {}", None),
+        (b"a {+}", None),
+        (b"a {x}", None),
+        (b"a {99999999999999999999}", None),
+        (b"a \"{5}\"", None),
+    ];
+    for (line, want) in cases {
+        let got = literal_suffix(line).map(|l| (l.start, l.size, l.nonsync, l.binary));
+        assert_eq!(got, *want, "{}", String::from_utf8_lossy(line));
+    }
+}
