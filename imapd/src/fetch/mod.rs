@@ -19,45 +19,26 @@ use eider_common::content::read_range;
 use eider_common::model::{Part, StoredMessage};
 use eider_common::{MailStore, StoreError};
 
-/// The part of the section spec after the part number.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SectionText {
-    Header,
-    /// Field names as the client listed them.
-    HeaderFields(Vec<String>),
-    HeaderFieldsNot(Vec<String>),
-    Text,
-    Mime,
-}
+use crate::proto::command::FetchAttr;
+pub use crate::proto::command::{Section, SectionPart};
 
-/// A parsed `section` of `BODY[section]`: `part` empty means the whole message.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Section {
-    pub part: Vec<u32>,
-    pub text: Option<SectionText>,
-}
-
-impl Section {
-    /// `BODY[]` and `RFC822`.
-    pub fn whole() -> Self {
-        Self::default()
-    }
-
-    /// `BODY[HEADER]`; also what `RFC822.HEADER` returns (RFC 3501 §6.4.5).
-    pub fn header() -> Self {
-        Self {
-            part: Vec::new(),
-            text: Some(SectionText::Header),
-        }
-    }
-
-    /// `BODY[TEXT]`; also what `RFC822.TEXT` returns.
-    pub fn text() -> Self {
-        Self {
-            part: Vec::new(),
-            text: Some(SectionText::Text),
-        }
-    }
+/// The section and partial a body-returning FETCH item asks for (RFC 3501 §6.4.5:
+/// `RFC822` is `BODY[]`, `RFC822.HEADER` is `BODY.PEEK[HEADER]`, `RFC822.TEXT` is `BODY[TEXT]`);
+/// `None` for items that return no body bytes.
+pub fn section_of(attr: &FetchAttr) -> Option<(Section, Option<Partial>)> {
+    let top = |text| Section {
+        part: Vec::new(),
+        text: Some(text),
+    };
+    Some(match attr {
+        FetchAttr::Rfc822 => (Section::default(), None),
+        FetchAttr::Rfc822Header => (top(SectionPart::Header), None),
+        FetchAttr::Rfc822Text => (top(SectionPart::Text), None),
+        FetchAttr::BodySection {
+            section, partial, ..
+        } => (section.clone(), partial.map(Partial::from)),
+        _ => return None,
+    })
 }
 
 /// `<start.length>` of a partial fetch.
@@ -65,6 +46,15 @@ impl Section {
 pub struct Partial {
     pub start: u64,
     pub len: u64,
+}
+
+impl From<(u32, u32)> for Partial {
+    fn from((start, len): (u32, u32)) -> Self {
+        Partial {
+            start: u64::from(start),
+            len: u64::from(len),
+        }
+    }
 }
 
 /// What to return for a section.
@@ -155,8 +145,8 @@ pub fn plan(
     let (start, len) = match (target, &section.text) {
         (None, None) => (0, size),
         (Some(p), None) => range(p.body_start, p.body_end),
-        (Some(p), Some(SectionText::Mime)) => range(p.header_start, p.body_start),
-        (None, Some(SectionText::Mime)) => return Err(FetchError::NoSuchPart),
+        (Some(p), Some(SectionPart::Mime)) => range(p.header_start, p.body_start),
+        (None, Some(SectionPart::Mime)) => return Err(FetchError::NoSuchPart),
         (_, Some(text)) => {
             let msg_root = match target {
                 None => root,
@@ -164,18 +154,18 @@ pub fn plan(
             };
             let header = range(msg_root.header_start, msg_root.body_start);
             match text {
-                SectionText::Header => header,
-                SectionText::Text => range(msg_root.body_start, msg_root.body_end),
-                SectionText::HeaderFields(names) | SectionText::HeaderFieldsNot(names) => {
+                SectionPart::Header => header,
+                SectionPart::Text => range(msg_root.body_start, msg_root.body_end),
+                SectionPart::HeaderFields(names) | SectionPart::HeaderFieldsNot(names) => {
                     return Ok(Plan::Fields {
                         start: header.0,
                         len: header.1,
                         names: names.clone(),
-                        exclude: matches!(text, SectionText::HeaderFieldsNot(_)),
+                        exclude: matches!(text, SectionPart::HeaderFieldsNot(_)),
                         partial,
                     });
                 }
-                SectionText::Mime => return Err(FetchError::NoSuchPart),
+                SectionPart::Mime => return Err(FetchError::NoSuchPart),
             }
         }
     };

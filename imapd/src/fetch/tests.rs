@@ -127,7 +127,7 @@ fn b64_lines(data: &[u8]) -> Vec<u8> {
         .join(&b"\r\n"[..])
 }
 
-fn section(part: &[u32], text: Option<SectionText>) -> Section {
+fn section(part: &[u32], text: Option<SectionPart>) -> Section {
     Section {
         part: part.to_vec(),
         text,
@@ -160,7 +160,7 @@ fn plan_table() {
         Err(e) => format!("error: {e}"),
     };
     let p = |start, len| Some(Partial { start, len });
-    use SectionText::*;
+    use SectionPart::*;
     let table: Vec<(Section, Option<Partial>, &str)> = vec![
         (section(&[1], None), None, "hello"),
         (section(&[1], None), p(1, 3), "ell"),
@@ -335,11 +335,11 @@ async fn reads_only_needed_chunks_of_a_large_attachment() {
     assert!(store.stats().content_bytes_read() - before < 300 * 1024);
     let header = Section {
         part: vec![3],
-        text: Some(SectionText::HeaderFields(names(&["from"]))),
+        text: Some(SectionPart::HeaderFields(names(&["from"]))),
     };
     let got = read_section(&store, &msg, &header, None).await.unwrap();
     assert_eq!(got, b"From: inner@x\r\n\r\n");
-    let whole = read_section(&store, &msg, &Section::whole(), None)
+    let whole = read_section(&store, &msg, &Section::default(), None)
         .await
         .unwrap();
     assert_eq!(whole, built.bytes);

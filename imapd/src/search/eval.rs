@@ -1,4 +1,4 @@
-//! Evaluation of a [`SearchKey`] against one message, in three-valued logic.
+//! Evaluation of a [`Query`] against one message, in three-valued logic.
 //!
 //! A message's facts arrive in stages (summary, then the full record, then the text blob), so
 //! [`eval`] answers `Some(true)`, `Some(false)`, or `None` ("depends on facts not loaded yet").
@@ -6,11 +6,11 @@
 //! one is true. The driver loads more only for messages still at `None`.
 //!
 //! String matching is substring, case-insensitive by Unicode lower-casing both sides; needles
-//! are lower-cased once by [`prepare`]. Header keys look at the decoded (RFC 2047) values of the
+//! are lower-cased once by [`super::compile`]. Header keys look at the decoded (RFC 2047) values of the
 //! top-level header fields; TEXT also matches header names and values.
 
-use super::SearchKey;
-use super::date::Date;
+use super::Query;
+use super::date::{Date, parse_header_date};
 use eider_common::model::{MessageMeta, MessageSummary, SystemFlags};
 use eider_common::types::{Uid, UnixTime};
 
@@ -31,29 +31,9 @@ pub struct Facts<'a> {
     pub now: UnixTime,
 }
 
-/// The key with every needle lower-cased, ready for [`eval`].
-pub fn prepare(key: &SearchKey) -> SearchKey {
-    use SearchKey as K;
-    let l = |s: &String| s.to_lowercase();
-    match key {
-        K::Bcc(s) => K::Bcc(l(s)),
-        K::Cc(s) => K::Cc(l(s)),
-        K::From(s) => K::From(l(s)),
-        K::To(s) => K::To(l(s)),
-        K::Subject(s) => K::Subject(l(s)),
-        K::Header(n, s) => K::Header(n.to_ascii_lowercase(), l(s)),
-        K::Body(s) => K::Body(l(s)),
-        K::Text(s) => K::Text(l(s)),
-        K::Not(k) => K::Not(Box::new(prepare(k))),
-        K::Or(a, b) => K::Or(Box::new(prepare(a)), Box::new(prepare(b))),
-        K::And(v) => K::And(v.iter().map(prepare).collect()),
-        other => other.clone(),
-    }
-}
-
 /// Which stages a key may need: (full record, text blob).
-pub fn needs(key: &SearchKey) -> (bool, bool) {
-    use SearchKey as K;
+pub fn needs(key: &Query) -> (bool, bool) {
+    use Query as K;
     match key {
         K::Bcc(_)
         | K::Cc(_)
@@ -102,24 +82,22 @@ fn sent_date(f: &Facts<'_>, meta: &MessageMeta) -> Date {
     meta.headers
         .iter()
         .find(|h| h.name == "date")
-        .and_then(|h| Date::parse_header(&h.value))
-        .or_else(|| meta.sent_date.map(|t| Date::of_timestamp(t, 0)))
+        .and_then(|h| parse_header_date(&h.value))
+        .or_else(|| meta.sent_date.map(|t| Date::from_unix(t, 0)))
         // No usable Date header: the internal date stands in, as a client sorting by date would.
-        .unwrap_or_else(|| {
-            Date::of_timestamp(f.summary.internal_date, f.summary.internal_tz_minutes)
-        })
+        .unwrap_or_else(|| Date::from_unix(f.summary.internal_date, f.summary.internal_tz_minutes))
 }
 
 fn with_meta(f: &Facts<'_>, test: impl FnOnce(&MessageMeta) -> bool) -> Option<bool> {
     f.meta.map(test)
 }
 
-/// Evaluates a [`prepare`]d key.
-pub fn eval(key: &SearchKey, f: &Facts<'_>) -> Option<bool> {
-    use SearchKey as K;
+/// Evaluates a compiled key.
+pub fn eval(key: &Query, f: &Facts<'_>) -> Option<bool> {
+    use Query as K;
     let s = f.summary;
     let sys = |bit| s.flags.system.has(bit);
-    let internal = || Date::of_timestamp(s.internal_date, s.internal_tz_minutes);
+    let internal = || Date::from_unix(s.internal_date, s.internal_tz_minutes);
     Some(match key {
         K::All => true,
         K::Answered => sys(SystemFlags::ANSWERED),
@@ -150,7 +128,8 @@ pub fn eval(key: &SearchKey, f: &Facts<'_>) -> Option<bool> {
             f.now.saturating_sub(s.internal_date) <= i64::try_from(*n).unwrap_or(i64::MAX)
         }
         // RFC 7162 §3.1.5: the message's modseq is at least the given one.
-        K::ModSeq(m) => s.modseq >= *m,
+        K::ModSeq(m) => s.modseq.0 >= *m,
+        K::UidIn(uids) => uids.binary_search(&s.uid).is_ok(),
         K::Uid(set) => set.contains(s.uid.0, f.largest_uid.0),
         K::Seq(set) => set.contains(f.seq, f.largest_seq),
         K::Bcc(n) => return with_meta(f, |m| header_has(m, "bcc", n)),

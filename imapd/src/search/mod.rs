@@ -1,7 +1,9 @@
 //! The SEARCH engine: RFC 3501 §6.4.4 keys plus MODSEQ (RFC 7162) and OLDER/YOUNGER (RFC 5032),
 //! evaluated against stored messages, with ESEARCH result options (RFC 4731).
 //!
-//! - [`SearchKey`]: the key tree (a small internal type the wire parser's keys convert into).
+//! - [`compile`]: the parsed keys ([`crate::proto::command::SearchKey`]) become a [`Query`]:
+//!   strings decoded from the command's charset and lower-cased once, `$` (RFC 5182) replaced by
+//!   the saved UIDs, a key list turned into one AND.
 //! - [`eval`]: three-valued evaluation of one message from the facts loaded so far.
 //! - [`run`]: the async driver. It loads the summaries of the whole mailbox once, decides every
 //!   key it can from them, loads full records (in bounded UID batches) only for messages still
@@ -14,22 +16,25 @@
 //! parts (`meta.text_blob`; a message without one has no body text); TEXT matches header names
 //! and values or the body; dates are compared as described in [`date`].
 
+pub mod compile;
 pub mod date;
 pub mod eval;
 pub mod result;
 pub mod run;
 pub mod seqset;
 
-pub use date::Date;
-pub use result::{Esearch, ReturnOptions, SearchOutcome};
+pub use compile::{CompileError, compile};
+pub use result::{SearchOutcome, esearch, search_data};
 pub use run::{SearchError, search};
-pub use seqset::{SeqBound, SeqSet, compact};
+pub use seqset::compact;
 
-use eider_common::types::ModSeq;
+use crate::proto::SequenceSet;
+use crate::proto::datetime::Date;
+use eider_common::types::Uid;
 
-/// A search key. A list of keys on the wire (implicit AND) is [`SearchKey::And`].
+/// A compiled search key: needles are lower-cased UTF-8.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SearchKey {
+pub enum Query {
     All,
     Answered,
     Deleted,
@@ -51,7 +56,7 @@ pub enum SearchKey {
     From(String),
     To(String),
     Subject(String),
-    /// `HEADER field-name string`.
+    /// `HEADER field-name string`; the name is lower-cased ASCII.
     Header(String, String),
     Body(String),
     Text(String),
@@ -66,34 +71,34 @@ pub enum SearchKey {
     /// Size strictly below.
     Smaller(u64),
     /// `UID sequence-set`.
-    Uid(SeqSet),
+    Uid(SequenceSet),
     /// A bare sequence set (message sequence numbers).
-    Seq(SeqSet),
-    /// `MODSEQ [entry-name entry-type-req] mod-sequence-valzer`; the entry name is ignored since
-    /// modseqs are kept per message, not per flag.
-    ModSeq(ModSeq),
+    Seq(SequenceSet),
+    /// An explicit UID list, ascending (the saved result `$`).
+    UidIn(Vec<Uid>),
+    /// Modseq at least this (RFC 7162 §3.1.5; per-flag entry names are ignored).
+    ModSeq(u64),
     /// RFC 5032 intervals in seconds.
     Older(u64),
     Younger(u64),
-    Not(Box<SearchKey>),
-    Or(Box<SearchKey>, Box<SearchKey>),
-    And(Vec<SearchKey>),
+    Not(Box<Query>),
+    Or(Box<Query>, Box<Query>),
+    And(Vec<Query>),
 }
 
-impl SearchKey {
+impl Query {
     /// Whether the key (or a sub-key) is MODSEQ, in which case the SEARCH response carries the
     /// highest modseq of the matches (RFC 7162 §3.1.5).
     pub fn uses_modseq(&self) -> bool {
         match self {
-            SearchKey::ModSeq(_) => true,
-            SearchKey::Not(k) => k.uses_modseq(),
-            SearchKey::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
-            SearchKey::And(v) => v.iter().any(SearchKey::uses_modseq),
+            Query::ModSeq(_) => true,
+            Query::Not(k) => k.uses_modseq(),
+            Query::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
+            Query::And(v) => v.iter().any(Query::uses_modseq),
             _ => false,
         }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests;

@@ -5,8 +5,8 @@
 //! most [`SPAN`] UIDs (so sparse candidates never pull in long runs of other records, and memory
 //! stays bounded); one text blob read per message still undecided after its headers.
 
-use super::SearchKey;
-use super::eval::{Facts, eval, needs, prepare};
+use super::Query;
+use super::eval::{Facts, eval, needs};
 use super::result::SearchOutcome;
 use crate::mailbox::SelectedView;
 use eider_common::content::read_range;
@@ -37,10 +37,9 @@ struct Pending {
 pub async fn search(
     store: &dyn MailStore,
     view: &SelectedView,
-    key: &SearchKey,
+    key: &Query,
     now: UnixTime,
 ) -> Result<SearchOutcome, SearchError> {
-    let key = prepare(key);
     let uids = view.uids();
     let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else {
         return Ok(SearchOutcome::default());
@@ -54,13 +53,13 @@ pub async fn search(
             continue;
         };
         let s = &summaries[i];
-        match eval(&key, &facts(seq, s)) {
+        match eval(key, &facts(seq, s)) {
             Some(true) => matched.push((seq, s.uid, s.modseq)),
             Some(false) => {}
             None => undecided.push(Pending { seq, summary: i }),
         }
     }
-    if !undecided.is_empty() && needs(&key).0 {
+    if !undecided.is_empty() && needs(key).0 {
         let uid_of = |p: &Pending| summaries[p.summary].uid;
         let mut start = 0;
         while start < undecided.len() {
@@ -84,12 +83,12 @@ pub async fn search(
                     meta: Some(meta),
                     ..facts(p.seq, s)
                 };
-                let verdict = match eval(&key, &f) {
+                let verdict = match eval(key, &f) {
                     Some(v) => v,
                     None => {
                         let text = load_text(store, meta.text_blob).await?;
                         f.text = Some(&text);
-                        eval(&key, &f).unwrap_or(false)
+                        eval(key, &f).unwrap_or(false)
                     }
                 };
                 if verdict {
