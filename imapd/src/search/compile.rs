@@ -24,13 +24,12 @@ pub fn compile(
     charset: Option<&str>,
     saved: Option<&[Uid]>,
 ) -> Result<Query, CompileError> {
-    if let Some(cs) = charset {
-        if !["UTF-8", "US-ASCII", "UTF8"]
+    if let Some(cs) = charset
+        && !["UTF-8", "US-ASCII", "UTF8"]
             .iter()
             .any(|c| c.eq_ignore_ascii_case(cs))
-        {
-            return Err(CompileError::BadCharset(cs.to_owned()));
-        }
+    {
+        return Err(CompileError::BadCharset(cs.to_owned()));
     }
     let mut saved: Vec<Uid> = saved.unwrap_or_default().to_vec();
     saved.sort_unstable();
