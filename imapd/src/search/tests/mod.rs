@@ -249,5 +249,4 @@ fn staging_and_charsets() {
     assert!(!query("ALL", None).uses_modseq());
 }
 
-#[cfg(test)]
 mod store;
