@@ -23,7 +23,11 @@ fn subject(i: u32) -> String {
 }
 
 fn body(i: u32, filler: usize) -> String {
-    let word = if i % 7 == 0 { "zebra" } else { "horse" };
+    let word = if i.is_multiple_of(7) {
+        "zebra"
+    } else {
+        "horse"
+    };
     let mut s = format!("Body of message {i}: the secret word is {word}.\n");
     while s.len() < filler {
         s.push_str("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod. ");
@@ -39,7 +43,7 @@ async fn fill(store: &EmbeddedStore, mailbox: MailboxId, n: u32, filler: usize, 
         let blob = put_blob(store, text.as_bytes()).await.unwrap().id;
         let raw = format!("Subject: {}\r\n\r\n{text}", subject(i)).into_bytes();
         let mut flags = Flags::default();
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             flags.system = SystemFlags(SystemFlags::SEEN);
         }
         let msg = NewMessage {
