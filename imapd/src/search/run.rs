@@ -3,21 +3,25 @@
 //! Cost model: one `list_messages` for the whole selected range; `get_messages` only for
 //! messages the summaries could not decide, in batches of at most [`BATCH`] messages spanning at
 //! most [`SPAN`] UIDs (so sparse candidates never pull in long runs of other records, and memory
-//! stays bounded); one text blob read per message still undecided after its headers.
+//! stays bounded); one text blob read per message still undecided after its headers, with up
+//! to [`TEXT_READS`] reads in flight.
 
 use super::Query;
 use super::eval::{Facts, eval, needs};
 use super::result::SearchOutcome;
 use crate::mailbox::SelectedView;
-use eider_common::content::read_range;
-use eider_common::model::{MessageSummary, Segment, Transfer};
+use eider_common::content::codec::decompress_chunk;
+use eider_common::model::{MessageMeta, MessageSummary};
 use eider_common::types::{BlobId, ModSeq, Uid, UnixTime};
 use eider_common::{MailStore, StoreError};
+use futures::stream::{self, StreamExt};
 
 /// Most full records loaded by one `get_messages` call.
 const BATCH: usize = 256;
 /// Widest UID range one `get_messages` call may cover.
 const SPAN: u32 = 1024;
+/// Text blob reads kept in flight at once.
+const TEXT_READS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -73,25 +77,37 @@ pub async fn search(
             }
             let hi = uid_of(&undecided[end - 1]);
             let records = store.get_messages(view.mailbox(), lo..=hi).await?;
+            // Decide from the records; keep the rest for their text.
+            let mut need_text: Vec<(Pending, &MessageMeta)> = Vec::new();
             for p in &undecided[start..end] {
                 let s = &summaries[p.summary];
                 let Ok(r) = records.binary_search_by_key(&s.uid, |r| r.summary.uid) else {
                     continue;
                 };
                 let meta = &records[r].meta;
-                let mut f = Facts {
+                let f = Facts {
                     meta: Some(meta),
                     ..facts(p.seq, s)
                 };
-                let verdict = match eval(key, &f) {
-                    Some(v) => v,
-                    None => {
-                        let text = load_text(store, meta.text_blob).await?;
-                        f.text = Some(&text);
-                        eval(key, &f).unwrap_or(false)
-                    }
+                match eval(key, &f) {
+                    Some(true) => matched.push((p.seq, s.uid, s.modseq)),
+                    Some(false) => {}
+                    None => need_text.push((*p, meta)),
+                }
+            }
+            // Text blobs are independent reads: keep a few in flight.
+            let mut texts = stream::iter(need_text)
+                .map(|(p, meta)| async move { (p, meta, load_text(store, meta.text_blob).await) })
+                .buffered(TEXT_READS);
+            while let Some((p, meta, text)) = texts.next().await {
+                let text = text?;
+                let s = &summaries[p.summary];
+                let f = Facts {
+                    meta: Some(meta),
+                    text: Some(&text),
+                    ..facts(p.seq, s)
                 };
-                if verdict {
+                if eval(key, &f).unwrap_or(false) {
                     matched.push((p.seq, s.uid, s.modseq));
                 }
             }
@@ -132,7 +148,8 @@ fn summary_facts<'a>(
     }
 }
 
-/// The message's body text, lower-cased; empty when it has none.
+/// The message's body text, lower-cased; empty when it has none. Reads the blob's chunks
+/// directly (one `blob_info` and one `blob_chunks` call).
 async fn load_text(store: &dyn MailStore, blob: Option<BlobId>) -> Result<String, SearchError> {
     let Some(blob) = blob else {
         return Ok(String::new());
@@ -141,13 +158,14 @@ async fn load_text(store: &dyn MailStore, blob: Option<BlobId>) -> Result<String
         .blob_info(blob)
         .await?
         .ok_or(StoreError::MissingBlob(blob))?;
-    let whole = [Segment::Blob {
-        blob,
-        offset: 0,
-        len: info.size,
-        transfer: Transfer::Identity,
-        encoded_len: info.size,
-    }];
-    let bytes = read_range(store, &whole, 0, info.size).await?;
+    if info.size == 0 || info.chunk_size == 0 {
+        return Ok(String::new());
+    }
+    let last = (info.size - 1) / u64::from(info.chunk_size);
+    let last = u32::try_from(last).map_err(|_| StoreError::Corrupt("chunk index".into()))?;
+    let mut bytes = Vec::new();
+    for chunk in store.blob_chunks(blob, 0..=last).await? {
+        bytes.extend_from_slice(&decompress_chunk(&chunk, info.chunk_size as usize)?);
+    }
     Ok(String::from_utf8_lossy(&bytes).to_lowercase())
 }
