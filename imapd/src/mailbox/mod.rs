@@ -17,6 +17,7 @@
 //! view.highest_modseq())`, [`SelectedView::apply`] the entries and send
 //! [`SelectedView::pending`] with [`expunge_allowed`] for the running command.
 
+mod encode;
 pub mod recent;
 
 use eider_common::model::{Change, Flags, JournalEntry, Mailbox};
