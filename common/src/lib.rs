@@ -9,6 +9,8 @@ pub mod content;
 pub mod context;
 pub mod embedded;
 pub mod error;
+pub mod ingest;
+pub mod mime;
 pub mod model;
 pub mod open;
 pub mod store;
