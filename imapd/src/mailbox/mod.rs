@@ -20,7 +20,7 @@
 mod encode;
 pub mod recent;
 
-use eider_common::model::{Change, Flags, JournalEntry, Mailbox};
+use eider_common::model::{Change, Flags, JournalEntry, Mailbox, MessageSummary};
 use eider_common::types::{MailboxId, ModSeq, Uid, UidValidity};
 use recent::RecentRegistry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -222,6 +222,32 @@ impl SelectedView {
             }
         }
         out
+    }
+
+    /// Rebuilds the pending changes from a fresh listing when the journal cannot be trusted to
+    /// be complete: `changes_since` may have pruned old entries (its contract), so a caller that
+    /// sees the first entry skip past `highest_modseq() + 1`, or the mailbox's highest modseq
+    /// above the view's after applying everything, calls this with the mailbox's current
+    /// summaries (all of them, ascending) and highest modseq. Messages gone from the listing
+    /// become pending EXPUNGEs, new ones pending EXISTS, and every known message whose modseq is
+    /// above the view's gets an unsolicited FETCH.
+    pub fn resync(&mut self, summaries: &[MessageSummary], highest_modseq: ModSeq) {
+        let present = |uid: &Uid| summaries.binary_search_by_key(uid, |s| s.uid).is_ok();
+        let gone: Vec<Uid> = self.uids.iter().copied().filter(|u| !present(u)).collect();
+        self.expunged.extend(gone);
+        self.added.retain(present);
+        let max = self.max_known();
+        for s in summaries {
+            if max.is_none_or(|m| s.uid > m) {
+                self.added.push(s.uid);
+            } else if s.modseq > self.highest_modseq
+                && self.uids.binary_search(&s.uid).is_ok()
+                && !self.own_changes.get(&s.uid).is_some_and(|m| *m >= s.modseq)
+            {
+                self.flag_changes.insert(s.uid, (s.flags.clone(), s.modseq));
+            }
+        }
+        self.highest_modseq = self.highest_modseq.max(highest_modseq);
     }
 
     fn max_known(&self) -> Option<Uid> {

@@ -267,3 +267,45 @@ fn mailbox_deletion_is_reported() {
     let entries = sim.journal.clone();
     assert!(a.apply(&entries).mailbox_deleted);
 }
+
+#[test]
+fn resync_after_a_pruned_journal() {
+    let reg = Arc::new(RecentRegistry::new());
+    let mut sim = Sim::new(4);
+    let mut a = sim.open(&reg, false);
+    let before = a.highest_modseq();
+    sim.expunge(2);
+    let m = sim.flag(3, SystemFlags::SEEN);
+    sim.add(); // 5
+    // The journal was pruned: rebuild from summaries instead.
+    let summaries: Vec<MessageSummary> = sim
+        .live
+        .iter()
+        .map(|&uid| MessageSummary {
+            uid,
+            modseq: if uid == Uid(3) { m } else { before },
+            flags: Flags {
+                system: SystemFlags(if uid == Uid(3) { SystemFlags::SEEN } else { 0 }),
+                keywords: Default::default(),
+            },
+            internal_date: 0,
+            internal_tz_minutes: 0,
+            size: 1,
+            thread: Default::default(),
+        })
+        .collect();
+    a.resync(&summaries, ModSeq(sim.modseq));
+    assert_eq!(a.highest_modseq(), ModSeq(sim.modseq));
+    assert_eq!(
+        a.pending(true),
+        vec![
+            Update::Expunge(2),
+            fetch(2, 3, SystemFlags::SEEN, true, m.0),
+            Update::Exists(4),
+            Update::Recent(4),
+        ]
+    );
+    assert_eq!(a.uids(), &[Uid(1), Uid(3), Uid(4), Uid(5)]);
+    // Replaying the (unpruned) journal afterwards changes nothing.
+    assert_eq!(sim.sync(&mut a, true), vec![]);
+}
