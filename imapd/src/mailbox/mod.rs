@@ -242,7 +242,7 @@ impl SelectedView {
                 self.added.push(s.uid);
             } else if s.modseq > self.highest_modseq
                 && self.uids.binary_search(&s.uid).is_ok()
-                && !self.own_changes.get(&s.uid).is_some_and(|m| *m >= s.modseq)
+                && self.own_changes.get(&s.uid).is_none_or(|m| *m < s.modseq)
             {
                 self.flag_changes.insert(s.uid, (s.flags.clone(), s.modseq));
             }
