@@ -22,6 +22,10 @@
 //!   multiparts and empty embedded messages (we keep the container, mail-parser makes a leaf);
 //!   mail-parser's end offset running past an inner close delimiter.
 //!
+//! A further test splits every fixture with tiny limits (bodies over 64 bytes become runs,
+//! lines over 128 bytes go in pieces, header blocks overflow at 2 KiB) fed whole and fed in
+//! random chunks: the outputs must rebuild the input and be identical.
+//!
 //! The test fails if any message panics or does not round-trip, or if more than
 //! `MAX_OTHER` of the compared messages differ for an unexplained ("other") reason.
 
@@ -452,4 +456,88 @@ fn spamassassin() {
 #[test]
 fn linux_mips() {
     run_set("linux-mips");
+}
+
+/// Everything one split produced, in a chunking-independent form.
+#[derive(Debug, PartialEq)]
+struct Outputs {
+    skeleton: Vec<u8>,
+    runs: Vec<(Vec<u8>, Transfer, u64)>,
+    text: String,
+    rebuilt: Vec<u8>,
+    meta: MessageMeta,
+}
+
+fn split_in(msg: &[u8], limits: &Limits, sizes: &mut impl FnMut() -> usize) -> Outputs {
+    let mut s = Splitter::new(limits.clone());
+    let (mut skeleton, mut runs, mut cur) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rb = Rebuilder::default();
+    let mut f = |o: Output<'_>| {
+        match &o {
+            Output::Skeleton(b) => skeleton.extend_from_slice(b),
+            Output::BodyStart => cur.clear(),
+            Output::Decoded(d) => cur.extend_from_slice(d),
+            Output::BodyEnd {
+                transfer,
+                encoded_len,
+            } => runs.push((std::mem::take(&mut cur), transfer.clone(), *encoded_len)),
+            Output::Text(_) => {}
+        }
+        rb.push(o);
+    };
+    let mut rest = msg;
+    while !rest.is_empty() {
+        let n = sizes().clamp(1, rest.len());
+        s.feed(&rest[..n], &mut f);
+        rest = &rest[n..];
+    }
+    let parsed = s.finish(&mut f).expect("accounting");
+    Outputs {
+        skeleton,
+        runs,
+        text: rb.text,
+        rebuilt: rb.bytes,
+        meta: parsed.meta,
+    }
+}
+
+/// Small limits on every fixture: nearly every body becomes a run, long lines go in pieces,
+/// header blocks overflow. The outputs must rebuild the input, and be the same fed whole and
+/// fed in random chunks.
+#[test]
+fn fixtures_small_limits_chunking() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let t0 = Instant::now();
+    let limits = Limits {
+        body_threshold: 64,
+        line_cap: 128,
+        header_block_max: 2048,
+        ..Limits::default()
+    };
+    let mut paths = Vec::new();
+    files(&root.join("fixtures"), &mut paths);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut failures = Vec::new();
+    for p in &paths {
+        let msg = crlf(&std::fs::read(p).expect("read corpus file"));
+        let whole = split_in(&msg, &limits, &mut || usize::MAX);
+        let chunked = split_in(&msg, &limits, &mut || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            1 + (seed % 700) as usize
+        });
+        if whole.rebuilt != msg || chunked != whole {
+            failures.push(p.display().to_string());
+        }
+    }
+    println!(
+        "fixtures with small limits: {} files, {} failures; {:.1?}",
+        paths.len(),
+        failures.len(),
+        t0.elapsed()
+    );
+    assert!(failures.is_empty(), "{failures:?}");
 }

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod mailbox;
 pub mod proto;
 pub mod search;
+pub mod session;
 
 use eider_common::{Context, Shutdown};
 

@@ -21,6 +21,7 @@ mod boundary;
 mod date;
 mod encoded_words;
 mod headers;
+mod html;
 mod lines;
 mod meta;
 mod params;

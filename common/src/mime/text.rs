@@ -1,10 +1,11 @@
 //! Leaf body decoding for sizes and search text: transfer decoding (lenient base64,
 //! quoted-printable), charset conversion to UTF-8 with `encoding_rs` (unknown charsets read as
-//! UTF-8, invalid bytes replaced), and a crude HTML tag stripper. Streaming: each piece of body
+//! UTF-8, invalid bytes replaced), and crude HTML stripping ([`super::html`]). Streaming: each piece of body
 //! is decoded as it arrives; state is a few bytes.
 
 use super::base64::LenientB64;
 use super::encoded_words::{encoding_for, hex_pair};
+use super::html::Html;
 use crate::model::Part;
 
 /// Quoted-printable decoder (RFC 2045 §6.7), lenient: a bad escape is kept as written.
@@ -48,28 +49,6 @@ enum Transfer {
     Identity,
     Base64(LenientB64),
     Qp(Qp),
-}
-
-/// Crude HTML to text: tags become a space; `<script>`/`<style>` contents are not skipped.
-#[derive(Debug, Default)]
-struct Html {
-    in_tag: bool,
-}
-
-impl Html {
-    fn strip(&mut self, s: &str, out: &mut String) {
-        for ch in s.chars() {
-            match (self.in_tag, ch) {
-                (false, '<') => {
-                    self.in_tag = true;
-                    out.push(' ');
-                }
-                (false, c) => out.push(c),
-                (true, '>') => self.in_tag = false,
-                (true, _) => {}
-            }
-        }
-    }
 }
 
 struct TextConv {

@@ -63,23 +63,49 @@ pub fn encode(path: &str, utf8: bool) -> Vec<u8> {
     }
 }
 
+/// Joins a LIST reference and pattern (RFC 3501 §6.3.8): the reference is a prefix; a
+/// separator is added between them unless one is already there, and a pattern starting with the
+/// separator is taken as absolute.
+pub fn join_reference(reference: &str, pattern: &str) -> String {
+    if reference.is_empty() || pattern.starts_with(SEPARATOR) {
+        return pattern.trim_start_matches(SEPARATOR).to_owned();
+    }
+    if reference.ends_with(SEPARATOR) {
+        format!("{reference}{pattern}")
+    } else {
+        format!("{reference}{SEPARATOR}{pattern}")
+    }
+}
+
 /// Whether `name` matches a LIST pattern (RFC 3501 §6.3.8): `*` matches anything, `%` anything
 /// but the separator. Both are UTF-8 store paths (pattern already joined with the reference).
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     let pattern = normalize_inbox(pattern.to_owned());
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
-            Some(('%', rest)) => (0..=n.len())
-                .take_while(|&i| i == 0 || n[i - 1] != SEPARATOR)
-                .any(|i| go(rest, &n[i..])),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    // Dynamic programming over (pattern prefix, name prefix), O(|p|·|n|): hostile patterns like
+    // `*%*%*%x` cannot make this exponential. `row[j]`: p[..i] matches n[..j].
+    let mut row = vec![false; n.len() + 1];
+    row[0] = true;
+    for &pc in &p {
+        let mut next = vec![false; n.len() + 1];
+        match pc {
+            '*' | '%' => {
+                // A wildcard extends any match by zero or more characters (`%` not `/`).
+                next[0] = row[0];
+                for j in 1..=n.len() {
+                    next[j] = row[j] || (next[j - 1] && (pc == '*' || n[j - 1] != SEPARATOR));
+                }
+            }
+            c => {
+                for j in 1..=n.len() {
+                    next[j] = row[j - 1] && n[j - 1] == c;
+                }
+            }
+        }
+        row = next;
+    }
+    row[n.len()]
 }
 
 #[cfg(test)]
@@ -118,6 +144,20 @@ mod tests {
     }
 
     #[test]
+    fn references() {
+        let cases = [
+            ("", "*", "*"),
+            ("a", "%", "a/%"),
+            ("a/", "%", "a/%"),
+            ("a", "/b", "b"),
+            ("", "", ""),
+        ];
+        for (r, p, want) in cases {
+            assert_eq!(join_reference(r, p), want, "{r} {p}");
+        }
+    }
+
+    #[test]
     fn patterns() {
         let cases = [
             ("*", "a/b", true),
@@ -129,9 +169,19 @@ mod tests {
             ("inbox", "INBOX", true),
             ("%/b", "a/b", true),
             ("x", "y", false),
+            ("a%c", "abc", true),
+            ("a%c", "a/c", false),
+            ("a*c", "a/c", true),
+            ("*/b", "x/y/b", true),
+            ("%/b", "x/y/b", false),
+            ("", "", true),
+            ("", "a", false),
         ];
         for (p, n, want) in cases {
             assert_eq!(pattern_matches(p, n), want, "{p} {n}");
         }
+        // Quadratic, not exponential.
+        let hostile = "*%".repeat(200) + "x";
+        assert!(!pattern_matches(&hostile, &"a".repeat(500)));
     }
 }

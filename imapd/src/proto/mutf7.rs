@@ -144,6 +144,29 @@ mod tests {
         }
     }
 
+    /// encode/decode round-trip over generated names mixing ASCII, `&`, BMP and astral chars.
+    #[test]
+    fn roundtrip_generated() {
+        let pool = [
+            'a', '&', '-', ' ', '/', 'é', 'ü', '日', '本', '😀', '~', '+', ',',
+        ];
+        let mut seed: u64 = 3;
+        for _ in 0..2000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (seed >> 59) as usize;
+            let s: String = (0..len)
+                .map(|i| pool[((seed >> (i * 3 % 60)) as usize) % pool.len()])
+                .collect();
+            let wire = encode(&s);
+            assert!(wire.bytes().all(|b| (0x20..0x7f).contains(&b)), "{wire}");
+            assert_eq!(
+                decode(wire.as_bytes()).as_deref(),
+                Ok(s.as_str()),
+                "{s} -> {wire}"
+            );
+        }
+    }
+
     #[test]
     fn rejects() {
         for bad in ["&", "&Jjo", "&AGE-", "&AOl-", "&2D0-", "a\u{e9}", "&!-"] {

@@ -20,7 +20,7 @@ pub enum Ev {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {
     Accept,
-    /// Reject synchronising APPEND literals (as for `NO [TRYCREATE]`).
+    /// Reject every APPEND at its header (as for `NO [TRYCREATE]`).
     RejectAppend,
 }
 
@@ -35,11 +35,10 @@ pub fn drain(r: &mut Receiver, evs: &mut Vec<Ev>, policy: Policy) {
             Progress::Append(h) => {
                 let sync = h.synchronizing;
                 evs.push(Ev::Append(h));
-                if sync {
-                    match policy {
-                        Policy::Accept => r.accept_literal(),
-                        Policy::RejectAppend => r.reject_literal(),
-                    }
+                match policy {
+                    Policy::Accept if sync => r.accept_literal(),
+                    Policy::Accept => {}
+                    Policy::RejectAppend => r.reject_literal(),
                 }
             }
             Progress::AppendData(d) => {

@@ -42,15 +42,28 @@ impl Section {
                 SectionPart::Text => s.push_str("TEXT"),
                 SectionPart::Mime => s.push_str("MIME"),
                 SectionPart::HeaderFields(f) => {
-                    s.push_str(&format!("HEADER.FIELDS ({})", f.join(" ")))
+                    s.push_str(&format!("HEADER.FIELDS ({})", field_list(f)))
                 }
                 SectionPart::HeaderFieldsNot(f) => {
-                    s.push_str(&format!("HEADER.FIELDS.NOT ({})", f.join(" ")))
+                    s.push_str(&format!("HEADER.FIELDS.NOT ({})", field_list(f)))
                 }
             }
         }
         s
     }
+}
+
+/// Header names as the response echoes them: upper-cased, as Dovecot (the reference server)
+/// does; clients match them case-insensitively. Names that are not atoms stay quoted.
+fn field_list(fields: &[String]) -> String {
+    let mut out = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        super::super::response::write::astring(&mut out, f.to_ascii_uppercase().as_bytes(), false);
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One FETCH data item (macros are expanded).
@@ -77,6 +90,14 @@ pub enum FetchAttr {
         partial: Option<(u32, u32)>,
         peek: bool,
     },
+    /// `BINARY[part]<origin.count>` or `BINARY.PEEK[...]` (RFC 3516): the decoded part.
+    Binary {
+        part: Vec<u32>,
+        partial: Option<(u32, u32)>,
+        peek: bool,
+    },
+    /// `BINARY.SIZE[part]` (RFC 3516).
+    BinarySize(Vec<u32>),
 }
 
 impl FetchAttr {
@@ -84,7 +105,10 @@ impl FetchAttr {
     pub fn sets_seen(&self) -> bool {
         matches!(
             self,
-            FetchAttr::Rfc822 | FetchAttr::Rfc822Text | FetchAttr::BodySection { peek: false, .. }
+            FetchAttr::Rfc822
+                | FetchAttr::Rfc822Text
+                | FetchAttr::BodySection { peek: false, .. }
+                | FetchAttr::Binary { peek: false, .. }
         )
     }
 }
@@ -149,6 +173,20 @@ fn attr(c: &mut Cursor<'_>, macros: bool) -> PResult<Vec<FetchAttr>> {
     if c.prefix("BODY[") {
         return Ok(vec![body_section(c, false)?]);
     }
+    if c.prefix("BINARY.SIZE[") {
+        return Ok(vec![A::BinarySize(binary_part(c)?)]);
+    }
+    for (prefix, peek) in [("BINARY.PEEK[", true), ("BINARY[", false)] {
+        if c.prefix(prefix) {
+            let part = binary_part(c)?;
+            let partial = partial(c)?;
+            return Ok(vec![A::Binary {
+                part,
+                partial,
+                peek,
+            }]);
+        }
+    }
     let word = c.atom_upper()?;
     let fast = [A::Flags, A::InternalDate, A::Rfc822Size];
     Ok(match word.as_str() {
@@ -174,19 +212,39 @@ fn attr(c: &mut Cursor<'_>, macros: bool) -> PResult<Vec<FetchAttr>> {
 fn body_section(c: &mut Cursor<'_>, peek: bool) -> PResult<FetchAttr> {
     let section = section(c)?;
     c.expect(b']', "expected ]")?;
-    let mut partial = None;
-    if c.eat(b'<') {
-        let origin = c.number()?;
-        c.expect(b'.', "expected . in partial")?;
-        let count = c.nz_number()?;
-        c.expect(b'>', "expected >")?;
-        partial = Some((origin, count));
-    }
+    let partial = partial(c)?;
     Ok(FetchAttr::BodySection {
         section,
         partial,
         peek,
     })
+}
+
+/// `[<origin.count>]`.
+fn partial(c: &mut Cursor<'_>) -> PResult<Option<(u32, u32)>> {
+    if !c.eat(b'<') {
+        return Ok(None);
+    }
+    let origin = c.number()?;
+    c.expect(b'.', "expected . in partial")?;
+    let count = c.nz_number()?;
+    c.expect(b'>', "expected >")?;
+    Ok(Some((origin, count)))
+}
+
+/// After `BINARY[`: `[section-part] ]` (RFC 3516 §4.1: part numbers only).
+fn binary_part(c: &mut Cursor<'_>) -> PResult<Vec<u32>> {
+    let mut part = Vec::new();
+    if !c.eat(b']') {
+        loop {
+            part.push(c.nz_number()?);
+            if c.eat(b']') {
+                break;
+            }
+            c.expect(b'.', "expected . or ]")?;
+        }
+    }
+    Ok(part)
 }
 
 fn section(c: &mut Cursor<'_>) -> PResult<Section> {

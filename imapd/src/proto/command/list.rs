@@ -72,7 +72,8 @@ pub(super) fn parse_list(c: &mut Cursor<'_>) -> PResult<List> {
     } else {
         list.patterns.push(c.list_mailbox()?);
     }
-    if c.peek() == Some(b' ') && c.rest()[1..].len() >= 6 {
+    // Anything but trailing spaces after the patterns must be RETURN options.
+    if !c.rest().iter().all(|&b| b == b' ') {
         c.sp()?;
         if !c.keyword("RETURN") {
             return Err(SyntaxError("expected RETURN"));

@@ -209,6 +209,8 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
         }
         "GETQUOTAROOT" => B::GetQuotaRoot(mailbox::parse_one(c)?),
         "SETQUOTA" => B::SetQuota(quota::parse_setquota(c)?),
+        // The receiver turns a well-formed APPEND into `Progress::Append` at its literal.
+        "APPEND" => return Err(SyntaxError("APPEND needs a message literal")),
         "SEARCH" => B::Search(search::parse_search(c, false)?),
         "FETCH" => B::Fetch(fetch::parse_fetch(c, false)?),
         "STORE" => B::Store(store::parse_store(c, false)?),

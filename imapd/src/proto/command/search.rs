@@ -63,6 +63,68 @@ pub enum SearchKey {
     Younger(u32),
 }
 
+impl SearchKey {
+    /// Whether the key (or a key inside it) is MODSEQ: such a SEARCH enables CONDSTORE and its
+    /// response carries the highest modseq (RFC 7162 §3.1.5).
+    pub fn uses_modseq(&self) -> bool {
+        match self {
+            SearchKey::ModSeq(_) => true,
+            SearchKey::Not(k) => k.uses_modseq(),
+            SearchKey::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
+            SearchKey::And(ks) => ks.iter().any(SearchKey::uses_modseq),
+            _ => false,
+        }
+    }
+}
+
+impl Search {
+    /// Re-encodes every string argument from the declared CHARSET to UTF-8 (RFC 3501 §6.4.4),
+    /// so matching only ever deals with UTF-8; afterwards `charset` is `UTF-8`. Returns `false`
+    /// (and changes nothing) for a charset we do not know, which the session answers with
+    /// `NO [BADCHARSET]`.
+    pub fn to_utf8(&mut self) -> bool {
+        let Some(label) = self.charset.as_deref() else {
+            return true;
+        };
+        let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
+            return false;
+        };
+        if encoding != encoding_rs::UTF_8 {
+            for key in &mut self.criteria {
+                key.transcode(encoding);
+            }
+        }
+        self.charset = Some("UTF-8".to_owned());
+        true
+    }
+}
+
+impl SearchKey {
+    fn transcode(&mut self, encoding: &'static encoding_rs::Encoding) {
+        let conv = |s: &mut Vec<u8>| {
+            let (text, _, _) = encoding.decode(s);
+            *s = text.into_owned().into_bytes();
+        };
+        match self {
+            SearchKey::Bcc(s)
+            | SearchKey::Body(s)
+            | SearchKey::Cc(s)
+            | SearchKey::From(s)
+            | SearchKey::Subject(s)
+            | SearchKey::Text(s)
+            | SearchKey::To(s)
+            | SearchKey::Header(_, s) => conv(s),
+            SearchKey::Not(k) => k.transcode(encoding),
+            SearchKey::Or(a, b) => {
+                a.transcode(encoding);
+                b.transcode(encoding);
+            }
+            SearchKey::And(ks) => ks.iter_mut().for_each(|k| k.transcode(encoding)),
+            _ => {}
+        }
+    }
+}
+
 /// ESEARCH result options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchReturn {

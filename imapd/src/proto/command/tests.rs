@@ -4,8 +4,9 @@
 use super::*;
 use crate::proto::datetime::Date;
 use crate::proto::flag::Flag;
+use crate::proto::receiver::Limits;
 use crate::proto::seqset::SeqBound::{Num, Star};
-use crate::proto::testkit::parse_line;
+use crate::proto::testkit::{Ev, Policy, parse_line, run_all_splits};
 use eider_common::model::SpecialUse;
 
 fn mb(s: &str) -> RawMailbox {
@@ -541,6 +542,27 @@ fn fetch_commands() {
             ),
         ),
         (
+            "a FETCH 1 (BINARY[1.2] BINARY.PEEK[]<0.10> BINARY.SIZE[3])",
+            fetch(
+                false,
+                "1",
+                vec![
+                    A::Binary {
+                        part: vec![1, 2],
+                        partial: None,
+                        peek: false,
+                    },
+                    A::Binary {
+                        part: vec![],
+                        partial: Some((0, 10)),
+                        peek: true,
+                    },
+                    A::BinarySize(vec![3]),
+                ],
+                None,
+            ),
+        ),
+        (
             "a FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)",
             fetch(false, "1:*", vec![A::Flags, A::ModSeq], Some(12345)),
         ),
@@ -647,6 +669,9 @@ fn malformed_commands() {
         "a FETCH 1 BODY[]<0>",
         "a FETCH 1 BODY[HEADER.FIELDS ()]",
         "a FETCH 1 BOGUS",
+        "a APPEND INBOX \"not a literal\"",
+        "a FETCH 1 BINARY[1.TEXT]",
+        "a FETCH 1 BINARY[1.]",
         "a STORE 1 FLAGS",
         "a STORE 1 XFLAGS (\\Seen)",
         "a SEARCH",
@@ -667,10 +692,80 @@ fn malformed_commands() {
     for line in cases {
         let got = parse_line(line);
         assert!(got.is_err(), "{line} parsed as {got:?}");
+        // The connection survives: the next command parses, under every split.
+        let input = format!("{line}\r\nz NOOP\r\n");
+        let mut evs = run_all_splits(input.as_bytes(), Limits::default(), Policy::Accept);
+        evs.retain(|e| !matches!(e, Ev::NeedsLiteral(_)));
+        let tag_ok = |e: &Ev| matches!(e, Ev::Err(ReceiveError { tag, .. }) if tag.as_deref() == Some("a") || line.starts_with('+'));
+        assert!(evs.len() == 2 && tag_ok(&evs[0]), "{line}: {evs:?}");
+        assert_eq!(
+            evs[1],
+            Ev::Cmd(Command {
+                tag: "z".into(),
+                body: CommandBody::Noop
+            }),
+            "{line}"
+        );
     }
     // Deep nesting is refused, not a stack overflow.
     let deep = format!("a SEARCH {}ALL", "NOT ".repeat(1000));
     assert!(super::parse(deep.as_bytes()).is_err());
     let deep = format!("a SEARCH {}ALL{}", "(".repeat(1000), ")".repeat(1000));
     assert!(super::parse(deep.as_bytes()).is_err());
+}
+
+#[test]
+fn trailing_space_tolerated() {
+    let cases = [
+        "a NOOP ",
+        "a SELECT INBOX ",
+        "a SELECT INBOX (CONDSTORE) ",
+        "a CREATE x ",
+        "a LIST \"\" * ",
+        "a LIST \"\" * RETURN (CHILDREN) ",
+        "a STATUS INBOX (MESSAGES) ",
+        "a SEARCH ALL ",
+        "a FETCH 1 (FLAGS) ",
+        "a FETCH 1 FLAGS (CHANGEDSINCE 4) ",
+        "a STORE 1 +FLAGS \\Seen ",
+        "a ENABLE CONDSTORE ",
+        "a AUTHENTICATE PLAIN ",
+        "a UID EXPUNGE 1 ",
+        "a LOGIN u p ",
+        "a COPY 1 x ",
+    ];
+    for line in cases {
+        let trimmed = parse_line(line.trim_end());
+        assert!(trimmed.is_ok(), "{line}: {trimmed:?}");
+        assert_eq!(parse_line(line), trimmed, "{line}");
+    }
+}
+
+#[test]
+fn section_wire_form() {
+    let cases = [
+        (sec(&[], None), ""),
+        (sec(&[1, 2], None), "1.2"),
+        (sec(&[1], Some(SectionPart::Mime)), "1.MIME"),
+        (sec(&[], Some(SectionPart::Text)), "TEXT"),
+        (sec(&[3], Some(SectionPart::Header)), "3.HEADER"),
+        // Dovecot upper-cases the echoed field names; we do the same.
+        (
+            sec(
+                &[],
+                Some(SectionPart::HeaderFields(vec![
+                    "Subject".into(),
+                    "to".into(),
+                ])),
+            ),
+            "HEADER.FIELDS (SUBJECT TO)",
+        ),
+        (
+            sec(&[2], Some(SectionPart::HeaderFieldsNot(vec!["x y".into()]))),
+            "2.HEADER.FIELDS.NOT (\"X Y\")",
+        ),
+    ];
+    for (s, want) in cases {
+        assert_eq!(s.to_wire(), want);
+    }
 }

@@ -2,8 +2,10 @@
 //!
 //! Invariants: output follows the `envelope` / `body` grammar of RFC 3501 §9 for every model
 //! value, including degenerate ones (a multipart without children gets a placeholder text part,
-//! since `body-type-mpart` needs at least one body). Header-derived strings are sent as stored;
-//! non-ASCII goes as a literal unless UTF8=ACCEPT is on (RFC 6855 §3).
+//! since `body-type-mpart` needs at least one body). Header-derived text (subject, display
+//! names, descriptions, parameter values) is sent as UTF-8 when UTF8=ACCEPT is on (RFC 6855 §3)
+//! and otherwise downgraded to RFC 2047 encoded words ([`write::downgrade`]); address local parts
+//! and domains cannot be downgraded and go as literals when they are not ASCII.
 
 use super::write;
 use eider_common::model::{Envelope, EnvelopeAddress, Param, Part};
@@ -14,7 +16,7 @@ pub fn envelope(out: &mut Vec<u8>, env: &Envelope, utf8: bool) {
     out.push(b'(');
     write::nstring(out, env.date.as_deref(), utf8);
     out.push(b' ');
-    write::nstring(out, env.subject.as_deref(), utf8);
+    write::header_nstring(out, env.subject.as_deref(), utf8);
     // RFC 3501 §7.4.2: the server defaults sender and reply-to to from.
     let sender = if env.sender.is_empty() {
         &env.from
@@ -45,7 +47,7 @@ fn addresses(out: &mut Vec<u8>, list: &[EnvelopeAddress], utf8: bool) {
     out.push(b'(');
     for a in list {
         out.push(b'(');
-        write::nstring(out, a.name.as_deref(), utf8);
+        write::header_nstring(out, a.name.as_deref(), utf8);
         out.push(b' ');
         write::nstring(out, a.adl.as_deref(), utf8);
         out.push(b' ');
@@ -114,7 +116,7 @@ fn single(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
     out.push(b' ');
     ns(out, part.content_id.as_deref(), utf8);
     out.push(b' ');
-    ns(out, part.description.as_deref(), utf8);
+    write::header_nstring(out, part.description.as_deref().map(str::as_bytes), utf8);
     out.push(b' ');
     s(
         out,
@@ -127,7 +129,9 @@ fn single(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
     );
     let size = part.body_end.saturating_sub(part.body_start);
     out.extend_from_slice(format!(" {size}").as_bytes());
-    let is_message = part.media_type == "message" && part.media_subtype == "rfc822";
+    // RFC 9051 §9 media-message also covers message/global (RFC 6532).
+    let is_message =
+        part.media_type == "message" && matches!(part.media_subtype.as_str(), "rfc822" | "global");
     match (&part.message, part.media_type.as_str()) {
         (Some(m), _) if is_message => {
             // body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines
@@ -175,7 +179,7 @@ fn params(out: &mut Vec<u8>, ps: &[Param], utf8: bool) {
         }
         s(out, &p.name, utf8);
         out.push(b' ');
-        s(out, &p.value, utf8);
+        write::header_nstring(out, Some(p.value.as_bytes()), utf8);
     }
     out.push(b')');
 }

@@ -22,6 +22,18 @@ pub enum SectionName {
     Rfc822,
     Rfc822Header,
     Rfc822Text,
+    /// `BINARY[part]<origin>` (RFC 3516); its data goes as literal8 when it holds NUL.
+    Binary {
+        part: Vec<u32>,
+        origin: Option<u32>,
+    },
+}
+
+fn part_path(part: &[u32]) -> String {
+    part.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 impl SectionName {
@@ -31,6 +43,12 @@ impl SectionName {
                 out.extend_from_slice(b"BODY[");
                 out.extend_from_slice(section.to_wire().as_bytes());
                 out.push(b']');
+                if let Some(o) = origin {
+                    out.extend_from_slice(format!("<{o}>").as_bytes());
+                }
+            }
+            SectionName::Binary { part, origin } => {
+                out.extend_from_slice(format!("BINARY[{}]", part_path(part)).as_bytes());
                 if let Some(o) = origin {
                     out.extend_from_slice(format!("<{o}>").as_bytes());
                 }
@@ -54,6 +72,11 @@ pub enum FetchItem<'a> {
     /// `BODY` (non-extensible structure).
     Body(&'a Part),
     BodyStructure(&'a Part),
+    /// `BINARY.SIZE[part] n` (RFC 3516): the decoded size.
+    BinarySize {
+        part: Vec<u32>,
+        size: u64,
+    },
     /// A section with its bytes in memory (`None`: NIL, e.g. a part that does not exist).
     Section {
         name: SectionName,
@@ -110,6 +133,9 @@ impl FetchWriter {
             FetchItem::BodyStructure(p) => {
                 out.extend_from_slice(b"BODYSTRUCTURE ");
                 body::body(out, p, true, utf8);
+            }
+            FetchItem::BinarySize { part, size } => {
+                out.extend_from_slice(format!("BINARY.SIZE[{}] {size}", part_path(part)).as_bytes())
             }
             FetchItem::Section { name, data } => {
                 name.write(out);

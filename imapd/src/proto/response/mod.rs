@@ -1,7 +1,7 @@
 //! Typed server responses and their encoding (RFC 3501 §7, RFC 9051 §7 where extensions apply).
 //!
 //! Invariant: `encode` writes exactly one complete response, CRLF-terminated, with every string
-//! quoted or sent as a literal per [`write`]; response text never contains CR or LF. FETCH
+//! quoted or sent as a literal per [`mod@write`]; response text never contains CR or LF. FETCH
 //! responses with large body sections are written in pieces through [`fetch::FetchWriter`].
 
 pub mod body;

@@ -407,6 +407,24 @@ fn fetch_response_streamed_section() {
             data: None,
         },
     );
+    w.item(
+        &mut out,
+        &FetchItem::BinarySize {
+            part: vec![1],
+            size: 77,
+        },
+    );
+    let bin = SectionName::Binary {
+        part: vec![2],
+        origin: Some(4),
+    };
+    w.item(
+        &mut out,
+        &FetchItem::Section {
+            name: bin,
+            data: Some(b"a\0"),
+        },
+    );
     w.section_prefix(&mut out, &SectionName::Rfc822, 2, true);
     out.extend_from_slice(b"\0x");
     w.end(&mut out);
@@ -414,6 +432,6 @@ fn fetch_response_streamed_section() {
         String::from_utf8(out).unwrap(),
         "* 12 FETCH (UID 4827313 FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" \
          RFC822.SIZE 4286 MODSEQ (624140003) BODY[1.2]<0> {5}\r\nhello \
-         BODY[HEADER.FIELDS (FROM TO)] {11}\r\nFrom: a\r\n\r\n RFC822.TEXT NIL RFC822 ~{2}\r\n\0x)\r\n"
+         BODY[HEADER.FIELDS (FROM TO)] {11}\r\nFrom: a\r\n\r\n RFC822.TEXT NIL BINARY.SIZE[1] 77 BINARY[2]<4> ~{2}\r\na\0 RFC822 ~{2}\r\n\0x)\r\n"
     );
 }

@@ -81,6 +81,49 @@ pub fn mailbox_name(out: &mut Vec<u8>, path: &str, utf8: bool) {
     astring(out, &wire, utf8);
 }
 
+/// Header text for a client without UTF8=ACCEPT (RFC 6855 §5 / RFC 6857 §3): ASCII passes;
+/// valid UTF-8 becomes RFC 2047 encoded words (`=?utf-8?B?...?=`, each at most 75 characters,
+/// never splitting a character); other 8-bit bytes are left for a literal.
+pub fn downgrade(b: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use base64::Engine;
+    use std::borrow::Cow;
+    if b.is_ascii() {
+        return Cow::Borrowed(b);
+    }
+    let Ok(s) = std::str::from_utf8(b) else {
+        return Cow::Borrowed(b);
+    };
+    // 75 - len("=?utf-8?B?") - len("?=") = 63 base64 characters, i.e. at most 45 bytes.
+    const MAX_BYTES: usize = 45;
+    let mut words: Vec<String> = Vec::new();
+    let mut chunk = String::new();
+    for ch in s.chars() {
+        if chunk.len() + ch.len_utf8() > MAX_BYTES {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(ch);
+    }
+    words.push(chunk);
+    let encoded: Vec<String> = words
+        .iter()
+        .map(|w| {
+            format!(
+                "=?utf-8?B?{}?=",
+                base64::engine::general_purpose::STANDARD.encode(w)
+            )
+        })
+        .collect();
+    Cow::Owned(encoded.join(" ").into_bytes())
+}
+
+/// `nstring` for header-derived text: sent as UTF-8 when enabled, else [`downgrade`]d.
+pub fn header_nstring(out: &mut Vec<u8>, b: Option<&[u8]>, utf8: bool) {
+    match b {
+        Some(b) if !utf8 => string(out, &downgrade(b), false),
+        other => nstring(out, other, utf8),
+    }
+}
+
 /// Human-readable response text: CR and LF would end the response early, so they become spaces.
 pub fn text(out: &mut Vec<u8>, t: &str) {
     out.extend(
@@ -97,6 +140,42 @@ mod tests {
         let mut v = Vec::new();
         f(&mut v);
         String::from_utf8_lossy(&v).into_owned()
+    }
+
+    /// Every string we write reads back as the same bytes (quoted, literal or literal8).
+    #[test]
+    fn roundtrip_through_the_parser() {
+        use crate::proto::cursor::Cursor;
+        let alphabet: &[u8] = b"aZ0 \"\\(){}*%]\r\n\0\x7f\xc3\xa9\xff~+";
+        let mut seed: u64 = 7;
+        for _ in 0..3000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (seed >> 58) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i % 50)) as usize + i * 7) % alphabet.len()])
+                .collect();
+            for utf8 in [false, true] {
+                let mut out = Vec::new();
+                string(&mut out, &input, utf8);
+                let mut c = Cursor::new(&out);
+                let back = if out.first() == Some(&b'~') {
+                    c.literal(true).map(<[u8]>::to_vec)
+                } else {
+                    c.string()
+                };
+                assert_eq!(back.as_deref(), Ok(&input[..]), "{input:?}");
+                assert!(c.at_end());
+                let mut out = Vec::new();
+                astring(&mut out, &input, utf8);
+                if !input.contains(&0) {
+                    assert_eq!(
+                        Cursor::new(&out).astring().as_deref(),
+                        Ok(&input[..]),
+                        "{input:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -123,6 +202,24 @@ mod tests {
         assert_eq!(w(|o| mailbox_name(o, "Entwürfe", true)), "\"Entwürfe\"");
         assert_eq!(w(|o| mailbox_name(o, "a*b", false)), "\"a*b\"");
         assert_eq!(w(|o| text(o, "x\r\ny")), "x  y");
+        assert_eq!(&*downgrade(b"plain =?x?Q?y?="), b"plain =?x?Q?y?=");
+        assert_eq!(&*downgrade("Grüße".as_bytes()), b"=?utf-8?B?R3LDvMOfZQ==?=");
+        assert_eq!(&*downgrade(b"caf\xe9"), b"caf\xe9");
+        let long = "é".repeat(40);
+        let d = String::from_utf8(downgrade(long.as_bytes()).into_owned()).unwrap();
+        assert!(
+            d.split(' ')
+                .all(|w| w.len() <= 75 && w.starts_with("=?utf-8?B?")),
+            "{d}"
+        );
+        assert_eq!(
+            w(|o| header_nstring(o, Some("é".as_bytes()), true)),
+            "\"é\""
+        );
+        assert_eq!(
+            w(|o| header_nstring(o, Some("é".as_bytes()), false)),
+            "\"=?utf-8?B?w6k=?=\""
+        );
         let long = vec![b'a'; 2000];
         assert!(w(|o| string(o, &long, false)).starts_with("{2000}\r\n"));
     }

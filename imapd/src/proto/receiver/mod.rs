@@ -9,9 +9,13 @@
 //! - every error leaves the receiver at the start of the next command (synchronising literals the
 //!   client was refused are not expected; non-synchronising ones are read and discarded).
 
-use super::command::{self, Command, append};
+mod append;
+mod literal;
+
+use super::command::{self, Command};
 use super::cursor::is_tag_char;
 use super::error::{ErrorKind, ReceiveError};
+use literal::{LiteralSuffix, literal_suffix};
 
 /// RFC 7888 §4: the largest non-synchronising literal a LITERAL- server accepts.
 pub const LITERAL_MINUS_MAX: u64 = 4096;
@@ -44,7 +48,7 @@ impl Default for Limits {
 }
 
 /// The start of an APPEND: everything before the message literal (RFC 3501 §6.3.11).
-pub use append::AppendHeader;
+pub use super::command::append::AppendHeader;
 
 /// What the receiver can tell from the bytes so far.
 #[derive(Debug, PartialEq, Eq)]
@@ -64,7 +68,8 @@ pub enum Progress<'a> {
     AppendData(&'a [u8]),
     /// The APPEND command is complete and well-formed: commit the message.
     AppendEnd,
-    /// A line read in raw mode (AUTHENTICATE responses, IDLE's `DONE`), without CRLF.
+    /// A line read in raw mode (AUTHENTICATE responses, IDLE's `DONE`), without CRLF. It may
+    /// carry credentials: never log it.
     RawLine(Vec<u8>),
     /// A bad command; answer it and carry on (an APPEND in progress is abandoned).
     Error(ReceiveError),
@@ -116,6 +121,8 @@ pub struct Receiver {
     state: State,
     /// Tag and UTF8 form of the APPEND in progress.
     append: Option<(String, bool)>,
+    /// The last bytes of the line being skipped (`State::SkipLine`).
+    skip_tail: Vec<u8>,
 }
 
 impl Receiver {
@@ -129,6 +136,7 @@ impl Receiver {
             cmd: Vec::new(),
             state: State::Line,
             append: None,
+            skip_tail: Vec::new(),
         }
     }
 
@@ -159,6 +167,13 @@ impl Receiver {
         rest
     }
 
+    /// Whether bytes beyond the last decided command are buffered. After STARTTLS the driver
+    /// must refuse to start TLS if this is true: those bytes were pipelined in clear text and
+    /// would otherwise be taken as protected commands (command injection).
+    pub fn has_buffered(&self) -> bool {
+        self.pos + self.lent < self.buf.len()
+    }
+
     /// The continuation for the announced literal was sent; read its bytes.
     pub fn accept_literal(&mut self) {
         if let State::WaitAccept { size, append } = self.state {
@@ -170,11 +185,17 @@ impl Receiver {
         }
     }
 
-    /// The announced synchronising literal was refused with a tagged response; the client
-    /// sends nothing more for this command.
+    /// The command was answered (refused) already: a synchronising literal the client was not
+    /// invited to send is forgotten; the rest of a non-synchronising APPEND message (and of its
+    /// line) is read and dropped without further events, so the session answers only once.
     pub fn reject_literal(&mut self) {
-        if let State::WaitAccept { .. } = self.state {
-            self.reset();
+        match self.state {
+            State::WaitAccept { .. } => self.reset(),
+            State::AppendData { remaining } => {
+                self.reset();
+                self.state = State::Discard { remaining };
+            }
+            _ => {}
         }
     }
 
@@ -192,6 +213,7 @@ impl Receiver {
     }
 
     fn reset(&mut self) {
+        self.skip_tail.clear();
         self.cmd.clear();
         self.append = None;
         self.state = State::Line;
@@ -264,11 +286,22 @@ impl Receiver {
                 }
                 State::SkipLine => {
                     let Some(end) = self.find_lf() else {
+                        self.remember_tail(self.buf.len());
                         self.pos = self.buf.len();
                         return Step::Done(Progress::NeedMore);
                     };
+                    self.remember_tail(end);
                     self.pos = end + 1;
+                    let tail = std::mem::take(&mut self.skip_tail);
+                    let tail = tail.strip_suffix(b"\r").unwrap_or(&tail);
                     self.reset();
+                    // A skipped line that announced a non-synchronising literal is followed by
+                    // its bytes, which must not be read as commands.
+                    if let Some(lit) = literal_suffix(tail).filter(|l| l.nonsync) {
+                        self.state = State::Discard {
+                            remaining: lit.size,
+                        };
+                    }
                 }
                 State::RawLine => {
                     let Some(line) = self.take_line() else {
@@ -296,6 +329,15 @@ impl Receiver {
                     }
                 }
             }
+        }
+    }
+
+    /// Keeps the last bytes of a line being skipped, enough to see a literal announcement.
+    fn remember_tail(&mut self, end: usize) {
+        const KEEP: usize = 24;
+        self.skip_tail.extend_from_slice(&self.buf[self.pos..end]);
+        if self.skip_tail.len() > KEEP {
+            self.skip_tail.drain(..self.skip_tail.len() - KEEP);
         }
     }
 
@@ -363,20 +405,29 @@ impl Receiver {
 
     /// Handles one complete line in `State::Line`; `None` means keep going.
     fn line(&mut self, line: Vec<u8>) -> Option<Progress<'static>> {
-        if line.len() > self.limits.max_line {
-            let tag = self.tag_of(&line);
-            self.reset();
-            return Some(self.error(tag, ErrorKind::LineTooLong));
-        }
         if line.is_empty() && self.cmd.is_empty() {
             // Stray CRLF between commands: ignored, as clients send them after literals.
             return None;
         }
-        if self.cmd.len() + line.len() > self.limits.max_command {
+        let lit = literal_suffix(&line);
+        let too_long = if line.len() > self.limits.max_line {
+            Some(ErrorKind::LineTooLong)
+        } else if self.cmd.len() + line.len() > self.limits.max_command {
+            Some(ErrorKind::CommandTooLong)
+        } else {
+            None
+        };
+        if let Some(kind) = too_long {
             let tag = self.tag_of(&line);
-            return Some(self.error(tag, ErrorKind::CommandTooLong));
+            return Some(match lit {
+                Some(lit) => self.refuse(tag, lit, kind),
+                None => {
+                    self.reset();
+                    self.error(tag, kind)
+                }
+            });
         }
-        let Some(lit) = literal_suffix(&line) else {
+        let Some(lit) = lit else {
             self.cmd.extend_from_slice(&line);
             let result = command::parse(&self.cmd);
             self.reset();
@@ -386,10 +437,16 @@ impl Receiver {
             });
         };
         self.cmd.extend_from_slice(&line[..lit.start]);
-        if let Some(header) = append::parse_prefix(&self.cmd, lit.size, !lit.nonsync, lit.binary) {
+        if let Some(header) =
+            command::append::parse_prefix(&self.cmd, lit.size, !lit.nonsync, lit.binary)
+        {
             return Some(self.start_append(header, lit));
         }
         let tag = self.tag_of(&line);
+        if tag.is_none() {
+            // Do not invite a literal (`+ Ready`) for something that cannot be a command.
+            return Some(self.refuse(tag, lit, ErrorKind::Syntax("missing tag")));
+        }
         if lit.binary {
             return Some(self.refuse(tag, lit, ErrorKind::Syntax("literal8 not allowed here")));
         }
@@ -441,101 +498,7 @@ impl Receiver {
         }
         self.error(tag, kind)
     }
-
-    fn start_append(&mut self, header: AppendHeader, lit: LiteralSuffix) -> Progress<'static> {
-        let tag = Some(header.tag.clone());
-        if lit.nonsync && !self.limits.literal_plus && lit.size > LITERAL_MINUS_MAX {
-            let kind = ErrorKind::NonSyncLiteralTooLarge {
-                size: lit.size,
-                in_append: true,
-            };
-            return self.refuse(tag, lit, kind);
-        }
-        if lit.size > self.limits.max_append {
-            let kind = ErrorKind::AppendTooLarge {
-                size: lit.size,
-                max: self.limits.max_append,
-            };
-            return self.refuse(tag, lit, kind);
-        }
-        self.cmd.clear();
-        self.append = Some((header.tag.clone(), header.utf8));
-        self.state = if lit.nonsync {
-            State::AppendData {
-                remaining: lit.size,
-            }
-        } else {
-            State::WaitAccept {
-                size: lit.size,
-                append: true,
-            }
-        };
-        Progress::Append(header)
-    }
-
-    fn append_tail(&mut self, line: &[u8]) -> Progress<'static> {
-        let (tag, utf8) = self.append.take().unwrap_or_default();
-        let mut rest = line;
-        if utf8 {
-            // RFC 6855 §4: `UTF8 (` literal8 `)`.
-            let Some(r) = rest.strip_prefix(b")") else {
-                self.state = State::Line;
-                return self.error(
-                    Some(tag),
-                    ErrorKind::Syntax("expected ) after UTF8 literal"),
-                );
-            };
-            rest = r;
-        }
-        if rest.iter().all(|&b| b == b' ') {
-            self.state = State::Line;
-            return Progress::AppendEnd;
-        }
-        // MULTIAPPEND (RFC 3502) is not offered; skip a further non-synchronising literal.
-        self.state = match literal_suffix(rest) {
-            Some(lit) if lit.nonsync => State::Discard {
-                remaining: lit.size,
-            },
-            _ => State::Line,
-        };
-        self.error(
-            Some(tag),
-            ErrorKind::Syntax("unexpected data after APPEND message"),
-        )
-    }
-}
-
-/// A literal announcement ending a line: `{n}`, `{n+}` or `~{n}` (RFC 3516 literal8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct LiteralSuffix {
-    /// Where the announcement (including `~`) starts in the line.
-    start: usize,
-    size: u64,
-    nonsync: bool,
-    binary: bool,
-}
-
-fn literal_suffix(line: &[u8]) -> Option<LiteralSuffix> {
-    let inner = line.strip_suffix(b"}")?;
-    let open = inner.iter().rposition(|&b| b == b'{')?;
-    let mut digits = &inner[open + 1..];
-    let nonsync = digits.last() == Some(&b'+');
-    if nonsync {
-        digits = &digits[..digits.len() - 1];
-    }
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let size = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    let binary = open > 0 && line[open - 1] == b'~';
-    Some(LiteralSuffix {
-        start: if binary { open - 1 } else { open },
-        size,
-        nonsync,
-        binary,
-    })
 }
 
 #[cfg(test)]
-#[path = "receiver_tests.rs"]
 mod tests;
