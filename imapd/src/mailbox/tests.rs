@@ -320,7 +320,8 @@ fn resolve_sets() {
     let a = sim.open(&reg, false); // uids 1 3 4 6
     let set = |s: &str| SequenceSet::parse_str(s).unwrap();
     let ok = |v: &[(u32, u32)]| Ok(v.iter().map(|&(s, u)| (s, Uid(u))).collect::<Vec<_>>());
-    let table: &[(&str, bool, Result<Vec<(u32, Uid)>, BadSequence>)] = &[
+    type Resolved = Result<Vec<(u32, Uid)>, BadSequence>;
+    let table: &[(&str, bool, Resolved)] = &[
         ("1:*", false, ok(&[(1, 1), (2, 3), (3, 4), (4, 6)])),
         ("*", false, ok(&[(4, 6)])),
         ("3,1,3", false, ok(&[(1, 1), (3, 4)])),
