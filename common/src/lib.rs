@@ -17,6 +17,7 @@ pub mod model;
 pub mod open;
 pub mod password;
 pub mod store;
+pub mod transport;
 pub mod types;
 
 pub use context::{Context, Shutdown};
