@@ -246,3 +246,32 @@ async fn openssl_s_client_connects_to_implicit_tls() {
     assert!(stdout.contains("b OK bye"), "{stdout}");
     drop(dir);
 }
+
+#[tokio::test]
+async fn sighup_reloads_the_certificate() {
+    let (dir, files, _) = setup(TlsOptions::default());
+    let mut config = crate::config::Config::default();
+    config.tls.cert = files.cert.display().to_string();
+    config.tls.key = files.key.display().to_string();
+    // Default options: a 10 s check interval, so only the signal can explain a quick change.
+    let tls = crate::daemon::load_tls(&config).unwrap().unwrap();
+    let port = spawn_server(Some(tls), true).await;
+    let client_config = files.ca.client_config().unwrap();
+    let next = files.ca.issue("after-hup", 5).unwrap();
+    next.write(&files.cert, &files.key).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut leaf = Vec::new();
+    for _ in 0..100 {
+        (_, leaf) = Client::connect_tls(port, client_config.clone()).await;
+        if leaf == next.der.to_vec() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(leaf, next.der.to_vec());
+    drop(dir);
+}
