@@ -8,7 +8,7 @@
 
 use super::{BoxIo, Conn, Deflate, Tls};
 use rustls::ClientConfig;
-use rustls_pki_types::ServerName;
+use rustls::pki_types::ServerName;
 use std::io;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};

@@ -11,7 +11,7 @@ use rcgen::{
     SerialNumber,
 };
 use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::CertificateDer;
+use rustls::pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -79,7 +79,7 @@ async fn tls_info_and_upgrade_rules_on_a_duplex() {
     let (_dir, files, tls) = setup(TlsOptions::default());
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
     let connector = tokio_rustls::TlsConnector::from(files.ca.client_config().unwrap());
-    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let (server, client) = tokio::join!(
         accept_tls(&tls, server_io),
         connector.connect(name, client_io)

@@ -12,8 +12,8 @@
 
 use super::provider::crypto_provider;
 use rustls::ServerConfig;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -33,7 +33,7 @@ pub enum TlsError {
     #[error("{path}: {source}")]
     Pem {
         path: PathBuf,
-        source: rustls_pki_types::pem::Error,
+        source: rustls::pki_types::pem::Error,
     },
     #[error("{0}: no certificate found")]
     NoCertificate(PathBuf),
