@@ -6,7 +6,7 @@
 //! Invariants: logs go to stderr (stdout stays free for command output); a `unix:` listener
 //! replaces a stale socket file but never any other kind of file.
 
-use crate::config::{Config, ConfigError, ListenConfig};
+use crate::config::{Config, ConfigError};
 use crate::context::{Context, Shutdown};
 use crate::error::StoreError;
 use crate::transport::{Tls, TlsError};
@@ -167,7 +167,7 @@ pub struct Started {
 pub async fn start(
     name: &str,
     config_path: Option<&Path>,
-    listen: fn(&Config) -> &ListenConfig,
+    listen: fn(&Config) -> &str,
 ) -> Result<Started, StartError> {
     init_tracing();
     // Before any library builds a rustls config (see `transport::provider`).
@@ -180,7 +180,7 @@ pub async fn start(
         daemon: name.to_owned(),
         source,
     };
-    let listener = bind(&listen(&config).listen).await.map_err(bind_error)?;
+    let listener = bind(listen(&config)).await.map_err(bind_error)?;
     tracing::info!("{name} listening on {}", listener.describe());
     let ctx = Context {
         config: Arc::new(config),
