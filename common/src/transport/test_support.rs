@@ -159,7 +159,11 @@ impl Client {
 
     pub async fn line(&mut self) -> String {
         let mut line = String::new();
-        self.reader.read_line(&mut line).await.unwrap();
+        let read = self.reader.read_line(&mut line);
+        tokio::time::timeout(std::time::Duration::from_secs(20), read)
+            .await
+            .expect("no line within 20 s")
+            .unwrap();
         line
     }
 

@@ -30,7 +30,10 @@ async fn read_flushed(io: &mut tokio::io::DuplexStream) -> Vec<u8> {
     let mut got = Vec::new();
     while !got.ends_with(&[0, 0, 0xff, 0xff]) {
         let mut buf = [0u8; 4096];
-        let n = io.read(&mut buf).await.unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf))
+            .await
+            .expect("no answer within 10 s")
+            .unwrap();
         assert!(n > 0, "EOF before a sync flush: {got:?}");
         got.extend_from_slice(&buf[..n]);
     }
@@ -74,9 +77,26 @@ async fn wire_format_is_raw_deflate_with_sync_flush_and_buffered_bytes_are_kept(
     let expected: String = (0..20000).map(big_line).collect::<String>() + "d OK big\r\n";
     assert_eq!(String::from_utf8(text).unwrap(), expected);
 
+    // Some clients flush with Z_PARTIAL_FLUSH (no `00 00 ff ff` marker): the server must still
+    // answer without waiting for more input.
+    let mut partial = Vec::with_capacity(256);
+    c.compress_vec(b"e ECHO partial\r\n", &mut partial, FlushCompress::Partial)
+        .unwrap();
+    peer.write_all(&partial).await.unwrap();
+    let answer = inflate(&mut d, &read_flushed(&mut peer).await);
+    assert_eq!(answer, b"e OK partial\r\n");
+
     // A client hanging up mid-stream is a clean end for the server.
     drop(peer);
     server.await.unwrap().unwrap();
+}
+
+#[test]
+fn connections_are_send() {
+    fn send<T: Send>() {}
+    send::<Conn<tokio::net::TcpStream>>();
+    send::<Conn<tokio::net::UnixStream>>();
+    send::<Conn<BoxIo>>();
 }
 
 #[tokio::test]
