@@ -10,6 +10,9 @@
 //! - Bytes the driver had already read past the tagged OK (the client may send compressed data
 //!   right after it, RFC 4978 §3) are given to [`Deflate::new`] and inflated before anything
 //!   read from the stream.
+//! - Inflated bytes are produced only as the caller reads, so a small, highly compressed input
+//!   cannot make this layer buffer more than one read's worth (the driver's line and literal
+//!   limits apply to the inflated bytes).
 //! - A peer that closes the connection in the middle of its deflate stream (as clients do when
 //!   they just hang up) reads as a clean end of stream, not an error.
 
