@@ -4,7 +4,8 @@
 //!
 //! Protocol: server greets `* OK ready`; commands are `TAG VERB [ARG]`:
 //! `STARTTLS`, `COMPRESS DEFLATE`, `NOOP` (answers `TAG OK tls=B deflate=B`),
-//! `BIG N` (N untagged lines, then `TAG OK`), `ECHO TEXT` (`TAG OK TEXT`), `LOGOUT`.
+//! `BIG N` (N untagged lines, then `TAG OK`), `ECHO TEXT` (`TAG OK TEXT`), `CAPABILITY`,
+//! `LOGOUT`.
 
 use super::{BoxIo, Conn, Deflate, Tls};
 use rustls::ClientConfig;
@@ -84,6 +85,11 @@ where
                 }
                 out.write_all(format!("{tag} OK big\r\n").as_bytes())
                     .await?;
+            }
+            // Enough of IMAP for `openssl s_client -starttls imap`.
+            "CAPABILITY" => {
+                let text = format!("* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n");
+                out.write_all(text.as_bytes()).await?;
             }
             "ECHO" => {
                 out.write_all(format!("{tag} OK {arg}\r\n").as_bytes())

@@ -147,16 +147,23 @@ async fn compression_over_a_unix_socket_with_boxed_io() {
     server.await.unwrap().unwrap();
 }
 
-/// The Python peer: plain or implicit TLS (argv[2] = CA file, or "-"), COMPRESS, then commands
-/// compressed with zlib `wbits=-15` and answers inflated the same way. Prints the answers.
+/// The Python peer: argv[2] = CA file or "-"; argv[3] = `implicit` TLS, `starttls`, or `plain`;
+/// then COMPRESS, commands compressed with zlib `wbits=-15` and answers inflated the same way.
+/// Prints the answers.
 const PY_PEER: &str = r#"
 import socket, ssl, sys, zlib
-port, ca = int(sys.argv[1]), sys.argv[2]
+port, ca, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port))
-if ca != "-":
-    s = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
-f = s.makefile("rb")
+wrap = lambda s: ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
+if mode == "implicit":
+    s = wrap(s)
+f = s.makefile("rb", buffering=0)
 assert f.readline() == b"* OK ready\r\n"
+if mode == "starttls":
+    s.sendall(b"s STARTTLS\r\n")
+    assert f.readline() == b"s OK begin TLS\r\n"
+    s = wrap(s)
+    f = s.makefile("rb", buffering=0)
 s.sendall(b"a COMPRESS DEFLATE\r\n")
 assert f.readline() == b"a OK deflate active\r\n"
 comp = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -181,9 +188,9 @@ print(len(big), big[2999], big[-1])
 print(cmd(b"d ECHO " + b"xyz" * 30000 + b"\r\n", b"d")[-1][:12])
 "#;
 
-async fn run_python(port: u16, ca: &str) -> String {
+async fn run_python(port: u16, ca: &str, mode: &str) -> String {
     let out = tokio::process::Command::new("python3")
-        .args(["-c", PY_PEER, &port.to_string(), ca])
+        .args(["-c", PY_PEER, &port.to_string(), ca, mode])
         .output();
     let out = tokio::time::timeout(Duration::from_secs(60), out)
         .await
@@ -203,18 +210,17 @@ async fn python_zlib_peer_plain_and_tls() {
     let files = write_test_cert(dir.path()).unwrap();
     let tls = Tls::from_files(&files.cert, &files.key).unwrap();
     let expected_big = format!("3001 {} c OK big", big_line(2999).trim_end());
-    let plain = spawn_server(None, false).await;
-    let out = run_python(plain, "-").await;
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(
-        lines,
-        ["b OK tls=false deflate=true", &expected_big, "d OK xyzxyzx"]
-    );
+    let ca = files.ca_file.display().to_string();
+    let plain = spawn_server(Some(tls.clone()), false).await;
     let implicit = spawn_server(Some(tls), true).await;
-    let out = run_python(implicit, &files.ca_file.display().to_string()).await;
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(
-        lines,
-        ["b OK tls=true deflate=true", &expected_big, "d OK xyzxyzx"]
-    );
+    for (port, mode, tls) in [
+        (plain, "plain", false),
+        (plain, "starttls", true),
+        (implicit, "implicit", true),
+    ] {
+        let out = run_python(port, &ca, mode).await;
+        let lines: Vec<&str> = out.lines().collect();
+        let noop = format!("b OK tls={tls} deflate=true");
+        assert_eq!(lines, [&noop, &expected_big, "d OK xyzxyzx"], "{mode}");
+    }
 }

@@ -203,48 +203,67 @@ fn from_config_cases() {
     assert!(Tls::from_config(&config).unwrap().is_some());
 }
 
-#[tokio::test]
-async fn openssl_s_client_connects_to_implicit_tls() {
-    if require_tool("openssl").is_none() {
-        return;
-    }
-    let (dir, files, tls) = setup(TlsOptions::default());
-    let port = spawn_server(Some(tls), true).await;
-    let output = tokio::process::Command::new("openssl")
+/// Runs `openssl s_client` against a fresh server (implicit TLS, or `-starttls imap`), sends
+/// two commands and returns its stdout.
+async fn s_client(implicit: bool) -> String {
+    use tokio::io::AsyncWriteExt;
+    let (_dir, files, tls) = setup(TlsOptions::default());
+    let port = spawn_server(Some(tls), implicit).await;
+    let mut command = tokio::process::Command::new("openssl");
+    command
         .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
         .args([
             "-servername",
             "localhost",
             "-verify_return_error",
-            "-CAfile",
+            "-ign_eof",
         ])
-        .arg(&files.ca_file)
-        .arg("-ign_eof")
+        .arg("-CAfile")
+        .arg(&files.ca_file);
+    if !implicit {
+        command.args(["-starttls", "imap"]);
+    }
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut child = output;
-    {
-        use tokio::io::AsyncWriteExt;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"a NOOP\r\nb LOGOUT\r\n").await.unwrap();
-    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"a NOOP\r\nb LOGOUT\r\n").await.unwrap();
+    drop(stdin);
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .unwrap()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stdout.contains("Verify return code: 0 (ok)"),
         "{stdout}\n{stderr}"
     );
+    stdout
+}
+
+#[tokio::test]
+async fn openssl_s_client_connects_to_implicit_tls() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let stdout = s_client(true).await;
     assert!(stdout.contains("* OK ready"), "{stdout}");
     assert!(stdout.contains("a OK tls=true deflate=false"), "{stdout}");
     assert!(stdout.contains("b OK bye"), "{stdout}");
-    drop(dir);
+}
+
+#[tokio::test]
+async fn openssl_s_client_starttls_imap() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let stdout = s_client(false).await;
+    assert!(stdout.contains("a OK tls=true deflate=false"), "{stdout}");
+    assert!(stdout.contains("b OK bye"), "{stdout}");
 }
 
 #[tokio::test]
