@@ -115,7 +115,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
 
     /// Whether the transport is encrypted (TLS, possibly under compression).
     pub fn is_tls(&self) -> bool {
-        self.tls_info().is_some()
+        match self {
+            Conn::Plain(_) => false,
+            Conn::Tls(_) => true,
+            Conn::Deflate { tls, .. } => tls.is_some(),
+        }
     }
 
     pub fn is_compressed(&self) -> bool {
