@@ -136,6 +136,7 @@ macro_rules! conformance_suite {
             events_follow_commit,
             content_read_back_exact,
             content_blob_dedup_and_abort,
+            content_random_layouts,
             concurrent_appends_monotonic,
             concurrent_flag_changes_monotonic,
             journal_replay_reproduces_state,
