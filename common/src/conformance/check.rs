@@ -2,7 +2,7 @@
 //! says, through the trait only.
 //!
 //! Checked, for every user (paged through `list_users`) and mailbox:
-//! - `messages`, `unseen`, `size` equal a recount of `get_messages`; every UID is below
+//! - UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ are non-zero; `messages`, `unseen`, `size` equal a recount of `get_messages`; every UID is below
 //!   `uid_next` and every message modseq at most `highest_modseq`;
 //! - the user's `bytes_used` and `quota().used` equal the sum of message sizes, `quota().limit`
 //!   equals the user's quota;
@@ -70,6 +70,13 @@ pub async fn check_consistency_with(
                 let unseen = msgs.iter().filter(|m| !m.summary.flags.seen()).count() as u32;
                 let size: u64 = msgs.iter().map(|m| m.summary.size).sum();
                 let name = format!("user {} mailbox {:?}", user.username, mb.path);
+                // RFC 3501 §9 (nz-number), RFC 7162 §3.1.1 (HIGHESTMODSEQ of a mailbox is ≥ 1).
+                if mb.uid_validity.0 == 0 || mb.uid_next.0 == 0 || mb.highest_modseq.0 == 0 {
+                    errors.push(format!(
+                        "{name}: UIDVALIDITY {}, UIDNEXT {}, HIGHESTMODSEQ {} must be non-zero",
+                        mb.uid_validity, mb.uid_next, mb.highest_modseq
+                    ));
+                }
                 if mb.user != user.id {
                     errors.push(format!("{name}: owner {} != {}", mb.user, user.id));
                 }
