@@ -8,7 +8,8 @@
 //! eider_common::conformance_suite!(MyFactory::new());
 //! ```
 //!
-//! A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
+//! Another crate's tests need `eider-common = { workspace = true, features = ["test-util"] }`
+//! and `tokio` among their dev-dependencies. A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
 //! MailStore> })`. Backends with durable state should implement [`StoreFactory::reopen`], so
 //! the restart checks (`reopen_keeps_everything`, the fault flows) really reopen.
 //!
