@@ -133,6 +133,7 @@ macro_rules! conformance_suite {
             messages_copy_mapping,
             messages_move_is_atomic,
             messages_expunge,
+            messages_bulk_operations,
             events_name_each_changed_mailbox,
             events_follow_commit,
             content_read_back_exact,
