@@ -8,7 +8,8 @@
 //! eider_common::conformance_suite!(MyFactory::new());
 //! ```
 //!
-//! A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
+//! Another crate's tests need `eider-common = { workspace = true, features = ["test-util"] }`
+//! and `tokio` among their dev-dependencies. A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
 //! MailStore> })`. Backends with durable state should implement [`StoreFactory::reopen`], so
 //! the restart checks (`reopen_keeps_everything`, the fault flows) really reopen.
 //!
@@ -132,10 +133,12 @@ macro_rules! conformance_suite {
             messages_copy_mapping,
             messages_move_is_atomic,
             messages_expunge,
+            messages_bulk_operations,
             events_name_each_changed_mailbox,
             events_follow_commit,
             content_read_back_exact,
             content_blob_dedup_and_abort,
+            content_random_layouts,
             concurrent_appends_monotonic,
             concurrent_flag_changes_monotonic,
             journal_replay_reproduces_state,
