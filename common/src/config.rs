@@ -152,6 +152,9 @@ pub struct LmtpConfig {
     pub spam_value: String,
     /// Header holding a numeric spam score (empty: none).
     pub spam_score_header: String,
+    /// Every connection starts with a TLS handshake (needs `[tls]`); otherwise STARTTLS is
+    /// offered when `[tls]` is configured.
+    pub implicit_tls: bool,
 }
 
 impl Default for LmtpConfig {
@@ -164,6 +167,7 @@ impl Default for LmtpConfig {
             spam_header: "X-Spam-Flag".into(),
             spam_value: "YES".into(),
             spam_score_header: "X-Spam-Score".into(),
+            implicit_tls: false,
         }
     }
 }
