@@ -1,4 +1,9 @@
-//! eider-pop3d (not yet implemented: see the issue tracker).
+//! eider-pop3d: POP3 (RFC 1939) with CAPA, RESP-CODES, SASL PLAIN, UTF8 and STLS.
+//!
+//! `proto` is the sans-I/O core; the rest is the async driver that owns sockets and makes the
+//! store calls.
+
+pub mod proto;
 
 use eider_common::{Context, Shutdown};
 
