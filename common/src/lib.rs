@@ -6,13 +6,17 @@
 
 pub mod address;
 pub mod config;
+pub mod content;
 pub mod context;
+pub mod embedded;
 pub mod error;
 pub mod model;
+pub mod open;
 pub mod password;
 pub mod store;
 pub mod types;
 
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};
+pub use open::open_store;
 pub use store::MailStore;

@@ -1,0 +1,343 @@
+//! `impl MailStore for EmbeddedStore`: each method is a read transaction on the blocking pool or
+//! a job for the writer thread (see [`super::writer`]); the logic lives in the sibling modules.
+
+use super::{EmbeddedStore, blobs, flags, journal, mailboxes, messages, users};
+use crate::error::StoreResult;
+use crate::model::{
+    Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
+    MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
+    User, UserUpdate,
+};
+use crate::store::{MailStore, StoreStats};
+use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
+use async_trait::async_trait;
+use std::ops::RangeInclusive;
+
+#[async_trait]
+impl MailStore for EmbeddedStore {
+    async fn create_user(&self, new: NewUser) -> StoreResult<User> {
+        self.write(true, move |t, ctx| users::create_user(t, ctx, &new))
+            .await
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        self.read(move |txn| users::get_user(txn, id)).await
+    }
+
+    async fn find_user(&self, username: &str) -> StoreResult<Option<User>> {
+        let username = username.to_string();
+        self.read(move |txn| users::find_user(txn, &username)).await
+    }
+
+    async fn list_users(&self, after: Option<UserId>, limit: usize) -> StoreResult<Vec<User>> {
+        self.read(move |txn| users::list_users(txn, after, limit))
+            .await
+    }
+
+    async fn update_user(&self, id: UserId, update: UserUpdate) -> StoreResult<User> {
+        self.write(true, move |t, _| users::update_user(t, id, &update))
+            .await
+    }
+
+    async fn delete_user(&self, id: UserId) -> StoreResult<()> {
+        self.write(true, move |t, ctx| users::delete_user(t, ctx, id))
+            .await
+    }
+
+    async fn add_address(
+        &self,
+        user: UserId,
+        address: &str,
+        display: &str,
+    ) -> StoreResult<Address> {
+        let (address, display) = (address.to_string(), display.to_string());
+        self.write(true, move |t, _| {
+            users::add_address(t, user, &address, &display)
+        })
+        .await
+    }
+
+    async fn list_addresses(&self, user: UserId) -> StoreResult<Vec<Address>> {
+        self.read(move |txn| users::list_addresses(txn, user)).await
+    }
+
+    async fn delete_address(&self, address: &str) -> StoreResult<()> {
+        let address = address.to_string();
+        self.write(true, move |t, _| users::delete_address(t, &address))
+            .await
+    }
+
+    async fn lookup_address(&self, address: &str) -> StoreResult<Option<UserId>> {
+        let address = address.to_string();
+        self.read(move |txn| users::lookup_address(txn, &address))
+            .await
+    }
+
+    async fn add_domain_alias(&self, alias: &str, target: &str) -> StoreResult<()> {
+        let (alias, target) = (alias.to_string(), target.to_string());
+        self.write(true, move |t, _| {
+            users::add_domain_alias(t, &alias, &target)
+        })
+        .await
+    }
+
+    async fn delete_domain_alias(&self, alias: &str) -> StoreResult<()> {
+        let alias = alias.to_string();
+        self.write(true, move |t, _| users::delete_domain_alias(t, &alias))
+            .await
+    }
+
+    async fn lookup_domain_alias(&self, alias: &str) -> StoreResult<Option<String>> {
+        let alias = alias.to_string();
+        self.read(move |txn| users::lookup_domain_alias(txn, &alias))
+            .await
+    }
+
+    async fn create_mailbox(
+        &self,
+        user: UserId,
+        path: &str,
+        special_use: Option<SpecialUse>,
+    ) -> StoreResult<Mailbox> {
+        let path = path.to_string();
+        self.write(true, move |t, ctx| {
+            mailboxes::create(t, ctx, user, &path, special_use)
+        })
+        .await
+    }
+
+    async fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<Mailbox>> {
+        self.read(move |txn| mailboxes::list(txn, user)).await
+    }
+
+    async fn find_mailbox(&self, user: UserId, path: &str) -> StoreResult<Option<Mailbox>> {
+        let path = path.to_string();
+        self.read(move |txn| mailboxes::find(txn, user, &path))
+            .await
+    }
+
+    async fn get_mailbox(&self, id: MailboxId) -> StoreResult<Option<Mailbox>> {
+        self.read(move |txn| mailboxes::get(txn, id)).await
+    }
+
+    async fn rename_mailbox(&self, id: MailboxId, new_path: &str) -> StoreResult<()> {
+        let new_path = new_path.to_string();
+        self.write(true, move |t, ctx| mailboxes::rename(t, ctx, id, &new_path))
+            .await
+    }
+
+    async fn delete_mailbox(&self, id: MailboxId) -> StoreResult<()> {
+        self.write(true, move |t, ctx| mailboxes::delete(t, ctx, id))
+            .await
+    }
+
+    async fn set_subscribed(&self, id: MailboxId, subscribed: bool) -> StoreResult<()> {
+        self.write(true, move |t, _| {
+            mailboxes::update(t, id, |m| m.subscribed = subscribed)
+        })
+        .await
+    }
+
+    async fn set_special_use(
+        &self,
+        id: MailboxId,
+        special_use: Option<SpecialUse>,
+    ) -> StoreResult<()> {
+        self.write(true, move |t, _| {
+            mailboxes::update(t, id, |m| m.special_use = special_use)
+        })
+        .await
+    }
+
+    async fn set_retention(&self, id: MailboxId, days: Option<u32>) -> StoreResult<()> {
+        self.write(true, move |t, _| {
+            mailboxes::update(t, id, |m| m.retention_days = days)
+        })
+        .await
+    }
+
+    async fn append(&self, mailbox: MailboxId, message: NewMessage) -> StoreResult<Appended> {
+        self.write(true, move |t, ctx| {
+            messages::append(t, ctx, mailbox, &message)
+        })
+        .await
+    }
+
+    async fn list_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: RangeInclusive<Uid>,
+    ) -> StoreResult<Vec<MessageSummary>> {
+        self.read(move |txn| messages::list(txn, mailbox, uids))
+            .await
+    }
+
+    async fn get_message(
+        &self,
+        mailbox: MailboxId,
+        uid: Uid,
+    ) -> StoreResult<Option<StoredMessage>> {
+        self.read(move |txn| messages::get(txn, mailbox, uid)).await
+    }
+
+    async fn get_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: RangeInclusive<Uid>,
+    ) -> StoreResult<Vec<StoredMessage>> {
+        self.read(move |txn| messages::get_many(txn, mailbox, uids))
+            .await
+    }
+
+    async fn set_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+        op: FlagOp,
+        flags: &Flags,
+        unchanged_since: Option<ModSeq>,
+    ) -> StoreResult<FlagsChanged> {
+        let (uids, flags) = (uids.to_vec(), flags.clone());
+        self.write(true, move |t, ctx| {
+            flags::set_flags(t, ctx, mailbox, &uids, op, &flags, unchanged_since)
+        })
+        .await
+    }
+
+    async fn expunge(
+        &self,
+        mailbox: MailboxId,
+        uids: Option<&[Uid]>,
+        only_deleted: bool,
+    ) -> StoreResult<Vec<Uid>> {
+        let uids = uids.map(<[Uid]>::to_vec);
+        self.write(true, move |t, ctx| {
+            messages::expunge(t, ctx, mailbox, uids.as_deref(), only_deleted)
+        })
+        .await
+    }
+
+    async fn copy_messages(
+        &self,
+        from: MailboxId,
+        uids: &[Uid],
+        to: MailboxId,
+    ) -> StoreResult<Copied> {
+        let uids = uids.to_vec();
+        self.write(true, move |t, ctx| {
+            messages::copy(t, ctx, from, &uids, to, false)
+        })
+        .await
+    }
+
+    async fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &[Uid],
+        to: MailboxId,
+    ) -> StoreResult<Copied> {
+        let uids = uids.to_vec();
+        self.write(true, move |t, ctx| {
+            messages::copy(t, ctx, from, &uids, to, true)
+        })
+        .await
+    }
+
+    async fn changes_since(
+        &self,
+        mailbox: MailboxId,
+        since: ModSeq,
+    ) -> StoreResult<Vec<JournalEntry>> {
+        self.read(move |txn| {
+            mailboxes::get_required(txn, mailbox)?;
+            journal::changes_since(txn, mailbox, since)
+        })
+        .await
+    }
+
+    async fn quota(&self, user: UserId) -> StoreResult<Quota> {
+        self.read(move |txn| {
+            let user = users::get_user(txn, user)?
+                .ok_or_else(|| crate::error::StoreError::NotFound(format!("user {user}")))?;
+            Ok(Quota {
+                limit: user.quota,
+                used: user.bytes_used,
+            })
+        })
+        .await
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent> {
+        self.events.subscribe()
+    }
+
+    fn stats(&self) -> &StoreStats {
+        &self.stats
+    }
+
+    async fn blob_begin(&self) -> StoreResult<UploadId> {
+        // Staging is not durable on its own: the commit that names the blob is.
+        self.write(false, |t, ctx| blobs::begin(t, ctx)).await
+    }
+
+    async fn blob_put_chunk(&self, upload: UploadId, index: u32, data: Vec<u8>) -> StoreResult<()> {
+        self.write(false, move |t, _| blobs::put_chunk(t, upload, index, &data))
+            .await
+    }
+
+    async fn blob_commit(
+        &self,
+        upload: UploadId,
+        id: BlobId,
+        size: u64,
+        chunk_size: u32,
+        chunks: u32,
+    ) -> StoreResult<bool> {
+        self.write(true, move |t, ctx| {
+            blobs::commit(t, ctx, upload, id, size, chunk_size, chunks)
+        })
+        .await
+    }
+
+    async fn blob_abort(&self, upload: UploadId) -> StoreResult<()> {
+        self.write(false, move |t, _| blobs::abort(t, upload)).await
+    }
+
+    async fn blob_info(&self, id: BlobId) -> StoreResult<Option<BlobInfo>> {
+        self.read(move |txn| blobs::info(txn, id)).await
+    }
+
+    async fn list_blobs(&self, after: Option<BlobId>, limit: usize) -> StoreResult<Vec<BlobInfo>> {
+        self.read(move |txn| blobs::list(txn, after, limit)).await
+    }
+
+    async fn blob_chunks(
+        &self,
+        id: BlobId,
+        chunks: RangeInclusive<u32>,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        let (data, bytes) = self.read(move |txn| blobs::chunks(txn, id, chunks)).await?;
+        self.stats.add_content_read(bytes);
+        Ok(data)
+    }
+
+    async fn blob_ref(&self, id: BlobId) -> StoreResult<()> {
+        self.write(true, move |t, _| blobs::add_ref(t, id, 1)).await
+    }
+
+    async fn blob_unref(&self, id: BlobId) -> StoreResult<()> {
+        self.write(true, move |t, _| blobs::add_ref(t, id, -1))
+            .await
+    }
+
+    async fn sweep(
+        &self,
+        created_before: UnixTime,
+        journal_before: UnixTime,
+    ) -> StoreResult<SweepStats> {
+        self.write(true, move |t, _| {
+            blobs::sweep(t, created_before, journal_before)
+        })
+        .await
+    }
+}
