@@ -1,18 +1,123 @@
-//! eider-pop3d: POP3 (RFC 1939) with CAPA, RESP-CODES, SASL PLAIN, UTF8 and STLS.
+//! eider-pop3d: POP3 (RFC 1939) with CAPA and RESP-CODES (RFC 2449), SASL PLAIN (RFC 5034),
+//! UTF8 (RFC 6856), and STLS (RFC 2595) / implicit TLS once TLS is configured.
 //!
-//! `proto` is the sans-I/O core; the rest is the async driver that owns sockets and makes the
-//! store calls.
+//! `proto` is the sans-I/O core; [`conn`] drives one connection, [`maildrop`] makes the store
+//! calls of login and the UPDATE state, [`retr`] streams messages, [`limits`] holds the
+//! per-process maildrop locks and download counters. Behaviour and its reasons: `docs/pop3.md`.
 
+pub mod conn;
+pub mod limits;
+pub mod maildrop;
 pub mod proto;
+pub mod retr;
 
+use conn::{ConnState, Flow};
 use eider_common::{Context, Shutdown};
+use limits::{Downloads, Locks};
+use proto::session::{Session, SessionConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tracing::Instrument;
 
-/// Serves connections accepted on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    listener: tokio::net::TcpListener,
+/// Failed logins tolerated per connection before it is closed.
+const MAX_AUTH_FAILURES: u32 = 3;
+/// How long shutdown waits for sessions to finish their current command.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// State shared by every connection of this process.
+#[derive(Debug)]
+pub struct Shared {
+    pub ctx: Context,
+    pub locks: Arc<Locks>,
+    pub downloads: Downloads,
+}
+
+impl Shared {
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            locks: Arc::new(Locks::default()),
+            downloads: Downloads::default(),
+        }
+    }
+}
+
+/// Serves POP3 on `listener` until `shutdown` is cancelled.
+pub async fn run(listener: TcpListener, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
+    run_listeners(Some(listener), None, ctx, shutdown).await
+}
+
+/// Serves POP3 on `plain` and POP3 over implicit TLS on `implicit_tls` (port 995), sharing the
+/// maildrop locks and download counters, until `shutdown` is cancelled.
+pub async fn run_listeners(
+    plain: Option<TcpListener>,
+    implicit_tls: Option<TcpListener>,
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let _ = (listener, ctx, shutdown);
-    anyhow::bail!("eider-pop3d is not implemented yet")
+    if implicit_tls.is_some() {
+        anyhow::bail!("POP3 over implicit TLS is not available in this build");
+    }
+    let shared = Arc::new(Shared::new(ctx));
+    let mut tasks = JoinSet::new();
+    if let Some(l) = plain {
+        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone()));
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok((tcp, peer)) => {
+                    let span = tracing::info_span!("pop3", %peer);
+                    conns.spawn(
+                        handle(shared.clone(), tcp, peer, shutdown.clone()).instrument(span),
+                    );
+                }
+                Err(e) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "POP3 accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    // Sessions see the cancelled token at their next read and say goodbye themselves.
+    let drain = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        conns.abort_all();
+    }
+}
+
+/// The session settings for a new connection from `peer`.
+fn session_config(shared: &Shared, peer: SocketAddr, tls_active: bool) -> SessionConfig {
+    let cfg = &shared.ctx.config;
+    SessionConfig {
+        plaintext_allowed: cfg.auth.plaintext_anywhere
+            || (cfg.auth.plaintext_loopback && peer.ip().is_loopback()),
+        tls_available: false,
+        tls_active,
+        implementation: (!cfg.pop3.hide_implementation).then(|| "Eider".to_owned()),
+        max_bad_commands: cfg.pop3.max_bad_commands.max(1),
+        max_auth_failures: MAX_AUTH_FAILURES,
+    }
+}
+
+async fn handle(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, shutdown: Shutdown) {
+    let _ = tcp.set_nodelay(true);
+    let mut st = ConnState::new(Session::new(session_config(&shared, peer, false)));
+    match conn::serve(&shared, tcp, &mut st, &shutdown).await {
+        Ok(Flow::Closed) => {}
+        Ok(Flow::StartTls(_)) => tracing::warn!("STLS requested but TLS is not available"),
+        Err(e) => tracing::debug!(error = %e, "POP3 connection ended"),
+    }
 }

@@ -163,6 +163,7 @@ fn count(s: &str) -> Result<u32, ParseError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -9,4 +9,5 @@ pub mod stream;
 pub mod uidl;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod session_tests;

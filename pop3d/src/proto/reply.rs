@@ -143,6 +143,7 @@ fn push_clean(out: &mut Vec<u8>, text: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -342,10 +342,10 @@ impl Session {
 
     /// RETR of message `msg` was sent in full: its `\Seen` is set at QUIT.
     pub fn retrieved(&mut self, msg: u32) {
-        if let State::Transaction(entries) = &mut self.state {
-            if let Some(e) = index(msg).and_then(|i| entries.get_mut(i)) {
-                e.retrieved = true;
-            }
+        if let State::Transaction(entries) = &mut self.state
+            && let Some(e) = index(msg).and_then(|i| entries.get_mut(i))
+        {
+            e.retrieved = true;
         }
     }
 

@@ -34,6 +34,7 @@ pub fn assign(hashes: &[[u8; 32]]) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,157 @@
+//! The store side of a POP3 session: login, the INBOX snapshot, and the UPDATE state.
+//!
+//! Invariants:
+//! - The snapshot is the newest `max_messages` INBOX messages at login, oldest first, each with
+//!   its stored size (the exact octets RETR sends) and its UIDL ([`crate::proto::uidl`]).
+//! - UPDATE makes at most two store calls, each atomic: `\Seen` on every retrieved message, then
+//!   one expunge or one move to Trash of every DELE-marked message. Messages another session
+//!   (IMAP) removed meanwhile are skipped by the store, not treated as errors.
+
+use crate::Shared;
+use crate::limits::MaildropLock;
+use crate::proto::session::{LoginFailure, Message};
+use crate::proto::uidl;
+use eider_common::config::Pop3DeleteAction;
+use eider_common::model::{FlagOp, Flags, SpecialUse, SystemFlags, User};
+use eider_common::types::{MailboxId, Uid};
+use eider_common::{StoreError, StoreResult};
+
+/// A logged-in user and their held maildrop.
+#[derive(Debug)]
+pub struct Maildrop {
+    pub user: User,
+    pub inbox: MailboxId,
+    _lock: MaildropLock,
+}
+
+/// Full records are read in batches of this many UIDs, so a login never holds more than a batch
+/// of message metadata at once.
+const BATCH: usize = 256;
+
+/// Verifies the credentials, takes the maildrop lock and snapshots INBOX.
+pub async fn login(
+    shared: &Shared,
+    username: &str,
+    password: String,
+) -> Result<(Maildrop, Vec<Message>), LoginFailure> {
+    let store = &shared.ctx.store;
+    let user = store
+        .find_user(username)
+        .await
+        .map_err(temporary)?
+        .ok_or(LoginFailure::Credentials)?;
+    let hash = user.password_hash.clone();
+    // Password hashing is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || eider_common::password::verify(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok || user.disabled {
+        return Err(LoginFailure::Credentials);
+    }
+    let lock = shared.locks.try_lock(user.id).ok_or(LoginFailure::InUse)?;
+    let inbox = store
+        .find_mailbox(user.id, "INBOX")
+        .await
+        .map_err(temporary)?
+        .ok_or_else(|| temporary(StoreError::NotFound("INBOX".into())))?;
+    let messages = snapshot(shared, inbox.id).await.map_err(temporary)?;
+    Ok((
+        Maildrop {
+            user,
+            inbox: inbox.id,
+            _lock: lock,
+        },
+        messages,
+    ))
+}
+
+fn temporary(e: StoreError) -> LoginFailure {
+    tracing::warn!(error = %e, "POP3 login: store failure");
+    LoginFailure::Temporary
+}
+
+/// The newest `max_messages` messages of `inbox`, oldest first.
+async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Vec<Message>> {
+    let store = &shared.ctx.store;
+    let mut summaries = store.list_messages(inbox, Uid(1)..=Uid(u32::MAX)).await?;
+    let max = shared.ctx.config.pop3.max_messages as usize;
+    if max > 0 && summaries.len() > max {
+        summaries.drain(..summaries.len() - max);
+    }
+    let mut out = Vec::with_capacity(summaries.len());
+    let mut hashes = Vec::with_capacity(summaries.len());
+    for batch in summaries.chunks(BATCH) {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            continue;
+        };
+        let full = store.get_messages(inbox, first.uid..=last.uid).await?;
+        // A message expunged between the two reads drops out of the snapshot.
+        for m in full {
+            if batch
+                .binary_search_by_key(&m.summary.uid, |s| s.uid)
+                .is_ok()
+            {
+                hashes.push(m.sha256);
+                out.push(Message {
+                    uid: m.summary.uid,
+                    size: m.summary.size,
+                    uidl: String::new(),
+                });
+            }
+        }
+    }
+    for (m, id) in out.iter_mut().zip(uidl::assign(&hashes)) {
+        m.uidl = id;
+    }
+    Ok(out)
+}
+
+/// The UPDATE state (RFC 1939 §6). Returns false if a store call failed (nothing of that call
+/// took effect).
+pub async fn commit(shared: &Shared, drop: &Maildrop, delete: &[Uid], seen: &[Uid]) -> bool {
+    let store = &shared.ctx.store;
+    if !seen.is_empty() {
+        let flags = Flags {
+            system: SystemFlags(SystemFlags::SEEN),
+            ..Flags::default()
+        };
+        if let Err(e) = store
+            .set_flags(drop.inbox, seen, FlagOp::Add, &flags, None)
+            .await
+        {
+            tracing::warn!(error = %e, "POP3 UPDATE: setting \\Seen failed");
+            return false;
+        }
+    }
+    if delete.is_empty() {
+        return true;
+    }
+    let result = match trash(shared, drop).await {
+        Ok(Some(trash)) => store
+            .move_messages(drop.inbox, delete, trash)
+            .await
+            .map(|_| ()),
+        Ok(None) => store
+            .expunge(drop.inbox, Some(delete), false)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "POP3 UPDATE: removing deleted messages failed");
+        return false;
+    }
+    true
+}
+
+/// Where DELE sends messages: the user's `\Trash` mailbox when configured so and present.
+async fn trash(shared: &Shared, drop: &Maildrop) -> StoreResult<Option<MailboxId>> {
+    if shared.ctx.config.pop3.delete_action != Pop3DeleteAction::Trash {
+        return Ok(None);
+    }
+    let boxes = shared.ctx.store.list_mailboxes(drop.user.id).await?;
+    Ok(boxes
+        .iter()
+        .find(|b| b.special_use == Some(SpecialUse::Trash))
+        .map(|b| b.id))
+}
