@@ -27,7 +27,10 @@ async fn retr_is_byte_exact_and_sizes_match_list() {
             msgs.iter().map(Vec::len).sum::<usize>()
         )
     );
-    assert_eq!(c.cmd("STAT").await, format!("+OK 3 {}", msgs.iter().map(Vec::len).sum::<usize>()));
+    assert_eq!(
+        c.cmd("STAT").await,
+        format!("+OK 3 {}", msgs.iter().map(Vec::len).sum::<usize>())
+    );
     assert!(c.cmd("LIST").await.starts_with("+OK"));
     let list = String::from_utf8(c.body().await).unwrap();
     let want: String = msgs
@@ -37,13 +40,19 @@ async fn retr_is_byte_exact_and_sizes_match_list() {
         .collect();
     assert_eq!(list, want);
     for (i, m) in msgs.iter().enumerate() {
-        assert_eq!(c.cmd(&format!("RETR {}", i + 1)).await, format!("+OK {} octets", m.len()));
+        assert_eq!(
+            c.cmd(&format!("RETR {}", i + 1)).await,
+            format!("+OK {} octets", m.len())
+        );
         assert_eq!(c.body().await, *m, "message {}", i + 1);
     }
     // TOP: the header, the blank line and n body lines.
     assert!(c.cmd("TOP 2 2").await.starts_with("+OK"));
     let head_end = msgs[1].windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert_eq!(c.body().await, [&msgs[1][..head_end], b".leading dot\r\n..two\r\n"].concat());
+    assert_eq!(
+        c.body().await,
+        [&msgs[1][..head_end], b".leading dot\r\n..two\r\n"].concat()
+    );
     assert_eq!(c.cmd("QUIT").await, "+OK bye");
     let inbox = s.mailbox(&u, "INBOX").await;
     assert_eq!(s.seen(inbox).await.len(), 3, "RETR marks \\Seen at QUIT");
@@ -83,7 +92,11 @@ async fn uidl_is_stable_across_sessions_and_copy_back() {
     let inbox = s.mailbox(&u, "INBOX").await;
     let archive = s.mailbox(&u, "Archive").await;
     let uids = s.uids(inbox).await;
-    let moved = s.store.move_messages(inbox, &[uids[1]], archive).await.unwrap();
+    let moved = s
+        .store
+        .move_messages(inbox, &[uids[1]], archive)
+        .await
+        .unwrap();
     s.store
         .move_messages(archive, &[moved.mapping[0].1], inbox)
         .await
@@ -127,7 +140,10 @@ async fn dele_and_seen_take_effect_only_at_quit() {
         assert!(c.cmd("RETR 3").await.starts_with("+OK"));
         c.body().await;
         assert!(c.cmd("DELE 2").await.starts_with("+OK"));
-        assert_eq!(c.cmd("STAT").await, format!("+OK 2 {}", message(0, 400).len() * 2));
+        assert_eq!(
+            c.cmd("STAT").await,
+            format!("+OK 2 {}", message(0, 400).len() * 2)
+        );
         assert_eq!(c.cmd("QUIT").await, "+OK bye");
         assert_eq!(s.uids(inbox).await, vec![before[0], before[2]]);
         assert_eq!(s.seen(inbox).await, vec![before[2]]);
@@ -160,9 +176,15 @@ async fn auth_failures_are_delayed_and_coded() {
     let u = s.user("erin", "pw").await;
     let mut c = s.client().await;
     let t = Instant::now();
-    assert_eq!(c.login("erin", "wrong").await, "-ERR [AUTH] invalid credentials");
+    assert_eq!(
+        c.login("erin", "wrong").await,
+        "-ERR [AUTH] invalid credentials"
+    );
     assert!(t.elapsed() >= Duration::from_millis(300));
-    assert_eq!(c.login("nobody", "pw").await, "-ERR [AUTH] invalid credentials");
+    assert_eq!(
+        c.login("nobody", "pw").await,
+        "-ERR [AUTH] invalid credentials"
+    );
     // AUTH PLAIN, and a disabled account is refused like a wrong password.
     s.store
         .update_user(
@@ -174,7 +196,10 @@ async fn auth_failures_are_delayed_and_coded() {
         )
         .await
         .unwrap();
-    assert_eq!(c.cmd("AUTH PLAIN AGVyaW4AcHc=").await, "-ERR [AUTH] invalid credentials");
+    assert_eq!(
+        c.cmd("AUTH PLAIN AGVyaW4AcHc=").await,
+        "-ERR [AUTH] invalid credentials"
+    );
     assert!(c.closed().await, "closed after three failures");
 }
 
@@ -186,10 +211,24 @@ async fn unknown_commands_keep_the_connection_until_the_limit() {
     assert_eq!(c.cmd("APOP a b").await, "-ERR unknown command");
     assert!(c.cmd("CAPA").await.starts_with("+OK"));
     let caps = String::from_utf8(c.body().await).unwrap();
-    for cap in ["TOP", "UIDL", "USER", "SASL PLAIN", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE", "EXPIRE NEVER", "UTF8 USER", "IMPLEMENTATION Eider"] {
+    for cap in [
+        "TOP",
+        "UIDL",
+        "USER",
+        "SASL PLAIN",
+        "PIPELINING",
+        "RESP-CODES",
+        "AUTH-RESP-CODE",
+        "EXPIRE NEVER",
+        "UTF8 USER",
+        "IMPLEMENTATION Eider",
+    ] {
         assert!(caps.lines().any(|l| l == cap), "{cap} missing from {caps}");
     }
-    assert!(!caps.contains("STLS"), "STLS must not be advertised without TLS");
+    assert!(
+        !caps.contains("STLS"),
+        "STLS must not be advertised without TLS"
+    );
     assert_eq!(c.cmd("RETR 1").await, "-ERR too many bad commands, closing");
     assert!(c.closed().await);
 }
@@ -223,7 +262,11 @@ async fn maildrop_is_the_newest_messages_oldest_first() {
         s.deliver(&u, m).await;
     }
     let mut c = s.client().await;
-    assert!(c.login("gina", "pw").await.starts_with("+OK maildrop has 2"));
+    assert!(
+        c.login("gina", "pw")
+            .await
+            .starts_with("+OK maildrop has 2")
+    );
     assert!(c.cmd("RETR 1").await.starts_with("+OK"));
     assert_eq!(c.body().await, msgs[2]);
     assert!(c.cmd("RETR 2").await.starts_with("+OK"));
@@ -267,10 +310,20 @@ async fn changes_by_other_sessions_are_handled() {
     let mut c = s.client().await;
     assert!(c.login("iris", "pw").await.starts_with("+OK"));
     // An IMAP client expunges message 1 and a new message arrives during the session.
-    s.store.expunge(inbox, Some(&uids[..1]), false).await.unwrap();
+    s.store
+        .expunge(inbox, Some(&uids[..1]), false)
+        .await
+        .unwrap();
     s.deliver(&u, &message(9, 400)).await;
-    assert_eq!(c.cmd("STAT").await, format!("+OK 3 {}", 3 * message(0, 400).len()), "snapshot");
-    assert_eq!(c.cmd("RETR 1").await, "-ERR message was removed by another session");
+    assert_eq!(
+        c.cmd("STAT").await,
+        format!("+OK 3 {}", 3 * message(0, 400).len()),
+        "snapshot"
+    );
+    assert_eq!(
+        c.cmd("RETR 1").await,
+        "-ERR message was removed by another session"
+    );
     assert!(c.cmd("DELE 1").await.starts_with("+OK"));
     assert!(c.cmd("DELE 2").await.starts_with("+OK"));
     assert_eq!(c.cmd("QUIT").await, "+OK bye");
@@ -292,8 +345,15 @@ async fn idle_timeout_and_shutdown_end_sessions_without_update() {
     let inbox = s.mailbox(&u, "INBOX").await;
     assert_eq!(s.uids(inbox).await.len(), 1);
     let mut c = s.client().await;
-    assert!(c.login("jack", "pw").await.starts_with("+OK"), "lock released");
+    assert!(
+        c.login("jack", "pw").await.starts_with("+OK"),
+        "lock released"
+    );
     s.shutdown.cancel();
     assert_eq!(c.line().await, "-ERR [SYS/TEMP] server shutting down");
-    tokio::time::timeout(Duration::from_secs(5), s.task).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), s.task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }

@@ -161,7 +161,9 @@ pub struct Client {
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Self {
         let s = TcpStream::connect(addr).await.unwrap();
-        let mut c = Self { r: BufReader::new(s) };
+        let mut c = Self {
+            r: BufReader::new(s),
+        };
         assert!(c.line().await.starts_with("+OK"));
         c
     }
@@ -178,7 +180,9 @@ impl Client {
     pub async fn line(&mut self) -> String {
         let mut buf = Vec::new();
         self.r.read_until(b'\n', &mut buf).await.unwrap();
-        String::from_utf8_lossy(&buf).trim_end_matches("\r\n").to_owned()
+        String::from_utf8_lossy(&buf)
+            .trim_end_matches("\r\n")
+            .to_owned()
     }
 
     pub async fn cmd(&mut self, line: &str) -> String {
