@@ -10,6 +10,7 @@ pub mod limits;
 pub mod maildrop;
 pub mod proto;
 pub mod retr;
+pub mod tls;
 
 use conn::{ConnState, Flow};
 use eider_common::{Context, Shutdown};
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 /// Failed logins tolerated per connection before it is closed.
@@ -28,20 +30,33 @@ const MAX_AUTH_FAILURES: u32 = 3;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// State shared by every connection of this process.
-#[derive(Debug)]
 pub struct Shared {
     pub ctx: Context,
     pub locks: Arc<Locks>,
     pub downloads: Downloads,
+    /// Present when `[tls]` names a certificate: STLS is offered and port 995 can be served.
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("ctx", &self.ctx)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Shared {
-    pub fn new(ctx: Context) -> Self {
-        Self {
+    /// Loads the TLS configuration (if any) from `ctx.config.tls`.
+    pub fn new(ctx: Context) -> Result<Self, tls::TlsError> {
+        let tls = tls::acceptor(&ctx.config.tls)?;
+        Ok(Self {
             ctx,
             locks: Arc::new(Locks::default()),
             downloads: Downloads::default(),
-        }
+            tls,
+        })
     }
 }
 
@@ -58,29 +73,36 @@ pub async fn run_listeners(
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    if implicit_tls.is_some() {
-        anyhow::bail!("POP3 over implicit TLS is not available in this build");
+    let shared = Arc::new(Shared::new(ctx)?);
+    if implicit_tls.is_some() && shared.tls.is_none() {
+        anyhow::bail!("POP3 over implicit TLS needs [tls] cert and key");
     }
-    let shared = Arc::new(Shared::new(ctx));
     let mut tasks = JoinSet::new();
     if let Some(l) = plain {
-        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone()));
+        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone(), false));
+    }
+    if let Some(l) = implicit_tls {
+        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone(), true));
     }
     while tasks.join_next().await.is_some() {}
     Ok(())
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: Shutdown,
+    implicit_tls: bool,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             r = listener.accept() => match r {
                 Ok((tcp, peer)) => {
-                    let span = tracing::info_span!("pop3", %peer);
-                    conns.spawn(
-                        handle(shared.clone(), tcp, peer, shutdown.clone()).instrument(span),
-                    );
+                    let span = tracing::info_span!("pop3", %peer, tls = implicit_tls);
+                    let conn = handle(shared.clone(), tcp, peer, implicit_tls, shutdown.clone());
+                    conns.spawn(conn.instrument(span));
                 }
                 Err(e) => {
                     // Out of descriptors and the like: back off instead of spinning.
@@ -104,7 +126,7 @@ fn session_config(shared: &Shared, peer: SocketAddr, tls_active: bool) -> Sessio
     SessionConfig {
         plaintext_allowed: cfg.auth.plaintext_anywhere
             || (cfg.auth.plaintext_loopback && peer.ip().is_loopback()),
-        tls_available: false,
+        tls_available: shared.tls.is_some() && !tls_active,
         tls_active,
         implementation: (!cfg.pop3.hide_implementation).then(|| "Eider".to_owned()),
         max_bad_commands: cfg.pop3.max_bad_commands.max(1),
@@ -112,12 +134,58 @@ fn session_config(shared: &Shared, peer: SocketAddr, tls_active: bool) -> Sessio
     }
 }
 
-async fn handle(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, shutdown: Shutdown) {
+async fn handle(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    shutdown: Shutdown,
+) {
     let _ = tcp.set_nodelay(true);
-    let mut st = ConnState::new(Session::new(session_config(&shared, peer, false)));
-    match conn::serve(&shared, tcp, &mut st, &shutdown).await {
-        Ok(Flow::Closed) => {}
-        Ok(Flow::StartTls(_)) => tracing::warn!("STLS requested but TLS is not available"),
-        Err(e) => tracing::debug!(error = %e, "POP3 connection ended"),
+    let mut st = ConnState::new(Session::new(session_config(&shared, peer, implicit_tls)));
+    let result = if implicit_tls {
+        match start_tls(&shared, tcp).await {
+            Some(tls) => conn::serve(&shared, tls, &mut st, &shutdown)
+                .await
+                .map(|_| Flow::Closed),
+            None => return,
+        }
+    } else {
+        conn::serve(&shared, tcp, &mut st, &shutdown).await
+    };
+    let result = match result {
+        Ok(Flow::StartTls(tcp)) => match start_tls(&shared, tcp).await {
+            Some(tls) => {
+                st.session.tls_started();
+                conn::serve(&shared, tls, &mut st, &shutdown)
+                    .await
+                    .map(|_| Flow::Closed)
+            }
+            None => return,
+        },
+        other => other,
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "POP3 connection ended");
+    }
+}
+
+/// The TLS handshake, bounded by the idle timeout.
+async fn start_tls(
+    shared: &Shared,
+    tcp: TcpStream,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let acceptor = shared.tls.as_ref()?;
+    let idle = Duration::from_secs(shared.ctx.config.pop3.idle_timeout_secs.max(1));
+    match tokio::time::timeout(idle, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => Some(tls),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::info!("TLS handshake timed out");
+            None
+        }
     }
 }

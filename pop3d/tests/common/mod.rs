@@ -17,6 +17,8 @@ use tokio::net::TcpStream;
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// The implicit-TLS listener, when `[tls]` is configured.
+    pub tls_addr: Option<SocketAddr>,
     pub store: Arc<dyn MailStore>,
     pub shutdown: Shutdown,
     pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -37,14 +39,25 @@ impl Server {
             Arc::new(EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let tls_listener = match config.tls.cert.is_empty() {
+            true => None,
+            false => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+        };
+        let tls_addr = tls_listener.as_ref().map(|l| l.local_addr().unwrap());
         let shutdown = Shutdown::new();
         let ctx = Context {
             config: Arc::new(config),
             store: store.clone(),
         };
-        let task = tokio::spawn(eider_pop3d::run(listener, ctx, shutdown.clone()));
+        let task = tokio::spawn(eider_pop3d::run_listeners(
+            Some(listener),
+            tls_listener,
+            ctx,
+            shutdown.clone(),
+        ));
         Self {
             addr,
+            tls_addr,
             store,
             shutdown,
             task,
@@ -133,6 +146,18 @@ impl Server {
     pub async fn client(&self) -> Client {
         Client::connect(self.addr).await
     }
+}
+
+/// Writes a self-signed certificate for `127.0.0.1` and `localhost` into `dir`; returns the
+/// certificate and key paths.
+pub fn test_cert(dir: &std::path::Path) -> (String, String) {
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    (cert.display().to_string(), key.display().to_string())
 }
 
 /// A test message of about `size` bytes with lines that need dot-stuffing.
