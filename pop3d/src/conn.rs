@@ -181,7 +181,7 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                 size,
                 top,
             } => {
-                let Some(drop) = &st.maildrop else {
+                let Some(drop) = &mut st.maildrop else {
                     return Err(io::Error::other("RETR without a maildrop"));
                 };
                 let req = retr::Request { uid, size, top };

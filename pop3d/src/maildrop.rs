@@ -3,6 +3,10 @@
 //! Invariants:
 //! - The snapshot is the newest `max_messages` INBOX messages at login, oldest first, each with
 //!   its stored size (the exact octets RETR sends) and its UIDL ([`crate::proto::uidl`]).
+//! - The snapshot keeps each message's segments, so RETR reads content without another record
+//!   lookup. Whether a message still exists is re-checked (one listing) only after the store
+//!   announced a change to INBOX since the last check; the subscription is taken before the
+//!   snapshot, so no change can slip between them.
 //! - UPDATE makes at most two store calls, each atomic: `\Seen` on every retrieved message, then
 //!   one expunge or one move to Trash of every DELE-marked message. Messages another session
 //!   (IMAP) removed meanwhile are skipped by the store, not treated as errors.
@@ -12,16 +16,65 @@ use crate::limits::MaildropLock;
 use crate::proto::session::{LoginFailure, Message};
 use crate::proto::uidl;
 use eider_common::config::Pop3DeleteAction;
-use eider_common::model::{FlagOp, Flags, SpecialUse, SystemFlags, User};
+use eider_common::model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, SystemFlags, User};
 use eider_common::types::{MailboxId, Uid};
-use eider_common::{StoreError, StoreResult};
+use eider_common::{MailStore, StoreError, StoreResult};
+use std::collections::HashSet;
+use tokio::sync::broadcast::{self, error::TryRecvError};
 
 /// A logged-in user and their held maildrop.
 #[derive(Debug)]
 pub struct Maildrop {
     pub user: User,
     pub inbox: MailboxId,
+    /// Content of the snapshot's messages, ascending by UID.
+    content: Vec<(Uid, Vec<Segment>)>,
+    /// Snapshot messages another session removed since login.
+    gone: HashSet<Uid>,
+    events: broadcast::Receiver<StoreEvent>,
     _lock: MaildropLock,
+}
+
+impl Maildrop {
+    /// The segments of snapshot message `uid`, or `None` if it is no longer in INBOX.
+    pub async fn content(
+        &mut self,
+        store: &dyn MailStore,
+    uid: Uid,
+    ) -> StoreResult<Option<&[Segment]>> {
+        if self.inbox_changed() {
+            let present: HashSet<Uid> = store
+                .list_messages(self.inbox, Uid(1)..=Uid(u32::MAX))
+                .await?
+                .into_iter()
+                .map(|m| m.uid)
+                .collect();
+            self.gone
+                .extend(self.content.iter().map(|(u, _)| *u).filter(|u| !present.contains(u)));
+        }
+        if self.gone.contains(&uid) {
+            return Ok(None);
+        }
+        Ok(self
+            .content
+            .binary_search_by_key(&uid, |(u, _)| *u)
+            .ok()
+            .map(|i| self.content[i].1.as_slice()))
+    }
+
+    /// Drains the store's events; true if any may concern INBOX.
+    fn inbox_changed(&mut self) -> bool {
+        let mut changed = false;
+        loop {
+            match self.events.try_recv() {
+                Ok(ev) => changed |= ev.mailbox == self.inbox,
+                Err(TryRecvError::Empty) => return changed,
+                // Missed events: assume the worst.
+                Err(TryRecvError::Lagged(_)) => changed = true,
+                Err(TryRecvError::Closed) => return true,
+            }
+        }
+    }
 }
 
 /// Full records are read in batches of this many UIDs, so a login never holds more than a batch
@@ -54,11 +107,15 @@ pub async fn login(
         .await
         .map_err(temporary)?
         .ok_or_else(|| temporary(StoreError::NotFound("INBOX".into())))?;
-    let messages = snapshot(shared, inbox.id).await.map_err(temporary)?;
+    let events = store.subscribe();
+    let (messages, content) = snapshot(shared, inbox.id).await.map_err(temporary)?;
     Ok((
         Maildrop {
             user,
             inbox: inbox.id,
+            content,
+            gone: HashSet::new(),
+            events,
             _lock: lock,
         },
         messages,
@@ -70,8 +127,11 @@ fn temporary(e: StoreError) -> LoginFailure {
     LoginFailure::Temporary
 }
 
-/// The newest `max_messages` messages of `inbox`, oldest first.
-async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Vec<Message>> {
+/// What a snapshot holds for the session and for the driver.
+type Snapshot = (Vec<Message>, Vec<(Uid, Vec<Segment>)>);
+
+/// The newest `max_messages` messages of `inbox`, oldest first, with their content.
+async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Snapshot> {
     let store = &shared.ctx.store;
     let mut summaries = store.list_messages(inbox, Uid(1)..=Uid(u32::MAX)).await?;
     let max = shared.ctx.config.pop3.max_messages as usize;
@@ -79,6 +139,7 @@ async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Vec<Message>
         summaries.drain(..summaries.len() - max);
     }
     let mut out = Vec::with_capacity(summaries.len());
+    let mut content = Vec::with_capacity(summaries.len());
     let mut hashes = Vec::with_capacity(summaries.len());
     for batch in summaries.chunks(BATCH) {
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
@@ -92,6 +153,7 @@ async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Vec<Message>
                 .is_ok()
             {
                 hashes.push(m.sha256);
+                content.push((m.summary.uid, m.segments));
                 out.push(Message {
                     uid: m.summary.uid,
                     size: m.summary.size,
@@ -103,7 +165,7 @@ async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Vec<Message>
     for (m, id) in out.iter_mut().zip(uidl::assign(&hashes)) {
         m.uidl = id;
     }
-    Ok(out)
+    Ok((out, content))
 }
 
 /// The UPDATE state (RFC 1939 §6). Returns false if a store call failed (nothing of that call

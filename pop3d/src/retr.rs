@@ -32,7 +32,7 @@ pub struct Request {
 /// sent, `Ok(false)` if it was refused with `-ERR`; `Err` means the connection must close.
 pub async fn send<S: AsyncWrite + Unpin>(
     shared: &Shared,
-    drop: &Maildrop,
+    drop: &mut Maildrop,
     stream: &mut S,
     out: &mut Vec<u8>,
     req: Request,
@@ -54,8 +54,8 @@ pub async fn send<S: AsyncWrite + Unpin>(
         .encode(out);
         return Ok(false);
     }
-    let message = match store.get_message(drop.inbox, req.uid).await {
-        Ok(Some(m)) => m,
+    let segments = match drop.content(store, req.uid).await {
+        Ok(Some(s)) => s,
         Ok(None) => {
             Reply::err("message was removed by another session").encode(out);
             return Ok(false);
@@ -70,7 +70,7 @@ pub async fn send<S: AsyncWrite + Unpin>(
         None => Reply::ok(format!("{} octets", req.size)).encode(out),
         Some(_) => Reply::ok("top of message follows").encode(out),
     }
-    let mut reader = MessageReader::new(store, &message.segments);
+    let mut reader = MessageReader::new(store, segments);
     let mut filter = req.top.map(TopFilter::new);
     if filter.is_some() {
         reader = reader.window(TOP_WINDOW);

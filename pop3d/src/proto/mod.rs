@@ -6,6 +6,7 @@ pub mod line;
 pub mod reply;
 pub mod session;
 pub mod stream;
+mod transaction;
 pub mod uidl;
 
 #[cfg(test)]
