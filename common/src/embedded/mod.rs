@@ -20,6 +20,12 @@ mod writer;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_crash;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_more;
 
 pub use lock::LOCK_FILE;
 

@@ -226,3 +226,53 @@ async fn concurrent_appends_share_commits() {
         u64::from(ok)
     );
 }
+
+/// Helper run in a child process by `another_process_is_refused`: holds the store open until its
+/// stdin closes. Ignored in normal runs (it does nothing useful on its own).
+#[test]
+#[ignore = "helper process for another_process_is_refused"]
+fn lock_holder_child() {
+    use std::io::Write;
+    let dir = std::env::var_os("EIDER_LOCK_CHILD_DIR").expect("EIDER_LOCK_CHILD_DIR");
+    let _store = open(std::path::Path::new(&dir));
+    println!("\nLOCKED");
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+#[test]
+fn another_process_is_refused_until_it_exits() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "embedded::tests::lock_holder_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("EIDER_LOCK_CHILD_DIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok);
+    let locked = lines.any(|l| l.trim() == "LOCKED");
+    assert!(locked, "the child never reported holding the lock");
+    let err = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&format!("process {}", child.id())), "{text}");
+    assert!(text.contains("eider serve"), "{text}");
+    drop(child.stdin.take());
+    // Keep reading so the child's last words do not hit a closed pipe.
+    lines.for_each(drop);
+    assert!(child.wait().unwrap().success());
+    // The lock died with the process.
+    drop(open(dir.path()));
+}

@@ -18,6 +18,7 @@ use crate::model::StoreEvent;
 use crate::store::StoreStats;
 use crate::types::UnixTime;
 use redb::{Database, Durability};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -124,7 +125,13 @@ pub fn run(shared: WriterShared, rx: Receiver<Box<dyn Job>>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        run_batch(&shared, batch);
+        // A panic (a bug) must not kill the only writer: the transaction in flight is dropped
+        // (aborted), its callers get an error from their dropped reply channels, and the thread
+        // goes on serving.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(&shared, batch)));
+        if outcome.is_err() {
+            tracing::error!("store writer panicked; the batch in flight was aborted");
+        }
     }
 }
 
