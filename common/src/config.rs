@@ -145,12 +145,15 @@ pub enum Pop3DeleteAction {
     Trash,
 }
 
-/// The POP3 listener (`[pop3]`); the implicit-TLS listener is `[pop3s]`.
+/// The POP3 server (`[pop3]`); the implicit-TLS listener is `[pop3s]`.
+///
+/// In the file the listener is the flat key `listen`, like every other section; in code it is a
+/// [`ListenConfig`] (`listener`), so code that picks listeners treats POP3 like the rest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "Pop3Fields", into = "Pop3Fields")]
 pub struct Pop3Config {
     /// `host:port`; empty disables the listener. STLS is offered when `[tls]` is configured.
-    pub listen: String,
+    pub listener: ListenConfig,
     /// The maildrop is the newest this-many INBOX messages (WildDuck's default is 250); 0: all.
     pub max_messages: u32,
     /// What `DELE` does at `QUIT`: `"expunge"` or `"trash"`.
@@ -168,7 +171,7 @@ pub struct Pop3Config {
 impl Default for Pop3Config {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:1110".into(),
+            listener: ListenConfig::at("127.0.0.1:1110"),
             max_messages: 250,
             delete_action: Pop3DeleteAction::Trash,
             hide_implementation: false,
@@ -181,7 +184,54 @@ impl Default for Pop3Config {
 
 impl Pop3Config {
     pub fn enabled(&self) -> bool {
-        !self.listen.is_empty()
+        self.listener.enabled()
+    }
+}
+
+/// The `[pop3]` section as written in the file (see [`Pop3Config`]).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Pop3Fields {
+    listen: String,
+    max_messages: u32,
+    delete_action: Pop3DeleteAction,
+    hide_implementation: bool,
+    daily_download: u64,
+    idle_timeout_secs: u64,
+    max_bad_commands: u32,
+}
+
+impl Default for Pop3Fields {
+    fn default() -> Self {
+        Pop3Config::default().into()
+    }
+}
+
+impl From<Pop3Config> for Pop3Fields {
+    fn from(c: Pop3Config) -> Self {
+        Self {
+            listen: c.listener.listen,
+            max_messages: c.max_messages,
+            delete_action: c.delete_action,
+            hide_implementation: c.hide_implementation,
+            daily_download: c.daily_download,
+            idle_timeout_secs: c.idle_timeout_secs,
+            max_bad_commands: c.max_bad_commands,
+        }
+    }
+}
+
+impl From<Pop3Fields> for Pop3Config {
+    fn from(f: Pop3Fields) -> Self {
+        Self {
+            listener: ListenConfig { listen: f.listen },
+            max_messages: f.max_messages,
+            delete_action: f.delete_action,
+            hide_implementation: f.hide_implementation,
+            daily_download: f.daily_download,
+            idle_timeout_secs: f.idle_timeout_secs,
+            max_bad_commands: f.max_bad_commands,
+        }
     }
 }
 

@@ -35,7 +35,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let plain = match config.pop3.enabled() {
-        true => Some(bind(&config.pop3.listen).await?),
+        true => Some(bind(&config.pop3.listener.listen).await?),
         false => None,
     };
     let tls = match config.pop3s.enabled() {
