@@ -371,10 +371,10 @@ mod tests {
                 // a comment, possibly containing `=`
             } else if let Some(name) = line.strip_prefix('[') {
                 section = format!("{}_", name.trim_end_matches(']'));
-            } else if let Some((key, _)) = line.split_once('=') {
-                if prev.starts_with('#') {
-                    documented.push(format!("EIDER_{section}{}", key.trim()).to_ascii_uppercase());
-                }
+            } else if let Some((key, _)) = line.split_once('=')
+                && prev.starts_with('#')
+            {
+                documented.push(format!("EIDER_{section}{}", key.trim()).to_ascii_uppercase());
             }
             prev = line;
         }

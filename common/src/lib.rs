@@ -8,6 +8,7 @@ pub mod address;
 pub mod config;
 pub mod content;
 pub mod context;
+pub mod daemon;
 pub mod embedded;
 pub mod error;
 pub mod model;

@@ -1,56 +1,38 @@
-//! `eider-pop3d`: the POP3 daemon on its own (the `eider serve` command runs it in-process too).
+//! `eider-pop3d`: the POP3 server as a process of its own (`eider serve` runs it together with the others).
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file picks the
+//! listeners: `[pop3]` (plain, with STLS) and, if enabled, `[pop3s]` (implicit TLS).
 
-use anyhow::Context as _;
 use clap::Parser;
-use eider_common::config::Config;
 use std::path::PathBuf;
-use std::sync::Arc;
-use tokio::net::TcpListener;
 
 #[derive(Parser)]
-#[command(about = "Eider POP3 server")]
+#[command(version, about = "Eider POP3 server")]
 struct Args {
-    /// Configuration file; without it the defaults (plus EIDER_* overrides) are used.
-    #[arg(long, env = "EIDER_CONFIG")]
+    /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
+    #[arg(short, long, value_name = "FILE", env = "EIDER_CONFIG")]
     config: Option<PathBuf>,
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("EIDER_LOG"))
-        .init();
+async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::from_env()?,
-    };
-    let store = eider_common::open::open_store(&config).await?;
-    let bind = |addr: &str| {
-        let addr = addr.to_owned();
-        async move {
-            TcpListener::bind(&addr)
-                .await
-                .with_context(|| format!("binding {addr}"))
+    eider_common::daemon::exit("eider-pop3d", run(args).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let started = eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| {
+        &c.pop3.listener
+    })
+    .await?;
+    let plain = started.listener.into_tcp("eider-pop3d")?;
+    let pop3s = &started.ctx.config.pop3s;
+    let tls = match pop3s.enabled() {
+        true => {
+            let l = eider_common::daemon::bind(&pop3s.listen).await?;
+            tracing::info!("eider-pop3d (implicit TLS) listening on {}", l.describe());
+            Some(l.into_tcp("eider-pop3d")?)
         }
-    };
-    let plain = match config.pop3.enabled() {
-        true => Some(bind(&config.pop3.listener.listen).await?),
         false => None,
     };
-    let tls = match config.pop3s.enabled() {
-        true => Some(bind(&config.pop3s.listen).await?),
-        false => None,
-    };
-    let shutdown = eider_common::Shutdown::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        stop.cancel();
-    });
-    let ctx = eider_common::Context {
-        config: Arc::new(config),
-        store,
-    };
-    eider_pop3d::run_listeners(plain, tls, ctx, shutdown).await
+    eider_pop3d::run_listeners(Some(plain), tls, started.ctx, started.shutdown).await
 }

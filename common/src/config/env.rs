@@ -20,7 +20,7 @@ use toml::Value;
 const PREFIX: &str = "EIDER_";
 
 /// `EIDER_` variables that are not configuration keys (tools, tests, the config file path).
-const NOT_CONFIG: &[&str] = &["CONFIG", "CORPUS", "REQUIRE_ALL", "LOG"];
+const NOT_CONFIG: &[&str] = &["CONFIG", "CORPUS", "REQUIRE_ALL"];
 
 /// Where a variable points in the TOML table: `(section, key)`; `section` is `None` at top level.
 type FieldPath = (Option<String>, String);
@@ -58,7 +58,7 @@ pub(super) fn apply(
         *slot = parse_like(slot, &raw).map_err(|reason| env_error(&var, &reason))?;
         // Deserialise after each override so a bad value is blamed on its own variable.
         Config::deserialize(Value::Table(table.clone()))
-            .map_err(|e| env_error(&var, &e.message().to_owned()))?;
+            .map_err(|e| env_error(&var, e.message()))?;
     }
     *config = Config::deserialize(Value::Table(table)).map_err(|e| ConfigError::Env {
         var: "EIDER_*".into(),
@@ -230,7 +230,8 @@ mod tests {
 
     #[test]
     fn typos_are_errors_naming_them() {
-        let cases: &[(&[(&str, &str)], &[&str])] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: &[Case] = &[
             (&[("EIDER_IMAP_LISTN", "x")], &["EIDER_IMAP_LISTN"]),
             (&[("EIDER_IMAPP_LISTEN", "x")], &["EIDER_IMAPP_LISTEN"]),
             (&[("EIDER_DATADIR", "x")], &["EIDER_DATADIR"]),
