@@ -40,7 +40,7 @@ impl Maildrop {
     pub async fn content(
         &mut self,
         store: &dyn MailStore,
-    uid: Uid,
+        uid: Uid,
     ) -> StoreResult<Option<&[Segment]>> {
         if self.inbox_changed() {
             let present: HashSet<Uid> = store
@@ -49,8 +49,12 @@ impl Maildrop {
                 .into_iter()
                 .map(|m| m.uid)
                 .collect();
-            self.gone
-                .extend(self.content.iter().map(|(u, _)| *u).filter(|u| !present.contains(u)));
+            self.gone.extend(
+                self.content
+                    .iter()
+                    .map(|(u, _)| *u)
+                    .filter(|u| !present.contains(u)),
+            );
         }
         if self.gone.contains(&uid) {
             return Ok(None);

@@ -20,10 +20,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let started = eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| {
-        &c.pop3.listener
-    })
-    .await?;
+    let started =
+        eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3.listener)
+            .await?;
     let plain = started.listener.into_tcp("eider-pop3d")?;
     let pop3s = &started.ctx.config.pop3s;
     let tls = match pop3s.enabled() {

@@ -59,7 +59,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// CRLF line ends throughout, without an mbox `From ` line; ends with CRLF.
 fn crlf(raw: &[u8]) -> Vec<u8> {
     let raw = if raw.starts_with(b"From ") {
-        raw.iter().position(|&b| b == b'\n').map_or(raw, |i| &raw[i + 1..])
+        raw.iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw, |i| &raw[i + 1..])
     } else {
         raw
     };
@@ -81,8 +83,7 @@ fn start_eider(dir: &Path, msgs: &[Vec<u8>]) -> anyhow::Result<(SocketAddr, Shut
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let store: Arc<dyn MailStore> =
-        Arc::new(EmbeddedStore::open(dir, EmbeddedOptions::default())?);
+    let store: Arc<dyn MailStore> = Arc::new(EmbeddedStore::open(dir, EmbeddedOptions::default())?);
     let listener = rt.block_on(async {
         let user = store
             .create_user(NewUser {
@@ -163,7 +164,8 @@ fn start_dovecot(msgs: &[Vec<u8>]) -> anyhow::Result<PathBuf> {
 }
 
 fn stop_dovecot(dt: &Path) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/dovecot-down.sh");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/dovecot-down.sh");
     let _ = std::process::Command::new("bash")
         .arg(script)
         .env("DT", dt)
@@ -239,7 +241,10 @@ async fn main() -> anyhow::Result<()> {
     let rounds: usize = args.next().map_or(Ok(5), |a| a.parse())?;
     let msgs = corpus_messages(n)?;
     let total: usize = msgs.iter().map(Vec::len).sum();
-    println!("{n} messages from linux-mips, {:.1} MB (CRLF)", total as f64 / 1e6);
+    println!(
+        "{n} messages from linux-mips, {:.1} MB (CRLF)",
+        total as f64 / 1e6
+    );
     let tmp = tempfile::tempdir()?;
     // Eider's runtime must be built outside this one.
     let (dir, copy) = (tmp.path().to_owned(), msgs.clone());
@@ -252,7 +257,11 @@ async fn main() -> anyhow::Result<()> {
         println!("| server | mode | median time | MB/s | messages/s |");
         println!("|---|---|---|---|---|");
         for pipeline in [1, 50] {
-            let mode = if pipeline == 1 { "sequential" } else { "pipelined x50" };
+            let mode = if pipeline == 1 {
+                "sequential"
+            } else {
+                "pipelined x50"
+            };
             // Warm-up: Dovecot indexes the new Maildir files, Eider fills its caches.
             session(eider, "bench", &msgs, pipeline).await?;
             session(dovecot, "testuser1", &msgs, pipeline).await?;

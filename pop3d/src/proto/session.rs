@@ -14,7 +14,7 @@
 
 use super::command::{Command, ParseError, parse};
 use super::reply::{Code, Reply};
-use super::transaction::{self, Entry, TxError};
+use super::transaction::{self, Entry, TxError, index};
 use base64::Engine;
 use eider_common::types::Uid;
 
@@ -78,7 +78,6 @@ pub enum LoginFailure {
     /// The store failed; retry later.
     Temporary,
 }
-
 
 #[derive(Debug)]
 enum State {

@@ -29,8 +29,7 @@ impl From<Reply> for TxError {
     }
 }
 
-
-fn index(msg: u32) -> Option<usize> {
+pub(super) fn index(msg: u32) -> Option<usize> {
     usize::try_from(msg).ok()?.checked_sub(1)
 }
 
