@@ -20,7 +20,23 @@ use eider_common::model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, System
 use eider_common::types::{MailboxId, Uid};
 use eider_common::{MailStore, StoreError, StoreResult};
 use std::collections::HashSet;
+use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::TryRecvError};
+use tokio::task::JoinHandle;
+
+/// The first window of the message a sequential client will most likely ask for next, read
+/// while the current one is on the wire (hides one store round trip per RETR).
+#[derive(Debug)]
+struct Prefetch {
+    uid: Uid,
+    task: JoinHandle<StoreResult<Vec<u8>>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 /// A logged-in user and their held maildrop.
 #[derive(Debug)]
@@ -32,10 +48,39 @@ pub struct Maildrop {
     /// Snapshot messages another session removed since login.
     gone: HashSet<Uid>,
     events: broadcast::Receiver<StoreEvent>,
+    prefetch: Option<Prefetch>,
     _lock: MaildropLock,
 }
 
 impl Maildrop {
+    /// The prefetched first window of `uid`, if that is what was prefetched.
+    pub async fn take_prefetch(&mut self, uid: Uid) -> Option<StoreResult<Vec<u8>>> {
+        let mut p = self.prefetch.take().filter(|p| p.uid == uid)?;
+        Some(match (&mut p.task).await {
+            Ok(r) => r,
+            Err(e) => Err(StoreError::Internal(format!("prefetch task: {e}"))),
+        })
+    }
+
+    /// Starts reading the first `window` bytes of the snapshot message after `uid`.
+    pub fn prefetch_after(&mut self, store: Arc<dyn MailStore>, uid: Uid, window: u64) {
+        let next = self
+            .content
+            .binary_search_by_key(&uid, |(u, _)| *u)
+            .ok()
+            .and_then(|i| self.content.get(i + 1))
+            .filter(|(u, _)| !self.gone.contains(u));
+        self.prefetch = next.map(|(next, segments)| {
+            let segments = segments.clone();
+            Prefetch {
+                uid: *next,
+                task: tokio::spawn(async move {
+                    eider_common::content::read_range(store.as_ref(), &segments, 0, window).await
+                }),
+            }
+        });
+    }
+
     /// The segments of snapshot message `uid`, or `None` if it is no longer in INBOX.
     pub async fn content(
         &mut self,
@@ -120,6 +165,7 @@ pub async fn login(
             content,
             gone: HashSet::new(),
             events,
+            prefetch: None,
             _lock: lock,
         },
         messages,
