@@ -333,6 +333,26 @@ async fn changes_by_other_sessions_are_handled() {
 }
 
 #[tokio::test]
+async fn a_prefetched_message_expunged_meanwhile_is_not_served() {
+    let s = Server::start().await;
+    let u = s.user("kate", "pw").await;
+    for i in 0..3 {
+        s.deliver(&u, &message(i, 400)).await;
+    }
+    let inbox = s.mailbox(&u, "INBOX").await;
+    let uids = s.uids(inbox).await;
+    let mut c = s.client().await;
+    assert!(c.login("kate", "pw").await.starts_with("+OK"));
+    assert!(c.cmd("RETR 1").await.starts_with("+OK"));
+    c.body().await;
+    // RETR 1 started reading message 2 ahead; IMAP expunges it now.
+    s.store.expunge(inbox, Some(&uids[1..2]), false).await.unwrap();
+    assert_eq!(c.cmd("RETR 2").await, "-ERR message was removed by another session");
+    assert!(c.cmd("RETR 3").await.starts_with("+OK"));
+    assert_eq!(c.body().await, message(2, 400));
+}
+
+#[tokio::test]
 async fn idle_timeout_and_shutdown_end_sessions_without_update() {
     let s = Server::start_with(|c| c.pop3.idle_timeout_secs = 1).await;
     let u = s.user("jack", "pw").await;
