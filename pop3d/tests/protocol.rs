@@ -346,8 +346,14 @@ async fn a_prefetched_message_expunged_meanwhile_is_not_served() {
     assert!(c.cmd("RETR 1").await.starts_with("+OK"));
     c.body().await;
     // RETR 1 started reading message 2 ahead; IMAP expunges it now.
-    s.store.expunge(inbox, Some(&uids[1..2]), false).await.unwrap();
-    assert_eq!(c.cmd("RETR 2").await, "-ERR message was removed by another session");
+    s.store
+        .expunge(inbox, Some(&uids[1..2]), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.cmd("RETR 2").await,
+        "-ERR message was removed by another session"
+    );
     assert!(c.cmd("RETR 3").await.starts_with("+OK"));
     assert_eq!(c.body().await, message(2, 400));
 }

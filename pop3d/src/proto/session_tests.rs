@@ -223,3 +223,49 @@ fn temporary_login_failure_does_not_count() {
     }
     assert!(!s.is_done());
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn command_like() -> impl Strategy<Value = Vec<u8>> {
+        let keyword = prop::sample::select(vec![
+            "USER", "PASS", "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "NOOP", "RSET", "QUIT",
+            "CAPA", "STLS", "AUTH", "UTF8", "APOP", "",
+        ]);
+        (keyword, prop::collection::vec(any::<u8>(), 0..24))
+            .prop_map(|(k, tail)| [k.as_bytes(), b" ", &tail].concat())
+    }
+
+    proptest! {
+        /// Any input, in any state, yields an action and never panics; the bad-command limit
+        /// always ends a flood of garbage.
+        #[test]
+        fn arbitrary_lines_never_panic(
+            lines in prop::collection::vec(
+                prop_oneof![command_like(), prop::collection::vec(any::<u8>(), 0..40)],
+                0..40,
+            ),
+            login_first in any::<bool>(),
+        ) {
+            let mut s = Session::new(cfg());
+            if login_first {
+                let _ = s.on_line(b"USER alice");
+                let _ = s.on_line(b"PASS secret");
+                let _ = s.login_succeeded(maildrop());
+            }
+            for line in &lines {
+                if s.is_done() {
+                    break;
+                }
+                match s.on_line(line) {
+                    Action::Login { .. } => {
+                        let _ = s.login_failed(LoginFailure::Credentials);
+                    }
+                    Action::Retrieve { msg, .. } => s.retrieved(msg),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
