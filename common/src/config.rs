@@ -17,7 +17,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub mongodb: MongoConfig,
     pub redis: RedisConfig,
-    pub lmtp: ListenConfig,
+    pub lmtp: LmtpConfig,
     pub imap: ListenConfig,
     pub imaps: ListenConfig,
     pub pop3: Pop3Config,
@@ -35,7 +35,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             mongodb: MongoConfig::default(),
             redis: RedisConfig::default(),
-            lmtp: ListenConfig::at("127.0.0.1:2424"),
+            lmtp: LmtpConfig::default(),
             imap: ListenConfig::at("127.0.0.1:1143"),
             imaps: ListenConfig::off(),
             pop3: Pop3Config::default(),
@@ -146,14 +146,11 @@ pub enum Pop3DeleteAction {
 }
 
 /// The POP3 server (`[pop3]`); the implicit-TLS listener is `[pop3s]`.
-///
-/// In the file the listener is the flat key `listen`, like every other section; in code it is a
-/// [`ListenConfig`] (`listener`), so code that picks listeners treats POP3 like the rest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Pop3Fields", into = "Pop3Fields")]
+#[serde(deny_unknown_fields, default)]
 pub struct Pop3Config {
     /// `host:port`; empty disables the listener. STLS is offered when `[tls]` is configured.
-    pub listener: ListenConfig,
+    pub listen: String,
     /// The maildrop is the newest this-many INBOX messages (WildDuck's default is 250); 0: all.
     pub max_messages: u32,
     /// What `DELE` does at `QUIT`: `"expunge"` or `"trash"`.
@@ -171,7 +168,7 @@ pub struct Pop3Config {
 impl Default for Pop3Config {
     fn default() -> Self {
         Self {
-            listener: ListenConfig::at("127.0.0.1:1110"),
+            listen: "127.0.0.1:1110".into(),
             max_messages: 250,
             delete_action: Pop3DeleteAction::Trash,
             hide_implementation: false,
@@ -184,53 +181,40 @@ impl Default for Pop3Config {
 
 impl Pop3Config {
     pub fn enabled(&self) -> bool {
-        self.listener.enabled()
+        !self.listen.is_empty()
     }
 }
 
-/// The `[pop3]` section as written in the file (see [`Pop3Config`]).
-#[derive(Serialize, Deserialize)]
+/// The LMTP delivery daemon (`eider-ingest`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-struct Pop3Fields {
-    listen: String,
-    max_messages: u32,
-    delete_action: Pop3DeleteAction,
-    hide_implementation: bool,
-    daily_download: u64,
-    idle_timeout_secs: u64,
-    max_bad_commands: u32,
+pub struct LmtpConfig {
+    /// `host:port` or `unix:/path`; empty disables the listener.
+    pub listen: String,
+    /// Name in the greeting and LHLO reply.
+    pub hostname: String,
+    /// Most RCPT TO accepted in one transaction.
+    pub max_recipients: usize,
+    /// Seconds a client may stay silent before the connection is closed.
+    pub idle_timeout_secs: u64,
+    /// Header the MTA's spam filter sets to mark spam (empty: none).
+    pub spam_header: String,
+    /// Value of `spam_header` meaning spam, compared case-insensitively.
+    pub spam_value: String,
+    /// Header holding a numeric spam score (empty: none).
+    pub spam_score_header: String,
 }
 
-impl Default for Pop3Fields {
+impl Default for LmtpConfig {
     fn default() -> Self {
-        Pop3Config::default().into()
-    }
-}
-
-impl From<Pop3Config> for Pop3Fields {
-    fn from(c: Pop3Config) -> Self {
         Self {
-            listen: c.listener.listen,
-            max_messages: c.max_messages,
-            delete_action: c.delete_action,
-            hide_implementation: c.hide_implementation,
-            daily_download: c.daily_download,
-            idle_timeout_secs: c.idle_timeout_secs,
-            max_bad_commands: c.max_bad_commands,
-        }
-    }
-}
-
-impl From<Pop3Fields> for Pop3Config {
-    fn from(f: Pop3Fields) -> Self {
-        Self {
-            listener: ListenConfig { listen: f.listen },
-            max_messages: f.max_messages,
-            delete_action: f.delete_action,
-            hide_implementation: f.hide_implementation,
-            daily_download: f.daily_download,
-            idle_timeout_secs: f.idle_timeout_secs,
-            max_bad_commands: f.max_bad_commands,
+            listen: "127.0.0.1:2424".into(),
+            hostname: "localhost".into(),
+            max_recipients: 1000,
+            idle_timeout_secs: 300,
+            spam_header: "X-Spam-Flag".into(),
+            spam_value: "YES".into(),
+            spam_score_header: "X-Spam-Score".into(),
         }
     }
 }

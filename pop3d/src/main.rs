@@ -21,7 +21,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3.listener)
+        eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3.listen)
             .await?;
     let plain = started.listener.into_tcp("eider-pop3d")?;
     let pop3s = &started.ctx.config.pop3s;
