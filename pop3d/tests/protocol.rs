@@ -108,6 +108,9 @@ async fn uidl_is_stable_across_sessions_and_copy_back() {
     a.sort();
     b.sort();
     assert_eq!(a, b, "every message keeps its UIDL");
+    // And across a restart of the server and the store.
+    let s = s.restart().await;
+    assert_eq!(uidl(&s).await, after, "same ids after a restart");
 }
 
 #[tokio::test]

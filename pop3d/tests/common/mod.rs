@@ -31,7 +31,25 @@ impl Server {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), tweak).await
+    }
+
+    /// Stops the server, closes the store, and starts a new server over the same directory.
+    pub async fn restart(self) -> Self {
+        let Server {
+            store,
+            shutdown,
+            task,
+            _dir: dir,
+            ..
+        } = self;
+        shutdown.cancel();
+        task.await.unwrap().unwrap();
+        drop(store);
+        Self::start_in(dir, |_| {}).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::default();
         config.auth.failure_delay_ms = 50;
         tweak(&mut config);
