@@ -1,5 +1,5 @@
 //! eider-pop3d: POP3 (RFC 1939) with CAPA and RESP-CODES (RFC 2449), SASL PLAIN (RFC 5034),
-//! UTF8 (RFC 6856), and STLS (RFC 2595) / implicit TLS once TLS is configured.
+//! UTF8 (RFC 6856), and STLS (RFC 2595) / implicit TLS (RFC 8314) when `[tls]` is configured.
 //!
 //! `proto` is the sans-I/O core; [`conn`] drives one connection, [`maildrop`] makes the store
 //! calls of login and the UPDATE state, [`retr`] streams messages, [`limits`] holds the
@@ -10,9 +10,9 @@ pub mod limits;
 pub mod maildrop;
 pub mod proto;
 pub mod retr;
-pub mod tls;
 
 use conn::{ConnState, Flow};
+use eider_common::transport::{Conn, Tls, accept_tls};
 use eider_common::{Context, Shutdown};
 use limits::{Downloads, Locks};
 use proto::session::{Session, SessionConfig};
@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 /// Failed logins tolerated per connection before it is closed.
@@ -35,7 +34,8 @@ pub struct Shared {
     pub locks: Arc<Locks>,
     pub downloads: Downloads,
     /// Present when `[tls]` names a certificate: STLS is offered and port 995 can be served.
-    pub tls: Option<TlsAcceptor>,
+    /// Reloaded when the files change (see `eider_common::transport`).
+    pub tls: Option<Tls>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -48,9 +48,9 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// Loads the TLS configuration (if any) from `ctx.config.tls`.
-    pub fn new(ctx: Context) -> Result<Self, tls::TlsError> {
-        let tls = tls::acceptor(&ctx.config.tls)?;
+    /// Loads the TLS identity (if any) from `ctx.config.tls`.
+    pub fn new(ctx: Context) -> Result<Self, eider_common::transport::TlsError> {
+        let tls = Tls::from_config(&ctx.config)?;
         Ok(Self {
             ctx,
             locks: Arc::new(Locks::default()),
@@ -170,21 +170,13 @@ async fn handle(
     }
 }
 
-/// The TLS handshake, bounded by the idle timeout.
-async fn start_tls(
-    shared: &Shared,
-    tcp: TcpStream,
-) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    let acceptor = shared.tls.as_ref()?;
-    let idle = Duration::from_secs(shared.ctx.config.pop3.idle_timeout_secs.max(1));
-    match tokio::time::timeout(idle, acceptor.accept(tcp)).await {
-        Ok(Ok(tls)) => Some(tls),
-        Ok(Err(e)) => {
+/// The TLS handshake (bounded by the transport's handshake timeout).
+async fn start_tls(shared: &Shared, tcp: TcpStream) -> Option<Conn<TcpStream>> {
+    let tls = shared.tls.as_ref()?;
+    match accept_tls(tls, tcp).await {
+        Ok(conn) => Some(conn),
+        Err(e) => {
             tracing::info!(error = %e, "TLS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::info!("TLS handshake timed out");
             None
         }
     }
