@@ -19,13 +19,13 @@ use eider_common::config::Pop3DeleteAction;
 use eider_common::model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, SystemFlags, User};
 use eider_common::types::{MailboxId, Uid};
 use eider_common::{MailStore, StoreError, StoreResult};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 use tokio::task::JoinHandle;
 
-/// The first window of the message a sequential client will most likely ask for next, read
-/// while the current one is on the wire (hides one store round trip per RETR).
+/// The first window of a message a client that fetches in order will ask for soon, read while
+/// the current one is on the wire (hides the store round trips of a RETR).
 #[derive(Debug)]
 struct Prefetch {
     uid: Uid,
@@ -48,37 +48,53 @@ pub struct Maildrop {
     /// Snapshot messages another session removed since login.
     gone: HashSet<Uid>,
     events: broadcast::Receiver<StoreEvent>,
-    prefetch: Option<Prefetch>,
+    /// Up to [`PREFETCH_DEPTH`] reads of the next messages, in snapshot order.
+    prefetch: VecDeque<Prefetch>,
     _lock: MaildropLock,
 }
 
 impl Maildrop {
-    /// The prefetched first window of `uid`, if that is what was prefetched.
+    /// The prefetched first window of `uid`, if it was prefetched. Prefetches of messages before
+    /// it are dropped (the client skipped them).
     pub async fn take_prefetch(&mut self, uid: Uid) -> Option<StoreResult<Vec<u8>>> {
-        let mut p = self.prefetch.take().filter(|p| p.uid == uid)?;
+        while self.prefetch.front().is_some_and(|p| p.uid < uid) {
+            self.prefetch.pop_front();
+        }
+        let mut p = self.prefetch.pop_front()?;
+        if p.uid != uid {
+            // The client went backwards: keep the later prefetches for when it comes back.
+            self.prefetch.push_front(p);
+            return None;
+        }
         Some(match (&mut p.task).await {
             Ok(r) => r,
             Err(e) => Err(StoreError::Internal(format!("prefetch task: {e}"))),
         })
     }
 
-    /// Starts reading the first `window` bytes of the snapshot message after `uid`.
+    /// Keeps reads of the first `window` bytes of the next [`PREFETCH_DEPTH`] snapshot messages
+    /// after `uid` in flight.
     pub fn prefetch_after(&mut self, store: Arc<dyn MailStore>, uid: Uid, window: u64) {
-        let next = self
-            .content
-            .binary_search_by_key(&uid, |(u, _)| *u)
-            .ok()
-            .and_then(|i| self.content.get(i + 1))
-            .filter(|(u, _)| !self.gone.contains(u));
-        self.prefetch = next.map(|(next, segments)| {
-            let segments = segments.clone();
-            Prefetch {
+        let Ok(i) = self.content.binary_search_by_key(&uid, |(u, _)| *u) else {
+            return;
+        };
+        let mut last = self.prefetch.back().map_or(uid, |p| p.uid.max(uid));
+        for (next, segments) in self.content[i + 1..].iter().take(PREFETCH_DEPTH) {
+            if self.prefetch.len() >= PREFETCH_DEPTH {
+                break;
+            }
+            if *next <= last || self.gone.contains(next) {
+                continue;
+            }
+            let (store, segments) = (store.clone(), segments.clone());
+            self.prefetch.push_back(Prefetch {
                 uid: *next,
                 task: tokio::spawn(async move {
                     eider_common::content::read_range(store.as_ref(), &segments, 0, window).await
                 }),
-            }
-        });
+            });
+            last = *next;
+        }
     }
 
     /// The segments of snapshot message `uid`, or `None` if it is no longer in INBOX.
@@ -126,6 +142,10 @@ impl Maildrop {
     }
 }
 
+/// Messages read ahead of a client that fetches in order: at most this many first windows
+/// (each at most one RETR window) are held per connection.
+const PREFETCH_DEPTH: usize = 4;
+
 /// Full records are read in batches of this many UIDs, so a login never holds more than a batch
 /// of message metadata at once.
 const BATCH: usize = 256;
@@ -165,7 +185,7 @@ pub async fn login(
             content,
             gone: HashSet::new(),
             events,
-            prefetch: None,
+            prefetch: VecDeque::new(),
             _lock: lock,
         },
         messages,

@@ -4,7 +4,7 @@
 //! to still exist and its first window has been read, so every refusal is a clean `-ERR`; once
 //! `+OK` is out, a store failure can only end the connection (a multi-line response cannot be
 //! taken back). Per connection at most one read window and its stuffed copy are in memory, plus
-//! the prefetched first window of the next message (see [`crate::maildrop`]).
+//! the prefetched first windows of the next few messages (see [`crate::maildrop`]).
 
 use crate::Shared;
 use crate::limits::day_of;
