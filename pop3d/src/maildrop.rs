@@ -7,6 +7,8 @@
 //!   lookup. Whether a message still exists is re-checked (one listing) only after the store
 //!   announced a change to INBOX since the last check; the subscription is taken before the
 //!   snapshot, so no change can slip between them.
+//! - At most `PREFETCH_DEPTH` first windows of upcoming messages are read ahead per session;
+//!   they are dropped with the session, and never served for a message found to be gone.
 //! - UPDATE makes at most two store calls, each atomic: `\Seen` on every retrieved message, then
 //!   one expunge or one move to Trash of every DELE-marked message. Messages another session
 //!   (IMAP) removed meanwhile are skipped by the store, not treated as errors.
