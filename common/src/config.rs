@@ -67,6 +67,9 @@ pub struct StoreConfig {
     pub blob_grace_secs: u64,
     /// Seconds between background sweeps.
     pub sweep_interval_secs: u64,
+    /// MiB of page cache the embedded store keeps in memory (its resident memory is bounded by
+    /// this plus a little; the OS page cache still holds the file).
+    pub cache_mib: u64,
 }
 
 impl Default for StoreConfig {
@@ -76,6 +79,7 @@ impl Default for StoreConfig {
             journal_days: 30,
             blob_grace_secs: 3600,
             sweep_interval_secs: 600,
+            cache_mib: 16,
         }
     }
 }

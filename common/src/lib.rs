@@ -22,6 +22,7 @@ pub mod model;
 pub mod open;
 pub mod password;
 pub mod store;
+pub mod sweeper;
 pub mod transport;
 pub mod types;
 pub mod verify;

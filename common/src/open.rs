@@ -12,11 +12,15 @@ pub async fn open_store(config: &Config) -> StoreResult<Arc<dyn MailStore>> {
     match config.store.backend {
         Backend::Embedded => {
             let dir = config.data_dir.clone();
-            let store = tokio::task::spawn_blocking(move || {
-                EmbeddedStore::open(&dir, EmbeddedOptions::default())
-            })
-            .await
-            .map_err(|e| StoreError::Internal(format!("opening the store: {e}")))??;
+            let options = EmbeddedOptions {
+                cache_size: usize::try_from(config.store.cache_mib)
+                    .unwrap_or(usize::MAX / (1 << 20))
+                    .saturating_mul(1 << 20),
+                ..EmbeddedOptions::default()
+            };
+            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, options))
+                .await
+                .map_err(|e| StoreError::Internal(format!("opening the store: {e}")))??;
             Ok(Arc::new(store))
         }
         Backend::Mongodb => Err(StoreError::Unavailable(

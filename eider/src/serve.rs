@@ -78,6 +78,11 @@ pub async fn run(config: Config) -> CliResult<()> {
         config: Arc::new(config),
         store,
     };
+    eider_common::sweeper::spawn(
+        Arc::clone(&ctx.store),
+        ctx.config.store.clone(),
+        shutdown.clone(),
+    );
     // Bind everything first: a listener that cannot be set up is a configuration error.
     let mut bound = Vec::new();
     for (name, listen, run) in daemons() {

@@ -23,5 +23,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started =
         eider_common::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp.listen)
             .await?;
+    // Ingest creates blobs, so it also collects the ones deliveries left unreferenced.
+    eider_common::sweeper::spawn(
+        std::sync::Arc::clone(&started.ctx.store),
+        started.ctx.config.store.clone(),
+        started.shutdown.clone(),
+    );
     eider_ingest::run_listener(started.listener, started.ctx, started.shutdown).await
 }
