@@ -5,10 +5,14 @@
 //! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
 
 pub mod config;
+#[cfg(feature = "test-util")]
+pub mod conformance;
 pub mod content;
 pub mod context;
 pub mod embedded;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod faulty;
 pub mod model;
 pub mod open;
 pub mod store;
