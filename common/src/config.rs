@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+mod env;
+pub use env::variable_names;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -197,6 +200,12 @@ pub enum ConfigError {
     },
     #[error("environment variable {var}: {reason}")]
     Env { var: String, reason: String },
+    /// `EIDER_` variables that look like configuration keys but name none (typos).
+    #[error(
+        "unknown configuration variable(s): {} (expected EIDER_<SECTION>_<KEY>, see config.example.toml)",
+        .0.join(", ")
+    )]
+    UnknownEnv(Vec<String>),
 }
 
 impl Config {
@@ -214,12 +223,74 @@ impl Config {
         Ok(config)
     }
 
+    /// The defaults with environment overrides applied (no file).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut config = Config::default();
+        config.apply_env(std::env::vars())?;
+        Ok(config)
+    }
+
     /// Applies `EIDER_<SECTION>_<KEY>` (and `EIDER_DATA_DIR`) overrides from `vars`.
+    ///
+    /// Values are parsed by the field's type; an unparsable value is [`ConfigError::Env`] naming
+    /// its variable, and `EIDER_` variables that look like mistyped keys are
+    /// [`ConfigError::UnknownEnv`]. On error `self` is unchanged.
     pub fn apply_env(
         &mut self,
         vars: impl Iterator<Item = (String, String)>,
     ) -> Result<(), ConfigError> {
-        let _ = vars;
-        Ok(())
+        env::apply(self, vars)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example_path() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config.example.toml")
+    }
+
+    /// The shipped example documents the defaults: loading it must give exactly `Default`.
+    #[test]
+    fn example_config_is_the_defaults() {
+        let text = std::fs::read_to_string(example_path()).unwrap();
+        let parsed: Config = toml::from_str(&text).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    /// Every field of the tree appears (uncommented) in the example, with a comment above it.
+    #[test]
+    fn example_config_documents_every_field() {
+        let text = std::fs::read_to_string(example_path()).unwrap();
+        let mut documented = Vec::new();
+        let (mut section, mut prev) = (String::new(), "");
+        for line in text.lines() {
+            if line.starts_with('#') {
+                // a comment, possibly containing `=`
+            } else if let Some(name) = line.strip_prefix('[') {
+                section = format!("{}_", name.trim_end_matches(']'));
+            } else if let Some((key, _)) = line.split_once('=')
+                && prev.starts_with('#')
+            {
+                documented.push(format!("EIDER_{section}{}", key.trim()).to_ascii_uppercase());
+            }
+            prev = line;
+        }
+        let mut expected = variable_names(&Config::default());
+        expected.sort();
+        documented.sort();
+        assert_eq!(documented, expected);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        for text in [
+            "imap_listen = \"x\"",
+            "[imap]\nlisten = \"x\"\nport = 1",
+            "[nope]",
+        ] {
+            assert!(toml::from_str::<Config>(text).is_err(), "{text}");
+        }
     }
 }

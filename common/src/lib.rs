@@ -4,17 +4,20 @@
 //! [`store::MailStore`] trait with its backends, address normalisation, password hashing, and the
 //! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
 
+pub mod address;
 pub mod config;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 pub mod content;
 pub mod context;
+pub mod daemon;
 pub mod embedded;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod faulty;
 pub mod model;
 pub mod open;
+pub mod password;
 pub mod store;
 pub mod types;
 

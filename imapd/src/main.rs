@@ -1,4 +1,27 @@
-fn main() {
-    eprintln!("eider-imapd: not implemented yet");
-    std::process::exit(2);
+//! `eider-imapd`: the IMAP server as a process of its own (`eider serve` runs it together with the others).
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
+//! the listener.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(version, about = "Eider IMAP server")]
+struct Args {
+    /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
+    #[arg(short, long, value_name = "FILE", env = "EIDER_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    eider_common::daemon::exit("eider-imapd", run(args).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let started =
+        eider_common::daemon::start("eider-imapd", args.config.as_deref(), |c| &c.imap).await?;
+    let listener = started.listener.into_tcp("eider-imapd")?;
+    eider_imapd::run(listener, started.ctx, started.shutdown).await
 }

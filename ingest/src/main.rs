@@ -1,4 +1,27 @@
-fn main() {
-    eprintln!("eider-ingest: not implemented yet");
-    std::process::exit(2);
+//! `eider-ingest`: the LMTP delivery server as a process of its own (`eider serve` runs it together with the others).
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
+//! the listener.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(version, about = "Eider LMTP delivery server")]
+struct Args {
+    /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
+    #[arg(short, long, value_name = "FILE", env = "EIDER_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    eider_common::daemon::exit("eider-ingest", run(args).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let started =
+        eider_common::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp).await?;
+    let listener = started.listener.into_tcp("eider-ingest")?;
+    eider_ingest::run(listener, started.ctx, started.shutdown).await
 }

@@ -1,0 +1,102 @@
+//! The command line of `eider` (clap derive). Only the shape of the arguments lives here; each
+//! command's behaviour is in its own module.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "eider",
+    version,
+    about = "Eider mail server: run the daemons and administer users, addresses and mailboxes",
+    after_help = "Exit codes: 0 ok, 1 usage or configuration error, 2 not found, 3 already exists, 4 store failure."
+)]
+pub struct Cli {
+    /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
+    #[arg(short, long, value_name = "FILE", global = true, env = "EIDER_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run every enabled daemon (LMTP, IMAP, POP3, API) in this process until SIGINT/SIGTERM.
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage delivery addresses.
+    #[command(subcommand)]
+    Address(AddressCommand),
+    /// Inspect mailboxes.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
+}
+
+/// Where a new password comes from.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct PasswordSource {
+    /// The password (visible in the process list: prefer --password-stdin on shared machines).
+    #[arg(long, value_name = "PW")]
+    pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user with the default mailboxes. A NAME that is an address is also its first
+    /// address.
+    Add {
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+        /// A delivery address for the user (repeatable).
+        #[arg(long = "address", value_name = "ADDR")]
+        addresses: Vec<String>,
+        /// Quota in bytes (0: unlimited); default: limits.default_quota.
+        #[arg(long, value_name = "BYTES")]
+        quota: Option<u64>,
+    },
+    /// List users.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Delete a user with all their mailboxes, messages and addresses.
+    Delete { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AddressCommand {
+    /// Give USER the address ADDR (`*@domain` for a catch-all).
+    Add { user: String, address: String },
+    /// List a user's addresses.
+    List {
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an address from whoever holds it.
+    Delete { address: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MailboxCommand {
+    /// List a user's mailboxes with their counters.
+    List {
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+}

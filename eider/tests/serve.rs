@@ -1,0 +1,110 @@
+//! Black-box test of `eider serve`: it holds the store (a second process is refused with the
+//! store's message), survives its daemons failing, and stops cleanly on SIGTERM and SIGINT.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::Site;
+
+/// Collects the child's stderr lines on a thread.
+fn lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `text`; returns every line seen so far.
+fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let found = line.contains(text);
+            seen.push(line);
+            if found {
+                return;
+            }
+        }
+    }
+    panic!(
+        "no line containing {text:?} within 30 s; got:\n{}",
+        seen.join("\n")
+    );
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("eider serve did not exit within 30 s of the signal");
+}
+
+#[test]
+fn serve_holds_the_store_and_stops_on_signals() {
+    for sig in ["TERM", "INT"] {
+        let site = Site::new();
+        site.expect(0, &["user", "add", "alice", "--password", "pw"]);
+        let mut serve = site
+            .command(&["serve"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let rx = lines(&mut serve);
+        let mut seen = Vec::new();
+        wait_for(&rx, &mut seen, "store open at");
+        wait_for(&rx, &mut seen, "eider-api listening on 127.0.0.1:");
+
+        // The daemons may fail (not implemented yet) without taking the process down: the store
+        // stays locked and a second process gets the store's own explanation.
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            serve.try_wait().unwrap().is_none(),
+            "serve exited early:\n{}",
+            seen.join("\n")
+        );
+        let second = site.run(&["user", "list"]);
+        second.code(4).stderr_has("eider: store:");
+        assert!(
+            second.stderr.to_lowercase().contains("lock") || second.stderr.contains("in use"),
+            "the refusal must say the store is held: {second:?}"
+        );
+
+        signal(&serve, sig);
+        assert_eq!(
+            wait_exit(&mut serve),
+            Some(0),
+            "SIG{sig}:\n{}",
+            seen.join("\n")
+        );
+        // After a clean stop the store is free again.
+        site.expect(0, &["user", "list", "--json"])
+            .stdout_has("alice");
+    }
+}
