@@ -16,6 +16,7 @@ pub mod error;
 #[cfg(feature = "test-util")]
 pub mod faulty;
 pub mod model;
+pub mod mongo;
 pub mod open;
 pub mod password;
 pub mod store;
