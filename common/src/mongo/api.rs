@@ -91,8 +91,10 @@ impl MailStore for MongoStore {
 
     async fn add_domain_alias(&self, alias: &str, target: &str) -> StoreResult<()> {
         let ctx = (alias.to_string(), target.to_string());
-        self.txn(ctx, |tx, (a, t)| Box::pin(users::add_domain_alias(tx, a, t)))
-            .await
+        self.txn(ctx, |tx, (a, t)| {
+            Box::pin(users::add_domain_alias(tx, a, t))
+        })
+        .await
     }
 
     async fn delete_domain_alias(&self, alias: &str) -> StoreResult<()> {
@@ -397,9 +399,15 @@ impl MongoStore {
     /// The sweep: candidates are read first, then each blob and upload is removed in its own
     /// small transaction that re-checks the condition (a concurrent append that took a
     /// reference wins: the conditional delete then matches nothing).
-    async fn sweep_all(&self, before: UnixTime, journal_before: UnixTime) -> StoreResult<SweepStats> {
+    async fn sweep_all(
+        &self,
+        before: UnixTime,
+        journal_before: UnixTime,
+    ) -> StoreResult<SweepStats> {
         let (blob_ids, uploads) = self
-            .read((), move |tx, _| Box::pin(blobs::sweep_candidates(tx, before)))
+            .read((), move |tx, _| {
+                Box::pin(blobs::sweep_candidates(tx, before))
+            })
             .await?;
         let mut stats = SweepStats::default();
         let mut add = |s: SweepStats| {

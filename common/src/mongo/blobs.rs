@@ -43,12 +43,11 @@ pub async fn add_one_each(tx: &mut Tx, ids: &BTreeSet<BlobId>) -> DbResult<()> {
         return Ok(());
     }
     let keys: Vec<Bson> = ids.iter().map(|b| blob_key(*b)).collect();
-    let r = tx
-        .c
-        .blobs
-        .update_many(doc! {"_id": {"$in": &keys}}, doc! {"$inc": {"refs": 1i64}})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.blobs
+            .update_many(doc! {"_id": {"$in": &keys}}, doc! {"$inc": {"refs": 1i64}})
+            .session(&mut tx.s)
+            .await?;
     if r.matched_count == ids.len() as u64 {
         return Ok(());
     }
@@ -74,12 +73,11 @@ pub async fn add_refs(tx: &mut Tx, deltas: &BTreeMap<BlobId, i64>) -> DbResult<(
         if *delta < 0 {
             filter.insert("refs", doc! {"$gte": -*delta});
         }
-        let r = tx
-            .c
-            .blobs
-            .update_one(filter, doc! {"$inc": {"refs": *delta}})
-            .session(&mut tx.s)
-            .await?;
+        let r =
+            tx.c.blobs
+                .update_one(filter, doc! {"$inc": {"refs": *delta}})
+                .session(&mut tx.s)
+                .await?;
         if r.matched_count == 1 {
             continue;
         }
@@ -98,15 +96,14 @@ pub async fn add_refs(tx: &mut Tx, deltas: &BTreeMap<BlobId, i64>) -> DbResult<(
 
 /// Writes the upload document (see the module doc); `NotFound` if the upload is not open.
 async fn touch_upload(tx: &mut Tx, upload: UploadId) -> DbResult<()> {
-    let r = tx
-        .c
-        .uploads
-        .update_one(
-            doc! {"_id": n(upload.0)},
-            doc! {"$set": {"touched": tx.now}},
-        )
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.uploads
+            .update_one(
+                doc! {"_id": n(upload.0)},
+                doc! {"$set": {"touched": tx.now}},
+            )
+            .session(&mut tx.s)
+            .await?;
     if r.matched_count == 0 {
         return Err(StoreError::NotFound(format!("upload {}", upload.0)).into());
     }
@@ -128,12 +125,11 @@ pub async fn put_chunk(tx: &mut Tx, upload: UploadId, index: u32, data: &[u8]) -
 
 /// Removes every chunk stored under `key`; returns how many.
 async fn drop_chunks(tx: &mut Tx, key: u64) -> DbResult<u64> {
-    let r = tx
-        .c
-        .chunks
-        .delete_many(doc! {"k": n(key)})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.chunks
+            .delete_many(doc! {"k": n(key)})
+            .session(&mut tx.s)
+            .await?;
     Ok(r.deleted_count)
 }
 
@@ -173,12 +169,11 @@ pub async fn commit(tx: &mut Tx, c: &Commit) -> DbResult<bool> {
         ))
         .into());
     }
-    let staged = tx
-        .c
-        .chunks
-        .count_documents(doc! {"k": n(c.upload.0)})
-        .session(&mut tx.s)
-        .await?;
+    let staged =
+        tx.c.chunks
+            .count_documents(doc! {"k": n(c.upload.0)})
+            .session(&mut tx.s)
+            .await?;
     let last = doc! {"k": n(c.upload.0), "i": i64::from(c.chunks.saturating_sub(1))};
     let complete = c.chunks == 0 || find_one(&mut tx.s, &tx.c.chunks, last).await?.is_some();
     if staged != u64::from(c.chunks) || !complete {
@@ -203,12 +198,11 @@ pub async fn commit(tx: &mut Tx, c: &Commit) -> DbResult<bool> {
 }
 
 async fn close_upload(tx: &mut Tx, upload: UploadId) -> DbResult<bool> {
-    let r = tx
-        .c
-        .uploads
-        .delete_one(doc! {"_id": n(upload.0)})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.uploads
+            .delete_one(doc! {"_id": n(upload.0)})
+            .session(&mut tx.s)
+            .await?;
     Ok(r.deleted_count == 1)
 }
 
@@ -222,12 +216,11 @@ pub async fn abort(tx: &mut Tx, upload: UploadId) -> DbResult<()> {
 /// Deletes one blob if it is still unreferenced and older than `before` (one sweep step).
 pub async fn sweep_blob(tx: &mut Tx, id: BlobId, before: UnixTime) -> DbResult<SweepStats> {
     let filter = doc! {"_id": blob_key(id), "refs": 0i64, "created": {"$lt": before}};
-    let Some(d) = tx
-        .c
-        .blobs
-        .find_one_and_delete(filter)
-        .session(&mut tx.s)
-        .await?
+    let Some(d) =
+        tx.c.blobs
+            .find_one_and_delete(filter)
+            .session(&mut tx.s)
+            .await?
     else {
         return Ok(SweepStats::default());
     };
@@ -242,12 +235,7 @@ pub async fn sweep_blob(tx: &mut Tx, id: BlobId, before: UnixTime) -> DbResult<S
 /// Deletes one upload opened before `before` with its chunks (one sweep step).
 pub async fn sweep_upload(tx: &mut Tx, upload: u64, before: UnixTime) -> DbResult<SweepStats> {
     let filter = doc! {"_id": n(upload), "opened": {"$lt": before}};
-    let r = tx
-        .c
-        .uploads
-        .delete_one(filter)
-        .session(&mut tx.s)
-        .await?;
+    let r = tx.c.uploads.delete_one(filter).session(&mut tx.s).await?;
     if r.deleted_count == 0 {
         return Ok(SweepStats::default());
     }
@@ -267,7 +255,14 @@ pub async fn sweep_candidates(tx: &mut Tx, before: UnixTime) -> DbResult<(Vec<Bl
         .map(|d| blob_of(d.get("_id").unwrap_or(&Bson::Null)))
         .collect::<DbResult<_>>()?;
     let filter = doc! {"opened": {"$lt": before}};
-    let uploads = find_all(&mut tx.s, &tx.c.uploads, filter, None, Some(doc! {"_id": 1})).await?;
+    let uploads = find_all(
+        &mut tx.s,
+        &tx.c.uploads,
+        filter,
+        None,
+        Some(doc! {"_id": 1}),
+    )
+    .await?;
     let uploads = uploads
         .iter()
         .map(|d| get_u64(d, "_id"))
@@ -296,14 +291,13 @@ pub async fn list(tx: &mut Tx, after: Option<BlobId>, limit: usize) -> DbResult<
         Some(a) => doc! {"_id": {"$gt": blob_key(a)}},
         None => doc! {},
     };
-    let mut cursor = tx
-        .c
-        .blobs
-        .find(filter)
-        .sort(doc! {"_id": 1})
-        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-        .session(&mut tx.s)
-        .await?;
+    let mut cursor =
+        tx.c.blobs
+            .find(filter)
+            .sort(doc! {"_id": 1})
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .session(&mut tx.s)
+            .await?;
     let mut out = Vec::new();
     while let Some(d) = cursor.next(&mut tx.s).await {
         out.push(info_of(&d?)?);

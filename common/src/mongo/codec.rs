@@ -224,7 +224,11 @@ pub fn flags_of(d: &Document) -> DbResult<Flags> {
 }
 
 /// The message document: summary fields, the blob list (for reference release) and the body.
-pub fn message_doc(mailbox: MailboxId, s: &MessageSummary, body: &MessageBody) -> DbResult<Document> {
+pub fn message_doc(
+    mailbox: MailboxId,
+    s: &MessageSummary,
+    body: &MessageBody,
+) -> DbResult<Document> {
     let blobs: Vec<Bson> = body.blobs().into_iter().map(blob_key).collect();
     Ok(doc! {
         "mailbox": n(mailbox.0),

@@ -46,18 +46,23 @@ impl From<mongodb::bson::document::ValueAccessError> for DbError {
 
 impl DbError {
     /// True when the whole transaction may be retried from the start.
+    /// Not when no server could be selected at all: that already waited the whole server
+    /// selection timeout, and the caller should hear `Unavailable` now rather than after the
+    /// retry budget.
     pub fn is_transient(&self) -> bool {
         match self {
-            DbError::Store(_) => false,
-            DbError::Db(e) => {
+            DbError::Db(e) if !unreachable(e) => {
                 e.contains_label(TRANSIENT_TRANSACTION_ERROR) || code(e) == Some(WRITE_CONFLICT)
             }
+            _ => false,
         }
     }
 
-    /// True when a commit's outcome is unknown and the commit itself may be retried.
+    /// True when a commit's outcome is unknown and the commit itself may be retried (again not
+    /// when the server is unreachable).
     pub fn is_unknown_commit(&self) -> bool {
-        matches!(self, DbError::Db(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT))
+        matches!(self, DbError::Db(e)
+            if !unreachable(e) && e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT))
     }
 
     /// True for a unique-index violation.
@@ -69,6 +74,11 @@ impl DbError {
 /// `Corrupt`: a document an invariant says must exist is missing.
 pub fn corrupt_missing(what: String) -> DbError {
     DbError::Store(StoreError::Corrupt(format!("{what} missing")))
+}
+
+/// True when no server could be selected within the timeout.
+fn unreachable(e: &MongoError) -> bool {
+    matches!(e.kind.as_ref(), ErrorKind::ServerSelection { .. })
 }
 
 /// The server error code carried by a driver error, if any.

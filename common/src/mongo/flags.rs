@@ -37,8 +37,7 @@ pub async fn set_flags(
     for d in &docs {
         let uid = Uid(get_u32(d, "uid")?);
         // RFC 7162 §3.2: UNCHANGEDSINCE fails for messages modified after the given modseq.
-        if unchanged_since.is_some_and(|since| ModSeq(get_u64(d, "modseq").unwrap_or(0)) > since)
-        {
+        if unchanged_since.is_some_and(|since| ModSeq(get_u64(d, "modseq").unwrap_or(0)) > since) {
             out.modified.push(uid);
             continue;
         }

@@ -52,12 +52,11 @@ pub async fn remove_mailbox(tx: &mut Tx, mailbox: MailboxId) -> DbResult<()> {
 
 /// Removes entries written before `before`; returns how many.
 pub async fn prune(tx: &mut Tx, before: UnixTime) -> DbResult<u64> {
-    let r = tx
-        .c
-        .journal
-        .delete_many(doc! {"at": {"$lt": date(before)}})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.journal
+            .delete_many(doc! {"at": {"$lt": date(before)}})
+            .session(&mut tx.s)
+            .await?;
     Ok(r.deleted_count)
 }
 

@@ -262,12 +262,11 @@ pub async fn remove(tx: &mut Tx, id: MailboxId) -> DbResult<()> {
 
 /// Sets attribute fields that carry no modseq (subscription, special use, retention).
 pub async fn set_fields(tx: &mut Tx, id: MailboxId, set: Document) -> DbResult<()> {
-    let r = tx
-        .c
-        .mailboxes
-        .update_one(doc! {"_id": n(id.0)}, doc! {"$set": set})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.mailboxes
+            .update_one(doc! {"_id": n(id.0)}, doc! {"$set": set})
+            .session(&mut tx.s)
+            .await?;
     if r.matched_count == 0 {
         return Err(StoreError::NotFound(format!("mailbox {id}")).into());
     }

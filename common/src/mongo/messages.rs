@@ -224,7 +224,13 @@ pub async fn copy(
         copy.insert("mailbox", n(to.0));
         copy.insert("uid", i64::from(uid.0));
         copy.insert("modseq", n(modseq.0));
-        journal.push((modseq, Change::Added { uid, flags: flags_of(d)? }));
+        journal.push((
+            modseq,
+            Change::Added {
+                uid,
+                flags: flags_of(d)?,
+            },
+        ));
         docs.push(copy);
     }
     tx.c.messages.insert_many(docs).session(&mut tx.s).await?;

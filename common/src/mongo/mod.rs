@@ -37,8 +37,8 @@ use crate::store::StoreStats;
 use error::{DbResult, to_store};
 use mongodb::bson::{Document, doc};
 use mongodb::options::{
-    Acknowledgment, ClientOptions, ReadConcern, ReadPreference, ReturnDocument,
-    SelectionCriteria, TransactionOptions, WriteConcern,
+    Acknowledgment, ClientOptions, ReadConcern, ReadPreference, ReturnDocument, SelectionCriteria,
+    TransactionOptions, WriteConcern,
 };
 use mongodb::{Client, Database};
 use schema::Colls;

@@ -124,7 +124,12 @@ pub async fn init(db: &Database, c: &Colls, journal_ttl: Duration) -> DbResult<(
         .name("at_ttl".to_string())
         .build();
     c.journal
-        .create_index(IndexModel::builder().keys(doc! {"at": 1}).options(ttl).build())
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! {"at": 1})
+                .options(ttl)
+                .build(),
+        )
         .await?;
     // Sweep candidates: unreferenced blobs by age.
     c.blobs

@@ -47,10 +47,7 @@ pub async fn assign(tx: &mut Tx, user: UserId, meta: &MessageMeta) -> DbResult<T
         .map(|id| doc! {"user": n(user.0), "msgid": *id, "thread": n(thread)})
         .collect();
     if !missing.is_empty() {
-        tx.c.threads
-            .insert_many(missing)
-            .session(&mut tx.s)
-            .await?;
+        tx.c.threads.insert_many(missing).session(&mut tx.s).await?;
     }
     Ok(ThreadId(thread))
 }

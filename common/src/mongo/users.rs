@@ -99,14 +99,13 @@ pub async fn list(tx: &mut Tx, after: Option<UserId>, limit: usize) -> DbResult<
         Some(a) => doc! {"_id": {"$gt": n(a.0)}},
         None => doc! {},
     };
-    let mut cursor = tx
-        .c
-        .users
-        .find(filter)
-        .sort(doc! {"_id": 1})
-        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-        .session(&mut tx.s)
-        .await?;
+    let mut cursor =
+        tx.c.users
+            .find(filter)
+            .sort(doc! {"_id": 1})
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .session(&mut tx.s)
+            .await?;
     let mut out = Vec::new();
     while let Some(d) = cursor.next(&mut tx.s).await {
         out.push(user_of(&d?)?);
@@ -229,12 +228,11 @@ pub async fn list_addresses(tx: &mut Tx, user: UserId) -> DbResult<Vec<Address>>
 }
 
 pub async fn delete_address(tx: &mut Tx, address: &str) -> DbResult<()> {
-    let r = tx
-        .c
-        .addresses
-        .delete_one(doc! {"_id": address})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.addresses
+            .delete_one(doc! {"_id": address})
+            .session(&mut tx.s)
+            .await?;
     if r.deleted_count == 0 {
         return Err(StoreError::NotFound(format!("address {address}")).into());
     }
@@ -269,12 +267,11 @@ pub async fn add_domain_alias(tx: &mut Tx, alias: &str, target: &str) -> DbResul
 
 pub async fn delete_domain_alias(tx: &mut Tx, alias: &str) -> DbResult<()> {
     let alias = alias.to_lowercase();
-    let r = tx
-        .c
-        .domain_aliases
-        .delete_one(doc! {"_id": &alias})
-        .session(&mut tx.s)
-        .await?;
+    let r =
+        tx.c.domain_aliases
+            .delete_one(doc! {"_id": &alias})
+            .session(&mut tx.s)
+            .await?;
     if r.deleted_count == 0 {
         return Err(StoreError::NotFound(format!("domain alias {alias}")).into());
     }
