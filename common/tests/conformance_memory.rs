@@ -4,7 +4,7 @@
 // Test code: unwrapping is how it fails.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/memstore.rs"]
+#[path = "support/memstore/mod.rs"]
 mod memstore;
 
 use eider_common::store::MailStore;

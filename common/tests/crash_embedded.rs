@@ -179,7 +179,10 @@ fn run_child(dir: &Path, rng: &mut impl Rng) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_kill9_keeps_acknowledged_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let seed: u64 = now() as u64;
+    let seed: u64 = std::env::var("EIDER_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(now() as u64);
     println!("crash test seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut acked = Acked::default();

@@ -2,7 +2,7 @@
 //! says, through the trait only.
 //!
 //! Checked, for every user (paged through `list_users`) and mailbox:
-//! - `messages`, `unseen`, `size` equal a recount of `get_messages`; every UID is below
+//! - UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ are non-zero; `messages`, `unseen`, `size` equal a recount of `get_messages`; every UID is below
 //!   `uid_next` and every message modseq at most `highest_modseq`;
 //! - the user's `bytes_used` and `quota().used` equal the sum of message sizes, `quota().limit`
 //!   equals the user's quota;
@@ -11,12 +11,14 @@
 //!   the stored UIDs, flags and per-message modseqs;
 //! - every blob a message names exists, and every blob's `refs` equals the number of messages
 //!   naming it (each distinct blob once per message) plus the explicit references the caller
-//!   declares.
+//!   declares;
+//! - every blob's chunks are all present, decompress to the right sizes and hash to its id.
 
 use super::fixtures::all_uids;
-use crate::model::{Change, Flags, JournalEntry, Segment, StoredMessage};
+use crate::model::{BlobInfo, Change, Flags, JournalEntry, Segment, StoredMessage};
 use crate::store::MailStore;
 use crate::types::{BlobId, MailboxId, ModSeq, Uid};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// [`check_consistency_with`] assuming no explicit (`blob_ref`) references.
@@ -68,6 +70,13 @@ pub async fn check_consistency_with(
                 let unseen = msgs.iter().filter(|m| !m.summary.flags.seen()).count() as u32;
                 let size: u64 = msgs.iter().map(|m| m.summary.size).sum();
                 let name = format!("user {} mailbox {:?}", user.username, mb.path);
+                // RFC 3501 §9 (nz-number), RFC 7162 §3.1.1 (HIGHESTMODSEQ of a mailbox is ≥ 1).
+                if mb.uid_validity.0 == 0 || mb.uid_next.0 == 0 || mb.highest_modseq.0 == 0 {
+                    errors.push(format!(
+                        "{name}: UIDVALIDITY {}, UIDNEXT {}, HIGHESTMODSEQ {} must be non-zero",
+                        mb.uid_validity, mb.uid_next, mb.highest_modseq
+                    ));
+                }
                 if mb.user != user.id {
                     errors.push(format!("{name}: owner {} != {}", mb.user, user.id));
                 }
@@ -155,6 +164,9 @@ async fn check_blobs(
                     b.id, b.refs
                 ));
             }
+            if let Err(e) = check_blob_content(store, &b).await {
+                errors.push(format!("blob {}: {e}", b.id));
+            }
             seen.insert(b.id);
         }
     }
@@ -237,4 +249,57 @@ fn check_journal(
             diff.join("; ")
         ));
     }
+}
+
+/// A blob's chunks are all there, each decompresses to `chunk_size` bytes (the last to the rest),
+/// and together they hash to the blob's id.
+async fn check_blob_content(store: &dyn MailStore, b: &BlobInfo) -> Result<(), String> {
+    if b.chunk_size == 0 {
+        return if b.size == 0 {
+            Ok(())
+        } else {
+            Err("chunk_size 0".into())
+        };
+    }
+    let n = b.size.div_ceil(u64::from(b.chunk_size));
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    // A few chunks per call keeps memory small for large blobs.
+    let mut next = 0u64;
+    while next < n {
+        let last = (next + 7).min(n - 1);
+        let chunks = store
+            .blob_chunks(b.id, next as u32..=last as u32)
+            .await
+            .map_err(|e| format!("blob_chunks {next}..={last}: {e}"))?;
+        if chunks.len() as u64 != last - next + 1 {
+            return Err(format!(
+                "asked chunks {next}..={last}, got {}",
+                chunks.len()
+            ));
+        }
+        for (i, c) in chunks.iter().enumerate() {
+            let data = zstd::stream::decode_all(&c[..])
+                .map_err(|e| format!("chunk {}: {e}", next + i as u64))?;
+            let idx = next + i as u64;
+            let want = if idx + 1 < n {
+                u64::from(b.chunk_size)
+            } else {
+                b.size - idx * u64::from(b.chunk_size)
+            };
+            if data.len() as u64 != want {
+                return Err(format!(
+                    "chunk {idx} holds {} bytes, expected {want}",
+                    data.len()
+                ));
+            }
+            total += data.len() as u64;
+            hasher.update(&data);
+        }
+        next = last + 1;
+    }
+    if total != b.size || BlobId(hasher.finalize().into()) != b.id {
+        return Err(format!("content ({total} bytes) does not hash to the id"));
+    }
+    Ok(())
 }

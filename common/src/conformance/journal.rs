@@ -176,6 +176,25 @@ pub async fn set_flags_unchanged_since(f: &dyn StoreFactory) {
     assert_eq!((fc.changed.len(), fc.modified.len()), (1, 0));
     let mb = s.get_mailbox(inbox).await.unwrap().unwrap();
     assert_eq!(mb.unseen, 0);
+    // UNCHANGEDSINCE 0: every message has a modseq above it (RFC 7162 §3.2).
+    let fc = s
+        .set_flags(
+            inbox,
+            &uids,
+            FlagOp::Add,
+            &flags(SystemFlags::DRAFT, &[]),
+            Some(ModSeq(0)),
+        )
+        .await
+        .unwrap();
+    assert!(fc.changed.is_empty(), "{fc:?}");
+    let mut modified = fc.modified.clone();
+    modified.sort();
+    assert_eq!(modified, uids, "all reported modified");
+    assert_eq!(
+        s.get_mailbox(inbox).await.unwrap().unwrap().highest_modseq,
+        mb.highest_modseq
+    );
     let res = s
         .set_flags(
             crate::types::MailboxId(u64::MAX),

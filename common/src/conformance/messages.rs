@@ -327,3 +327,47 @@ pub async fn messages_expunge(f: &dyn StoreFactory) {
     assert_eq!(s.quota(u.id).await.unwrap().used, 0);
     check_consistency(s).await.unwrap();
 }
+
+/// One call over hundreds of messages: copy, flag, move and expunge them all at once.
+pub async fn messages_bulk_operations(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let u = make_user(s, "u", 0).await;
+    let inbox = mailbox_id(s, u.id, "INBOX").await;
+    let arch = mailbox_id(s, u.id, "Archive").await;
+    let trash = mailbox_id(s, u.id, "Trash").await;
+    let uids = append_n(s, inbox, 300, 1).await;
+    let c = s.copy_messages(inbox, &uids, arch).await.unwrap();
+    assert_eq!(c.mapping.len(), 300);
+    assert!(
+        c.mapping.windows(2).all(|w| w[0].1 < w[1].1),
+        "destination UIDs ascend"
+    );
+    let fc = s
+        .set_flags(
+            arch,
+            &c.mapping.iter().map(|p| p.1).collect::<Vec<_>>(),
+            crate::model::FlagOp::Add,
+            &seen(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(fc.changed.len(), 300);
+    let m = s
+        .move_messages(
+            arch,
+            &c.mapping.iter().map(|p| p.1).collect::<Vec<_>>(),
+            trash,
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.mapping.len(), 300);
+    let t = s.get_mailbox(trash).await.unwrap().unwrap();
+    assert_eq!((t.messages, t.unseen, t.uid_next), (300, 0, Uid(301)));
+    check_consistency(s).await.unwrap();
+    assert_eq!(s.expunge(trash, None, false).await.unwrap().len(), 300);
+    assert_eq!(s.expunge(inbox, None, false).await.unwrap(), uids);
+    assert_eq!(s.quota(u.id).await.unwrap().used, 0);
+    check_consistency(s).await.unwrap();
+}

@@ -8,10 +8,20 @@
 //! eider_common::conformance_suite!(MyFactory::new());
 //! ```
 //!
+//! Another crate's tests need `eider-common = { workspace = true, features = ["test-util"] }`
+//! and `tokio` among their dev-dependencies. A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
+//! MailStore> })`. Backends with durable state should implement [`StoreFactory::reopen`], so
+//! the restart checks (`reopen_keeps_everything`, the fault flows) really reopen.
+//!
 //! Each test is a `pub async fn name(factory: &dyn StoreFactory)` that panics on a violation, so a
 //! single test can also be called by hand. [`check_consistency`] recounts everything a store keeps
 //! (mailbox counters, user usage, quota, blob references, journal) and is shared with the fault
-//! tests and the crash test.
+//! tests (`faults`, over [`crate::faulty::FaultyStore`]) and the embedded crash test.
+//! `random_ops_keep_counters` takes its seed from `EIDER_CONFORMANCE_SEED` when set.
+//!
+//! The suite checks only what `store.rs` documents; where the contract leaves a choice open
+//! (moving into the same mailbox, the journal of a deleted mailbox) it accepts every outcome
+//! that keeps the invariants.
 //!
 //! This module is test code compiled into the library so other crates' tests can use it; that is
 //! why it may panic and unwrap.
@@ -29,6 +39,7 @@ mod journal;
 mod mailboxes;
 mod messages;
 mod quota;
+mod race_errors;
 mod races;
 mod random_ops;
 mod reopen;
@@ -46,6 +57,7 @@ pub use journal::*;
 pub use mailboxes::*;
 pub use messages::*;
 pub use quota::*;
+pub use race_errors::*;
 pub use races::*;
 pub use random_ops::*;
 pub use reopen::*;
@@ -121,10 +133,12 @@ macro_rules! conformance_suite {
             messages_copy_mapping,
             messages_move_is_atomic,
             messages_expunge,
+            messages_bulk_operations,
             events_name_each_changed_mailbox,
             events_follow_commit,
             content_read_back_exact,
             content_blob_dedup_and_abort,
+            content_random_layouts,
             concurrent_appends_monotonic,
             concurrent_flag_changes_monotonic,
             journal_replay_reproduces_state,
@@ -146,6 +160,8 @@ macro_rules! conformance_suite {
             race_condstore_conflict,
             race_sweep_vs_append,
             race_identical_blob_commits,
+            race_failures_leave_no_trace,
+            race_delete_user_vs_writes,
             reopen_keeps_everything,
             faults_ingest_flow,
             faults_copy_move_flow,

@@ -250,6 +250,11 @@ pub async fn addresses_add_lookup_delete(f: &dyn StoreFactory) {
         ]
     );
     assert!(s.list_addresses(b.id).await.unwrap().is_empty());
+    let res = s
+        .add_address(UserId(u64::MAX), "x@example.org", "x@example.org")
+        .await;
+    assert_err!(res, StoreError::NotFound(_), "address for an unknown user");
+    assert_eq!(s.lookup_address("x@example.org").await.unwrap(), None);
 
     s.delete_address("a@example.org").await.unwrap();
     assert_eq!(s.lookup_address("a@example.org").await.unwrap(), None);
