@@ -15,12 +15,16 @@ pub mod embedded;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod faulty;
+pub mod filter;
+pub mod ingest;
+pub mod mime;
 pub mod model;
 pub mod mongo;
 pub mod open;
 pub mod password;
 pub mod store;
 pub mod types;
+pub mod verify;
 
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};

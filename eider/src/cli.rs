@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "eider",
     version,
     about = "Eider mail server: run the daemons and administer users, addresses and mailboxes",
-    after_help = "Exit codes: 0 ok, 1 usage or configuration error, 2 not found, 3 already exists, 4 store failure."
+    after_help = "Exit codes: 0 ok, 1 usage or configuration error, 2 not found, 3 already exists, 4 store failure, 5 verify found damage."
 )]
 pub struct Cli {
     /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
@@ -32,6 +32,18 @@ pub enum Command {
     /// Inspect mailboxes.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
+    /// Manage a user's delivery filters (applied in order by eider-ingest).
+    #[command(subcommand)]
+    Filter(FilterCommand),
+    /// Rebuild every stored message (or one user's) from its blobs and check it against the
+    /// SHA-256 and size recorded at delivery. Exit code 5 if any message is damaged.
+    Verify {
+        /// Only this user (name or address).
+        user: Option<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prepare the store.
     #[command(subcommand)]
     Db(DbCommand),
@@ -109,4 +121,54 @@ pub enum MailboxCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FilterCommand {
+    /// Append a filter to USER's list. Every condition given must match.
+    Add {
+        user: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Substring of From.
+        #[arg(long)]
+        from: Option<String>,
+        /// Substring of To or Cc.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        /// `Name:substring` of any header field.
+        #[arg(long, value_name = "NAME:TEXT")]
+        header: Option<String>,
+        /// Size above, in bytes.
+        #[arg(long)]
+        larger: Option<u64>,
+        /// Size below, in bytes.
+        #[arg(long)]
+        smaller: Option<u64>,
+        /// Only messages with (true) or without (false) attachments.
+        #[arg(long)]
+        has_attachment: Option<bool>,
+        /// File into this mailbox.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// Mark \Seen.
+        #[arg(long)]
+        seen: bool,
+        /// Mark \Flagged.
+        #[arg(long)]
+        flag: bool,
+        /// Drop the message.
+        #[arg(long)]
+        discard: bool,
+    },
+    /// List USER's filters with their numbers.
+    List {
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove filter number N (as shown by `filter list`).
+    Delete { user: String, number: usize },
 }

@@ -1,0 +1,371 @@
+//! Async glue from a message byte stream to what `MailStore::append` needs: feeds the
+//! [`crate::mime::Splitter`], writes the skeleton into one identity blob, each large decoded
+//! body into its own blob and the search text into a text blob, and builds the segment list.
+//!
+//! Invariants: the segments rebuild the input byte for byte (skeleton slices interleaved with
+//! body runs, in input order); memory is bounded by the read chunk, the splitter's bounded
+//! buffers and one blob chunk per open writer — never the whole message. Blobs are committed
+//! with zero references (the append takes them); on error open uploads are aborted and already
+//! committed blobs are left to the sweep's grace period.
+
+use crate::content::BlobWriter;
+use crate::error::StoreError;
+use crate::mime::{Limits, MimeError, Output, Splitter};
+use crate::model::{MessageMeta, Segment, Transfer};
+use crate::store::MailStore;
+use crate::types::BlobId;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Bytes read from the stream at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    #[error("reading the message: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mime(#[from] MimeError),
+}
+
+/// A message stored as blobs, ready for `NewMessage`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    /// Segments whose concatenation is the input.
+    pub segments: Vec<Segment>,
+    /// Input size in bytes (= the sum of the segments' encoded lengths).
+    pub size: u64,
+    /// SHA-256 of the input.
+    pub sha256: [u8; 32],
+    /// Parsed metadata; offsets are positions in the input, `text_blob` is set when there was
+    /// text (shift offsets with [`crate::mime::shift_offsets`] when a prefix is prepended).
+    pub meta: MessageMeta,
+}
+
+/// An output of the splitter, owned, waiting for its async write.
+#[derive(Debug)]
+enum Ev {
+    Skeleton(Vec<u8>),
+    Start,
+    Decoded(Vec<u8>),
+    End(Transfer, u64),
+    Text(String),
+}
+
+fn queue(evs: &mut Vec<Ev>, o: Output<'_>) {
+    match (evs.last_mut(), o) {
+        (Some(Ev::Skeleton(v)), Output::Skeleton(b)) => v.extend_from_slice(b),
+        (Some(Ev::Decoded(v)), Output::Decoded(b)) => v.extend_from_slice(b),
+        (Some(Ev::Text(s)), Output::Text(t)) => s.push_str(t),
+        (_, Output::Skeleton(b)) => evs.push(Ev::Skeleton(b.to_vec())),
+        (_, Output::Decoded(b)) => evs.push(Ev::Decoded(b.to_vec())),
+        (_, Output::Text(t)) => evs.push(Ev::Text(t.to_string())),
+        (_, Output::BodyStart) => evs.push(Ev::Start),
+        (
+            _,
+            Output::BodyEnd {
+                transfer,
+                encoded_len,
+            },
+        ) => evs.push(Ev::End(transfer, encoded_len)),
+    }
+}
+
+/// A segment before the skeleton blob's id is known.
+#[derive(Debug)]
+enum Seg {
+    Skeleton { offset: u64, len: u64 },
+    Run(Segment),
+}
+
+#[derive(Debug)]
+struct Sink {
+    peak_queued: usize,
+    skeleton: Option<BlobWriter>,
+    skel_len: u64,
+    /// Start of the skeleton slice not yet closed into a segment.
+    skel_seg_start: u64,
+    run: Option<BlobWriter>,
+    text: Option<BlobWriter>,
+    segs: Vec<Seg>,
+}
+
+impl Sink {
+    async fn apply(&mut self, store: &dyn MailStore, ev: Ev) -> Result<(), IngestError> {
+        match ev {
+            Ev::Skeleton(b) => {
+                if self.skeleton.is_none() {
+                    self.skeleton = Some(BlobWriter::begin(store).await?);
+                }
+                if let Some(w) = &mut self.skeleton {
+                    w.write(store, &b).await?;
+                }
+                self.skel_len += b.len() as u64;
+            }
+            Ev::Start => {
+                self.close_skeleton_slice();
+                if let Some(old) = self.run.take() {
+                    old.abort(store).await?;
+                }
+                self.run = Some(BlobWriter::begin(store).await?);
+            }
+            Ev::Decoded(b) => {
+                if let Some(w) = &mut self.run {
+                    w.write(store, &b).await?;
+                }
+            }
+            Ev::End(transfer, encoded_len) => {
+                let Some(w) = self.run.take() else {
+                    return Err(MimeError::Accounting("body end without start".into()).into());
+                };
+                let (blob, len) = w.finish(store).await?;
+                self.segs.push(Seg::Run(Segment::Blob {
+                    blob,
+                    offset: 0,
+                    len,
+                    transfer,
+                    encoded_len,
+                }));
+            }
+            Ev::Text(t) => {
+                if self.text.is_none() {
+                    self.text = Some(BlobWriter::begin(store).await?);
+                }
+                if let Some(w) = &mut self.text {
+                    w.write(store, t.as_bytes()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close_skeleton_slice(&mut self) {
+        if self.skel_len > self.skel_seg_start {
+            self.segs.push(Seg::Skeleton {
+                offset: self.skel_seg_start,
+                len: self.skel_len - self.skel_seg_start,
+            });
+            self.skel_seg_start = self.skel_len;
+        }
+    }
+
+    async fn drain(&mut self, store: &dyn MailStore, evs: &mut Vec<Ev>) -> Result<(), IngestError> {
+        let queued: usize = evs
+            .iter()
+            .map(|e| match e {
+                Ev::Skeleton(b) | Ev::Decoded(b) => b.len(),
+                Ev::Text(t) => t.len(),
+                Ev::Start | Ev::End(..) => 0,
+            })
+            .sum();
+        self.peak_queued = self.peak_queued.max(queued);
+        for ev in evs.drain(..) {
+            self.apply(store, ev).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the skeleton and text blobs and resolves the segment list.
+    async fn finish(
+        mut self,
+        store: &dyn MailStore,
+    ) -> Result<(Vec<Segment>, Option<BlobId>), IngestError> {
+        self.close_skeleton_slice();
+        let skeleton = match self.skeleton.take() {
+            Some(w) => Some(w.finish(store).await?.0),
+            None => None,
+        };
+        let text = match self.text.take() {
+            Some(w) => Some(w.finish(store).await?.0),
+            None => None,
+        };
+        let mut out = Vec::with_capacity(self.segs.len());
+        for s in self.segs {
+            out.push(match (s, skeleton) {
+                (Seg::Run(seg), _) => seg,
+                (Seg::Skeleton { offset, len }, Some(blob)) => Segment::Blob {
+                    blob,
+                    offset,
+                    len,
+                    transfer: Transfer::Identity,
+                    encoded_len: len,
+                },
+                (Seg::Skeleton { .. }, None) => {
+                    return Err(MimeError::Accounting("skeleton slice without blob".into()).into());
+                }
+            });
+        }
+        Ok((out, text))
+    }
+
+    async fn abort(self, store: &dyn MailStore) {
+        for w in [self.skeleton, self.run, self.text].into_iter().flatten() {
+            if let Err(e) = w.abort(store).await {
+                tracing::warn!(error = %e, "aborting an upload after a failed ingest");
+            }
+        }
+    }
+}
+
+/// Reads a message from `reader` and stores its content; see the module doc.
+pub async fn prepare_message(
+    store: &dyn MailStore,
+    reader: impl AsyncRead + Unpin,
+    limits: Limits,
+) -> Result<Prepared, IngestError> {
+    Ok(prepare_inner(store, reader, limits).await?.0)
+}
+
+/// [`prepare_message`], also returning the most bytes ever queued between the splitter and the
+/// blob writers (the memory bound the tests check).
+async fn prepare_inner(
+    store: &dyn MailStore,
+    reader: impl AsyncRead + Unpin,
+    limits: Limits,
+) -> Result<(Prepared, usize), IngestError> {
+    let mut sink = Sink {
+        peak_queued: 0,
+        skeleton: None,
+        skel_len: 0,
+        skel_seg_start: 0,
+        run: None,
+        text: None,
+        segs: Vec::new(),
+    };
+    match run(store, reader, limits, &mut sink).await {
+        Ok((size, sha256, meta)) => {
+            let peak = sink.peak_queued;
+            let (segments, text_blob) = sink.finish(store).await?;
+            let prepared = Prepared {
+                segments,
+                size,
+                sha256,
+                meta: MessageMeta { text_blob, ..meta },
+            };
+            Ok((prepared, peak))
+        }
+        Err(e) => {
+            sink.abort(store).await;
+            Err(e)
+        }
+    }
+}
+
+async fn run(
+    store: &dyn MailStore,
+    mut reader: impl AsyncRead + Unpin,
+    limits: Limits,
+    sink: &mut Sink,
+) -> Result<(u64, [u8; 32], MessageMeta), IngestError> {
+    let mut splitter = Splitter::new(limits);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut evs = Vec::new();
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        splitter.feed(chunk, &mut |o| queue(&mut evs, o));
+        sink.drain(store, &mut evs).await?;
+    }
+    let parsed = splitter.finish(&mut |o| queue(&mut evs, o))?;
+    sink.drain(store, &mut evs).await?;
+    Ok((parsed.size, hasher.finalize().into(), parsed.meta))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::content::read_message;
+    use crate::embedded::{EmbeddedOptions, EmbeddedStore};
+
+    fn message(attachment: &[u8], lf: bool) -> Vec<u8> {
+        let b64 = crate::mime::encode_base64_run(attachment, 76, !lf, true);
+        let mut m = b"From: a@b\r\nSubject: t\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n\
+--x\r\nContent-Type: text/plain\r\n\r\nhello there\r\n--x\r\n\
+Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            .to_vec();
+        m.extend_from_slice(&b64);
+        m.extend_from_slice(b"--x--\r\n");
+        m
+    }
+
+    #[tokio::test]
+    async fn segments_rebuild_the_input_and_attachments_dedupe() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
+        let attachment: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut blobs = Vec::new();
+        for lf in [false, true] {
+            let input = message(&attachment, lf);
+            let p = prepare_message(&store, &input[..], Limits::default())
+                .await
+                .unwrap();
+            assert_eq!(p.size, input.len() as u64);
+            let sum: u64 = p.segments.iter().map(Segment::encoded_len).sum();
+            assert_eq!(sum, p.size);
+            assert_eq!(read_message(&store, &p.segments).await.unwrap(), input);
+            let expect: [u8; 32] = Sha256::digest(&input).into();
+            assert_eq!(p.sha256, expect);
+            assert!(p.meta.text_blob.is_some());
+            assert_eq!(p.meta.preview, "hello there");
+            let run = p.segments.iter().find_map(|s| match s {
+                Segment::Blob {
+                    blob,
+                    transfer: Transfer::Base64 { .. },
+                    len,
+                    ..
+                } => Some((*blob, *len)),
+                _ => None,
+            });
+            let (blob, len) = run.unwrap();
+            assert_eq!(len, attachment.len() as u64);
+            blobs.push(blob);
+        }
+        // The same attachment, folded with CRLF and with LF, is one blob.
+        assert_eq!(blobs[0], blobs[1]);
+    }
+
+    #[tokio::test]
+    async fn memory_is_bounded_by_the_read_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
+        let attachment: Vec<u8> = (0..6_000_000u32).map(|i| (i % 241) as u8).collect();
+        let mut input = message(&attachment, false);
+        // A large identity body and a long skeleton tail too.
+        input.extend(std::iter::repeat_n(b"epilogue line\r\n".as_slice(), 200_000).flatten());
+        let (p, peak) = prepare_inner(&store, &input[..], Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(read_message(&store, &p.segments).await.unwrap(), input);
+        assert!(
+            peak <= 2 * READ_CHUNK,
+            "peak queue {peak} for {} bytes",
+            input.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_and_headerless_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
+        for input in [
+            &b""[..],
+            b"\r\n",
+            b"no headers",
+            b"X: y\r\n\r\n\xff\x00body",
+        ] {
+            let p = prepare_message(&store, input, Limits::default())
+                .await
+                .unwrap();
+            assert_eq!(read_message(&store, &p.segments).await.unwrap(), input);
+        }
+    }
+}
