@@ -2,7 +2,7 @@
 //!
 //! Fields that queries filter, sort or update on are plain BSON fields (numbers as `Int64`, ids as
 //! `Int64`, blob ids as 32-byte binaries); nested structures that are only ever read whole
-//! (a message's segments and parsed `MessageMeta`, a journal change, user limits) are stored as one
+//! (a message's segments and parsed `MessageMeta`, a journal change, user limits and filters) are stored as one
 //! postcard-encoded binary field, the same encoding the embedded backend uses.
 
 use super::error::{DbError, DbResult};
@@ -99,6 +99,7 @@ pub fn user_doc(u: &User, key: &str) -> DbResult<Document> {
         "limits": enc(&u.limits)?,
         "spam_level": i32::from(u.spam_level),
         "created": u.created,
+        "filters": enc(&u.filters)?,
     })
 }
 
@@ -113,6 +114,7 @@ pub fn user_of(d: &Document) -> DbResult<User> {
         limits: dec(d, "limits")?,
         spam_level: u8::try_from(get_u64(d, "spam_level")?).unwrap_or(u8::MAX),
         created: get_i64(d, "created")?,
+        filters: dec(d, "filters")?,
     })
 }
 

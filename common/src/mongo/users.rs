@@ -55,6 +55,7 @@ pub async fn create(tx: &mut Tx, p: &NewUserPlan) -> DbResult<User> {
         limits: p.new.limits.clone(),
         spam_level: p.new.spam_level,
         created: tx.now,
+        filters: Vec::new(),
     };
     tx.c.users
         .insert_one(user_doc(&user, &key)?)
@@ -130,12 +131,16 @@ pub async fn update(tx: &mut Tx, id: UserId, u: &UserUpdate) -> DbResult<User> {
     if let Some(s) = u.spam_level {
         user.spam_level = s;
     }
+    if let Some(f) = &u.filters {
+        user.filters = f.clone();
+    }
     let set = doc! {
         "password_hash": &user.password_hash,
         "quota": n(user.quota),
         "disabled": user.disabled,
         "limits": enc(&user.limits)?,
         "spam_level": i32::from(user.spam_level),
+        "filters": enc(&user.filters)?,
     };
     tx.c.users
         .update_one(doc! {"_id": n(id.0)}, doc! {"$set": set})
