@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// Server error code "NamespaceExists" (collection already there).
 const NAMESPACE_EXISTS: i32 = 48;
+/// Server error code "IndexOptionsConflict" (same keys, other options).
+const INDEX_OPTIONS_CONFLICT: i32 = 85;
 
 /// Global counters (small collection `counters`), created by `init`.
 pub const COUNTERS: &[&str] = &["user", "mailbox", "upload", "uidvalidity"];
@@ -123,14 +125,21 @@ pub async fn init(db: &Database, c: &Colls, journal_ttl: Duration) -> DbResult<(
         .expire_after(journal_ttl)
         .name("at_ttl".to_string())
         .build();
-    c.journal
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! {"at": 1})
-                .options(ttl)
-                .build(),
-        )
-        .await?;
+    let model = IndexModel::builder()
+        .keys(doc! {"at": 1})
+        .options(ttl)
+        .build();
+    match c.journal.create_index(model).await {
+        Ok(_) => {}
+        // The retention changed since the index was made: adjust it in place.
+        Err(e) if code(&e) == Some(INDEX_OPTIONS_CONFLICT) => {
+            let secs = i64::try_from(journal_ttl.as_secs()).unwrap_or(i64::MAX);
+            let index = doc! {"name": "at_ttl", "expireAfterSeconds": secs};
+            db.run_command(doc! {"collMod": c.journal.name(), "index": index})
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     // Sweep candidates: unreferenced blobs by age.
     c.blobs
         .create_index(index(doc! {"refs": 1, "created": 1}, false, "refs_created"))
