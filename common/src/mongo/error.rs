@@ -65,6 +65,11 @@ impl DbError {
             if !unreachable(e) && e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT))
     }
 
+    /// True when no server could be selected within the timeout.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, DbError::Db(e) if unreachable(e))
+    }
+
     /// True for a unique-index violation.
     pub fn is_duplicate_key(&self) -> bool {
         matches!(self, DbError::Db(e) if is_duplicate_key(e))

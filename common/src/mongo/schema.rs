@@ -13,8 +13,9 @@ use std::time::Duration;
 
 /// Server error code "NamespaceExists" (collection already there).
 const NAMESPACE_EXISTS: i32 = 48;
-/// Server error code "IndexOptionsConflict" (same keys, other options).
-const INDEX_OPTIONS_CONFLICT: i32 = 85;
+/// Server error codes "IndexOptionsConflict" (mongod: same keys, other options) and
+/// "IndexKeySpecsConflict" (what some servers answer for the same case).
+const INDEX_CONFLICT: [i32; 2] = [85, 86];
 
 /// Global counters (small collection `counters`), created by `init`.
 pub const COUNTERS: &[&str] = &["user", "mailbox", "upload", "uidvalidity"];
@@ -132,7 +133,7 @@ pub async fn init(db: &Database, c: &Colls, journal_ttl: Duration) -> DbResult<(
     match c.journal.create_index(model).await {
         Ok(_) => {}
         // The retention changed since the index was made: adjust it in place.
-        Err(e) if code(&e) == Some(INDEX_OPTIONS_CONFLICT) => {
+        Err(e) if code(&e).is_some_and(|c| INDEX_CONFLICT.contains(&c)) => {
             let secs = i64::try_from(journal_ttl.as_secs()).unwrap_or(i64::MAX);
             let index = doc! {"name": "at_ttl", "expireAfterSeconds": secs};
             db.run_command(doc! {"collMod": c.journal.name(), "index": index})

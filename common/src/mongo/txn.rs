@@ -68,6 +68,10 @@ impl MongoStore {
                 .map_err(to_store)?;
             let outcome = match f(&mut tx, &ctx).await {
                 Ok(v) => self.commit(&mut tx, start).await.map(|()| v),
+                Err(e) if e.is_unreachable() => {
+                    // No server to abort on: dropping the session ends the transaction.
+                    Err(e)
+                }
                 Err(e) => {
                     // The server may have aborted already (transient errors); nothing to report.
                     let _ = tx.s.abort_transaction().await;
