@@ -185,6 +185,7 @@ impl MailStore for MongoStore {
     }
 
     async fn append(&self, mailbox: MailboxId, message: NewMessage) -> StoreResult<Appended> {
+        let _queued = self.queue_for(mailbox).await?;
         self.txn(message, move |tx, m| {
             Box::pin(messages::append(tx, mailbox, m))
         })
@@ -232,6 +233,7 @@ impl MailStore for MongoStore {
         let mut uids = uids.to_vec();
         uids.sort_unstable();
         uids.dedup();
+        let _queued = self.queue_for(mailbox).await?;
         self.txn((uids, flags.clone()), move |tx, (u, f)| {
             Box::pin(flags::set_flags(tx, mailbox, u, op, f, unchanged_since))
         })
@@ -245,6 +247,7 @@ impl MailStore for MongoStore {
         only_deleted: bool,
     ) -> StoreResult<Vec<Uid>> {
         let uids = uids.map(<[Uid]>::to_vec);
+        let _queued = self.queue_for(mailbox).await?;
         self.txn(uids, move |tx, u| {
             Box::pin(messages::expunge(tx, mailbox, u.as_deref(), only_deleted))
         })
@@ -257,6 +260,8 @@ impl MailStore for MongoStore {
         uids: &[Uid],
         to: MailboxId,
     ) -> StoreResult<Copied> {
+        // Both mailboxes must belong to one user (else NotAllowed): queue on the source's.
+        let _queued = self.queue_for(from).await?;
         self.txn(uids.to_vec(), move |tx, u| {
             Box::pin(messages::copy(tx, from, u, to, false))
         })
@@ -269,6 +274,8 @@ impl MailStore for MongoStore {
         uids: &[Uid],
         to: MailboxId,
     ) -> StoreResult<Copied> {
+        // Both mailboxes must belong to one user (else NotAllowed): queue on the source's.
+        let _queued = self.queue_for(from).await?;
         self.txn(uids.to_vec(), move |tx, u| {
             Box::pin(messages::copy(tx, from, u, to, true))
         })

@@ -24,6 +24,7 @@ mod codec;
 mod error;
 mod flags;
 mod journal;
+mod local;
 mod mailboxes;
 mod messages;
 mod schema;
@@ -87,6 +88,7 @@ pub struct MongoStore {
     txn_options: TransactionOptions,
     stats: StoreStats,
     events: broadcast::Sender<StoreEvent>,
+    local: local::LocalQueue,
 }
 
 impl std::fmt::Debug for MongoStore {
@@ -140,6 +142,7 @@ impl MongoStore {
             txn_options,
             stats: StoreStats::default(),
             events,
+            local: local::LocalQueue::new(),
         })
     }
 
