@@ -17,7 +17,7 @@
 //! never be staged into an upload that is being aborted or committed.
 
 use super::codec::{bin, blob_key, blob_of, get_bin, get_u32, get_u64, n};
-use super::error::DbResult;
+use super::error::{DbResult, dup_is_conflict};
 use super::journal;
 use super::txn::{Tx, find_all, find_one};
 use crate::error::StoreError;
@@ -193,7 +193,11 @@ pub async fn commit(tx: &mut Tx, c: &Commit) -> DbResult<bool> {
         "refs": 0i64,
         "created": tx.now,
     };
-    tx.c.blobs.insert_one(d).session(&mut tx.s).await?;
+    tx.c.blobs
+        .insert_one(d)
+        .session(&mut tx.s)
+        .await
+        .map_err(dup_is_conflict)?;
     Ok(false)
 }
 

@@ -22,6 +22,9 @@ pub enum DbError {
     Store(StoreError),
     /// The driver or server failed.
     Db(MongoError),
+    /// A unique key this transaction inserts was taken by a concurrent one: rerun it (it will
+    /// then see the other's document).
+    Conflict(MongoError),
 }
 
 pub type DbResult<T> = Result<T, DbError>;
@@ -51,6 +54,7 @@ impl DbError {
     /// retry budget.
     pub fn is_transient(&self) -> bool {
         match self {
+            DbError::Conflict(_) => true,
             DbError::Db(e) if !unreachable(e) => {
                 e.contains_label(TRANSIENT_TRANSACTION_ERROR) || code(e) == Some(WRITE_CONFLICT)
             }
@@ -79,6 +83,15 @@ impl DbError {
 /// `Corrupt`: a document an invariant says must exist is missing.
 pub fn corrupt_missing(what: String) -> DbError {
     DbError::Store(StoreError::Corrupt(format!("{what} missing")))
+}
+
+/// A duplicate key becomes [`DbError::Conflict`] (retry), anything else stays a driver error.
+pub fn dup_is_conflict(e: MongoError) -> DbError {
+    if is_duplicate_key(&e) {
+        DbError::Conflict(e)
+    } else {
+        DbError::Db(e)
+    }
 }
 
 /// True when no server could be selected within the timeout.
@@ -124,7 +137,7 @@ impl From<DbError> for StoreError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Store(s) => s,
-            DbError::Db(m) => to_store(m),
+            DbError::Db(m) | DbError::Conflict(m) => to_store(m),
         }
     }
 }

@@ -28,6 +28,7 @@ mod local;
 mod mailboxes;
 mod messages;
 mod schema;
+mod sweep;
 mod threads;
 mod txn;
 mod users;

@@ -7,7 +7,7 @@
 //! would put one hot document into every delivery transaction.
 
 use super::codec::{get_u64, n};
-use super::error::DbResult;
+use super::error::{DbResult, dup_is_conflict};
 use super::txn::{Tx, find_all};
 use crate::model::MessageMeta;
 use crate::types::{ThreadId, UserId};
@@ -47,7 +47,11 @@ pub async fn assign(tx: &mut Tx, user: UserId, meta: &MessageMeta) -> DbResult<T
         .map(|id| doc! {"user": n(user.0), "msgid": *id, "thread": n(thread)})
         .collect();
     if !missing.is_empty() {
-        tx.c.threads.insert_many(missing).session(&mut tx.s).await?;
+        tx.c.threads
+            .insert_many(missing)
+            .session(&mut tx.s)
+            .await
+            .map_err(dup_is_conflict)?;
     }
     Ok(ThreadId(thread))
 }
