@@ -69,7 +69,7 @@ async fn init_is_idempotent_and_follows_ttl() {
         .count_documents(Document::new())
         .await
         .unwrap();
-    assert_eq!(counters, 4);
+    assert_eq!(counters, 3);
     // A shorter retention on the next start adjusts the TTL index in place.
     let shorter = MongoStore::connect(&url, &db, days(7)).await.unwrap();
     assert_eq!(ttl_of(&shorter).await, Some(7 * 86_400));

@@ -316,14 +316,24 @@ impl MailStore for MongoStore {
     }
 
     async fn blob_begin(&self) -> StoreResult<UploadId> {
-        let id = self.allocate("upload", 1).await?;
+        // Random ids: no counter document on the ingest path. A collision (about 2^-63 per
+        // pair) is an insert error; another draw fixes it.
         let opened = crate::embedded::unix_now();
-        self.c
-            .uploads
-            .insert_one(doc! {"_id": super::codec::n(id), "opened": opened})
-            .await
-            .map_err(super::error::to_store)?;
-        Ok(UploadId(id))
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let id = super::threads::random_id();
+            let insert = self
+                .c
+                .uploads
+                .insert_one(doc! {"_id": super::codec::n(id), "opened": opened})
+                .await;
+            match insert {
+                Ok(_) => return Ok(UploadId(id)),
+                Err(e) if super::error::is_duplicate_key(&e) && attempts < 5 => {}
+                Err(e) => return Err(super::error::to_store(e)),
+            }
+        }
     }
 
     async fn blob_put_chunk(&self, upload: UploadId, index: u32, data: Vec<u8>) -> StoreResult<()> {

@@ -152,19 +152,17 @@ impl MongoStore {
         self.client.database(&self.database)
     }
 
-    /// Allocates `count` consecutive values of a global counter (outside any transaction: a
-    /// transaction that fails later leaves a gap, never a duplicate). Returns the first.
-    async fn allocate(&self, counter: &str, count: u64) -> StoreResult<u64> {
-        let n = codec::n(count);
-        let d = self
-            .c
-            .counters
-            .find_one_and_update(doc! {"_id": counter}, doc! {"$inc": {"n": n}})
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(to_store)?
-            .ok_or_else(|| StoreError::Corrupt(format!("counter {counter} is missing")))?;
-        let last = counter_value(&d)?;
+    /// Allocates `count` consecutive values of a global counter, in a small transaction of its
+    /// own (not the caller's, so creations do not contend on the counter document; a creation
+    /// that fails later leaves a gap, never a duplicate). Returns the first.
+    ///
+    /// A lone `findOneAndUpdate` + `$inc` is atomic on mongod; the transaction costs one round
+    /// trip more and also makes the allocation atomic on wire-compatible servers that only
+    /// isolate transactions (the SecantusDB stand-in handed out one value twice under load).
+    async fn allocate(&self, counter: &'static str, count: u64) -> StoreResult<u64> {
+        let last = self
+            .txn((), move |tx, _| Box::pin(bump_counter(tx, counter, count)))
+            .await?;
         Ok(last + 1 - count)
     }
 
@@ -172,16 +170,34 @@ impl MongoStore {
     /// mailbox re-created under an old name never reuses an old value.
     async fn allocate_uid_validity(&self, count: u64) -> StoreResult<u32> {
         let now = crate::embedded::unix_now().max(0);
-        self.c
-            .counters
-            .update_one(doc! {"_id": "uidvalidity"}, doc! {"$max": {"n": now - 1}})
-            .await
-            .map_err(to_store)?;
-        let first = self.allocate("uidvalidity", count).await?;
-        u32::try_from(first + count)
+        let last = self
+            .txn((), move |tx, _| {
+                Box::pin(async move {
+                    tx.c.counters
+                        .update_one(doc! {"_id": "uidvalidity"}, doc! {"$max": {"n": now - 1}})
+                        .session(&mut tx.s)
+                        .await?;
+                    bump_counter(tx, "uidvalidity", count).await
+                })
+            })
+            .await?;
+        let first = last + 1 - count;
+        u32::try_from(last)
             .map(|_| first as u32)
             .map_err(|_| StoreError::Internal("UIDVALIDITY space exhausted".into()))
     }
+}
+
+/// `$inc`s a global counter by `count` inside `tx`; returns the new value.
+async fn bump_counter(tx: &mut txn::Tx, counter: &str, count: u64) -> DbResult<u64> {
+    let d =
+        tx.c.counters
+            .find_one_and_update(doc! {"_id": counter}, doc! {"$inc": {"n": codec::n(count)}})
+            .return_document(ReturnDocument::After)
+            .session(&mut tx.s)
+            .await?
+            .ok_or_else(|| error::corrupt_missing(format!("counter {counter}")))?;
+    counter_value(&d)
 }
 
 fn counter_value(d: &Document) -> DbResult<u64> {

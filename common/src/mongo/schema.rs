@@ -18,7 +18,7 @@ const NAMESPACE_EXISTS: i32 = 48;
 const INDEX_CONFLICT: [i32; 2] = [85, 86];
 
 /// Global counters (small collection `counters`), created by `init`.
-pub const COUNTERS: &[&str] = &["user", "mailbox", "upload", "uidvalidity"];
+pub const COUNTERS: &[&str] = &["user", "mailbox", "uidvalidity"];
 
 /// Handles to every collection (cheap to clone: the driver shares them).
 #[derive(Clone, Debug)]

@@ -30,7 +30,7 @@ pub async fn assign(tx: &mut Tx, user: UserId, meta: &MessageMeta) -> DbResult<T
         .filter(|s| seen.insert(*s))
         .collect();
     if ids.is_empty() {
-        return Ok(ThreadId(new_thread_id()));
+        return Ok(ThreadId(random_id()));
     }
     let filter = doc! {"user": n(user.0), "msgid": {"$in": &ids}};
     let mut known = BTreeMap::new();
@@ -40,7 +40,7 @@ pub async fn assign(tx: &mut Tx, user: UserId, meta: &MessageMeta) -> DbResult<T
     let thread = ids
         .iter()
         .find_map(|id| known.get(*id).copied())
-        .unwrap_or_else(new_thread_id);
+        .unwrap_or_else(random_id);
     let missing: Vec<_> = ids
         .iter()
         .filter(|id| !known.contains_key(**id))
@@ -56,6 +56,7 @@ pub async fn assign(tx: &mut Tx, user: UserId, meta: &MessageMeta) -> DbResult<T
     Ok(ThreadId(thread))
 }
 
-fn new_thread_id() -> u64 {
+/// A random id in 1..=i64::MAX (stored as a positive `Int64`).
+pub fn random_id() -> u64 {
     rand::thread_rng().gen_range(1..=i64::MAX as u64)
 }
