@@ -20,7 +20,7 @@ pub struct Config {
     pub lmtp: LmtpConfig,
     pub imap: ListenConfig,
     pub imaps: ListenConfig,
-    pub pop3: ListenConfig,
+    pub pop3: Pop3Config,
     pub pop3s: ListenConfig,
     pub api: ListenConfig,
     pub tls: TlsConfig,
@@ -38,7 +38,7 @@ impl Default for Config {
             lmtp: LmtpConfig::default(),
             imap: ListenConfig::at("127.0.0.1:1143"),
             imaps: ListenConfig::off(),
-            pop3: ListenConfig::at("127.0.0.1:1110"),
+            pop3: Pop3Config::default(),
             pop3s: ListenConfig::off(),
             api: ListenConfig::at("127.0.0.1:8080"),
             tls: TlsConfig::default(),
@@ -149,6 +149,57 @@ impl Default for ListenConfig {
     }
 }
 
+/// What POP3 `DELE` does to a message when the session commits at `QUIT`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pop3DeleteAction {
+    /// Expunge the message from INBOX.
+    Expunge,
+    /// Move it to the user's `\Trash` mailbox (WildDuck's behaviour); expunge if there is none.
+    #[default]
+    Trash,
+}
+
+/// The POP3 server (`[pop3]`); the implicit-TLS listener is `[pop3s]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Pop3Config {
+    /// `host:port`; empty disables the listener. STLS is offered when `[tls]` is configured.
+    pub listen: String,
+    /// The maildrop is the newest this-many INBOX messages (WildDuck's default is 250); 0: all.
+    pub max_messages: u32,
+    /// What `DELE` does at `QUIT`: `"expunge"` or `"trash"`.
+    pub delete_action: Pop3DeleteAction,
+    /// Leave `IMPLEMENTATION` out of `CAPA`.
+    pub hide_implementation: bool,
+    /// Bytes a user may download per UTC day unless the user has their own limit; 0: unlimited.
+    pub daily_download: u64,
+    /// Seconds without a command before the connection is closed (RFC 1939 §3: at least 600).
+    pub idle_timeout_secs: u64,
+    /// Unknown or malformed commands tolerated per connection before it is closed.
+    pub max_bad_commands: u32,
+}
+
+impl Default for Pop3Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:1110".into(),
+            max_messages: 250,
+            delete_action: Pop3DeleteAction::Trash,
+            hide_implementation: false,
+            daily_download: 10 * 1024 * 1024 * 1024,
+            idle_timeout_secs: 600,
+            max_bad_commands: 10,
+        }
+    }
+}
+
+impl Pop3Config {
+    pub fn enabled(&self) -> bool {
+        !self.listen.is_empty()
+    }
+}
+
 /// The LMTP delivery daemon (`eider-ingest`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -167,6 +218,9 @@ pub struct LmtpConfig {
     pub spam_value: String,
     /// Header holding a numeric spam score (empty: none).
     pub spam_score_header: String,
+    /// Every connection starts with a TLS handshake (needs `[tls]`); otherwise STARTTLS is
+    /// offered when `[tls]` is configured.
+    pub implicit_tls: bool,
 }
 
 impl Default for LmtpConfig {
@@ -179,6 +233,7 @@ impl Default for LmtpConfig {
             spam_header: "X-Spam-Flag".into(),
             spam_value: "YES".into(),
             spam_score_header: "X-Spam-Score".into(),
+            implicit_tls: false,
         }
     }
 }

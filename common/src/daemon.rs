@@ -1,6 +1,7 @@
 //! What every daemon `main` (and `eider serve`) does before handing over to a daemon's `run`:
 //! load the configuration, set up logging, open the store, bind the listener, and turn SIGINT /
-//! SIGTERM into a cancelled [`Shutdown`] token.
+//! SIGTERM into a cancelled [`Shutdown`] token; install the rustls crypto provider; load the
+//! `[tls]` certificate and reload it on SIGHUP.
 //!
 //! Invariants: logs go to stderr (stdout stays free for command output); a `unix:` listener
 //! replaces a stale socket file but never any other kind of file.
@@ -8,6 +9,7 @@
 use crate::config::{Config, ConfigError};
 use crate::context::{Context, Shutdown};
 use crate::error::StoreError;
+use crate::transport::{Tls, TlsError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
@@ -148,6 +150,8 @@ pub enum StartError {
     Bind { daemon: String, source: BindError },
     #[error("installing signal handlers: {0}")]
     Signals(#[from] std::io::Error),
+    #[error("[tls]: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// Everything a standalone daemon's `run` needs.
@@ -166,6 +170,8 @@ pub async fn start(
     listen: fn(&Config) -> &str,
 ) -> Result<Started, StartError> {
     init_tracing();
+    // Before any library builds a rustls config (see `transport::provider`).
+    crate::transport::install_crypto_provider();
     let config = load_config(config_path)?;
     let shutdown = shutdown_on_signals()?;
     let store = crate::open_store(&config).await?;
@@ -198,6 +204,36 @@ pub fn exit<E: std::fmt::Display>(name: &str, result: Result<(), E>) -> std::pro
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Loads the `[tls]` certificate (`None` when TLS is not configured) and reloads it on every
+/// SIGHUP, keeping the old one if the new files are broken. Call once per process, inside a
+/// tokio runtime, and share clones of the result between listeners (`eider serve`).
+pub fn load_tls(config: &Config) -> Result<Option<Tls>, TlsError> {
+    let Some(tls) = Tls::from_config(config)? else {
+        return Ok(None);
+    };
+    if let Err(e) = reload_tls_on_sighup(&tls) {
+        // Not fatal: the check on new connections still picks up changed files.
+        tracing::warn!("cannot install the SIGHUP handler for TLS reload: {e}");
+    }
+    tracing::info!(cert = %config.tls.cert, "TLS certificate loaded");
+    Ok(Some(tls))
+}
+
+/// Spawns a task that calls [`Tls::reload`] on each SIGHUP (failures are logged by `reload`).
+/// Must be called inside a tokio runtime.
+pub fn reload_tls_on_sighup(tls: &Tls) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup())?;
+    let tls = tls.clone();
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the TLS certificate");
+            let _ = tls.reload();
+        }
+    });
+    Ok(())
 }
 
 /// A token cancelled on the first SIGINT or SIGTERM. Must be called inside a tokio runtime.

@@ -23,6 +23,7 @@ pub mod mongo;
 pub mod open;
 pub mod password;
 pub mod store;
+pub mod transport;
 pub mod types;
 pub mod verify;
 

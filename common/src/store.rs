@@ -221,6 +221,11 @@ pub trait MailStore: Send + Sync + 'static {
     /// `chunks` chunks of `chunk_size`). If the blob already exists the staged chunks are dropped
     /// and the existing blob is kept (returns `true` for "already existed"). A new blob starts
     /// with zero references and is protected from the sweep for the grace period.
+    ///
+    /// Durability exception: a backend may return before the blob is durable, provided it is
+    /// durable no later than the next durable write that refers to it (the `append`). A crash
+    /// in between can then only lose a blob nothing refers to yet; the delivery was not
+    /// acknowledged and is retried.
     async fn blob_commit(
         &self,
         upload: UploadId,

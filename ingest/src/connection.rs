@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use eider_common::ingest::{self, Prepared};
 use eider_common::mime::Limits;
+use eider_common::transport::{Conn, Tls};
 use eider_common::{Context, Shutdown};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
@@ -22,6 +23,10 @@ use crate::lmtp::session::{Session, SessionConfig, Step, Transaction};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub session: SessionConfig,
+    /// The certificate for STARTTLS (and implicit TLS), when `[tls]` is configured.
+    pub tls: Option<Tls>,
+    /// Every connection starts with a TLS handshake (`[lmtp] implicit_tls`).
+    pub implicit_tls: bool,
     pub spam: SpamRules,
     pub idle_timeout: Duration,
 }
@@ -95,20 +100,22 @@ impl Incoming {
 }
 
 /// Serves one connection until QUIT, EOF, timeout or shutdown.
-pub async fn serve<S>(stream: S, ctx: Context, settings: Arc<Settings>, shutdown: Shutdown)
+pub async fn serve<IO>(conn: Conn<IO>, ctx: Context, settings: Arc<Settings>, shutdown: Shutdown)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    IO: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let (rd, mut wr) = tokio::io::split(stream);
-    let mut input = Input::new(rd, settings.idle_timeout);
     let mut session: Session<Recipient> = Session::new(settings.session.clone());
+    if conn.is_tls() {
+        session.tls_started();
+    }
+    let mut input = Input::new(conn, settings.idle_timeout);
     let mut out = Vec::new();
     let mut incoming: Option<Incoming> = None;
     session.greeting().encode(&mut out);
     let max = settings.session.max_message_size;
     loop {
         if !input.has_line() && !out.is_empty() {
-            if wr.write_all(&out).await.is_err() {
+            if input.send(&out).await.is_err() {
                 break;
             }
             out.clear();
@@ -142,14 +149,35 @@ where
                 r.encode(&mut out);
                 break;
             }
-            Step::StartTls(_) => Reply::with(454, (4, 7, 0), "TLS not available").encode(&mut out),
+            Step::StartTls(reply) => {
+                let Some(tls) = settings.tls.as_ref() else {
+                    Reply::with(454, (4, 7, 0), "TLS not available").encode(&mut out);
+                    continue;
+                };
+                if !input.buf.is_empty() {
+                    // Plaintext pipelined after STARTTLS must never be read as if it came over
+                    // TLS (RFC 3207 §4.2, command injection): refuse and close.
+                    canned::bad_sequence("data after STARTTLS").encode(&mut out);
+                    break;
+                }
+                reply.encode(&mut out);
+                if input.send(&out).await.is_err() {
+                    return;
+                }
+                out.clear();
+                let Ok(conn) = input.into_inner().start_tls(tls).await else {
+                    return;
+                };
+                session.tls_started();
+                input = Input::new(conn, settings.idle_timeout);
+            }
             Step::ResolveRecipient { to, size } => {
                 let outcome = deliver::check_recipient(&*ctx.store, &to, size, max).await;
                 session.rcpt_resolved(to, outcome).encode(&mut out);
             }
             Step::ReceiveData(r) => {
                 r.encode(&mut out);
-                if wr.write_all(&out).await.is_err() {
+                if input.send(&out).await.is_err() {
                     break;
                 }
                 out.clear();
@@ -198,12 +226,12 @@ where
     if let Some(inc) = incoming.take() {
         inc.abort();
     }
-    let _ = wr.write_all(&out).await;
-    let _ = wr.shutdown().await;
+    let _ = input.send(&out).await;
+    input.shutdown().await;
 }
 
-async fn receive_dot_data<R: AsyncRead + Unpin>(
-    input: &mut Input<R>,
+async fn receive_dot_data<S: AsyncRead + AsyncWrite + Unpin>(
+    input: &mut Input<S>,
     inc: &mut Incoming,
     max: u64,
 ) -> Result<(), ReadError> {
@@ -223,8 +251,8 @@ async fn receive_dot_data<R: AsyncRead + Unpin>(
     }
 }
 
-async fn receive_chunk<R: AsyncRead + Unpin>(
-    input: &mut Input<R>,
+async fn receive_chunk<S: AsyncRead + AsyncWrite + Unpin>(
+    input: &mut Input<S>,
     inc: &mut Incoming,
     size: u64,
     max: u64,
@@ -240,7 +268,10 @@ async fn receive_chunk<R: AsyncRead + Unpin>(
     Ok(())
 }
 
-async fn discard<R: AsyncRead + Unpin>(input: &mut Input<R>, size: u64) -> Result<(), ReadError> {
+async fn discard<S: AsyncRead + AsyncWrite + Unpin>(
+    input: &mut Input<S>,
+    size: u64,
+) -> Result<(), ReadError> {
     let mut left = size;
     while left > 0 {
         let chunk = input

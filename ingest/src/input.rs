@@ -1,9 +1,10 @@
-//! Buffered reading of a connection: command lines (bounded length) and raw data, with an idle
-//! timeout. Bytes read ahead stay in the buffer, so pipelined commands are never lost.
+//! A connection's stream with its read buffer: command lines (bounded length) and raw data, with
+//! an idle timeout. Bytes read ahead stay in the buffer, so pipelined commands are never lost;
+//! the stream can be taken back out (STARTTLS) only when the buffer is empty.
 
 use bytes::{Buf, BytesMut};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Longest command line accepted (RFC 5321 §4.5.3.1.4 says 512; SMTPUTF8 addresses need more).
 pub const MAX_LINE: usize = 4096;
@@ -26,19 +27,34 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
-pub struct Input<R> {
-    rd: R,
+pub struct Input<S> {
+    rd: S,
     pub buf: BytesMut,
     timeout: Duration,
 }
 
-impl<R: AsyncRead + Unpin> Input<R> {
-    pub fn new(rd: R, timeout: Duration) -> Self {
+impl<S: AsyncRead + AsyncWrite + Unpin> Input<S> {
+    pub fn new(rd: S, timeout: Duration) -> Self {
         Self {
             rd,
             buf: BytesMut::with_capacity(16 * 1024),
             timeout,
         }
+    }
+
+    /// Writes and flushes `bytes`.
+    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.rd.write_all(bytes).await?;
+        self.rd.flush().await
+    }
+
+    /// The stream, for an upgrade; callers check that the buffer is empty first.
+    pub fn into_inner(self) -> S {
+        self.rd
+    }
+
+    pub async fn shutdown(&mut self) {
+        let _ = self.rd.shutdown().await;
     }
 
     /// True if a whole line is already buffered (then replies can wait: PIPELINING).

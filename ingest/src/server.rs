@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eider_common::config::Config;
+use eider_common::transport::{Conn, Tls, accept_tls};
 use eider_common::{Context, Shutdown};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
@@ -17,22 +18,29 @@ use crate::lmtp::session::SessionConfig;
 const MAX_CONNECTIONS: usize = 512;
 
 impl Settings {
-    pub fn from_config(config: &Config) -> Self {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let l = &config.lmtp;
-        Self {
+        let tls = Tls::from_config(config)?;
+        anyhow::ensure!(
+            !l.implicit_tls || tls.is_some(),
+            "[lmtp] implicit_tls needs a certificate in [tls]"
+        );
+        Ok(Self {
             session: SessionConfig {
                 hostname: l.hostname.clone(),
                 max_message_size: config.limits.max_message_size,
                 max_recipients: l.max_recipients,
-                starttls: false,
+                starttls: tls.is_some() && !l.implicit_tls,
             },
+            implicit_tls: l.implicit_tls,
+            tls,
             spam: SpamRules {
                 flag_header: l.spam_header.clone(),
                 flag_value: l.spam_value.clone(),
                 score_header: l.spam_score_header.clone(),
             },
             idle_timeout: Duration::from_secs(l.idle_timeout_secs),
-        }
+        })
     }
 }
 
@@ -91,7 +99,7 @@ pub async fn run_unix(
 }
 
 async fn serve<L: Accept>(listener: L, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
-    let settings = Arc::new(Settings::from_config(&ctx.config));
+    let settings = Arc::new(Settings::from_config(&ctx.config)?);
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let tracker = TaskTracker::new();
     loop {
@@ -113,7 +121,17 @@ async fn serve<L: Accept>(listener: L, ctx: Context, shutdown: Shutdown) -> anyh
         };
         let (ctx, settings, shutdown) = (ctx.clone(), Arc::clone(&settings), shutdown.clone());
         tracker.spawn(async move {
-            connection::serve(stream, ctx, settings, shutdown).await;
+            let conn = match (&settings.tls, settings.implicit_tls) {
+                (Some(tls), true) => match accept_tls(tls, stream).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                _ => Conn::plain(stream),
+            };
+            connection::serve(conn, ctx, settings, shutdown).await;
             drop(permit);
         });
     }

@@ -121,3 +121,84 @@ async fn swaks_lmtp() {
         want
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_starttls_then_delivery() {
+    if !require("python3", have_command("python3")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    eider_common::transport::testcert::write_test_cert(dir.path()).unwrap();
+    let (cert, key, ca) = (
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+        dir.path().join("ca.pem"),
+    );
+    let w = World::new(|c| {
+        c.tls.cert = cert.display().to_string();
+        c.tls.key = key.display().to_string();
+    })
+    .unwrap();
+    w.user("alice", "pw", &["alice@example.org"]).await.unwrap();
+    let addr = w.spawn(eider_ingest::run).await.unwrap();
+    let script = r#"
+import smtplib, ssl, sys
+host, port, ca, msg = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode()
+ctx = ssl.create_default_context(cafile=ca)
+c = smtplib.LMTP(host, port)
+c.ehlo()
+assert c.has_extn('starttls'), c.esmtp_features
+c.starttls(context=ctx)
+c.ehlo()
+assert not c.has_extn('starttls'), c.esmtp_features
+print(c.sendmail('bob@example.net', ['alice@example.org'], msg))
+print(c.sock.version())
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .arg(&ca)
+        .arg(MSG);
+    let out = run(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("{}") && stdout.contains("TLSv1."),
+        "{stdout}"
+    );
+    let want =
+        format!("Return-Path: <bob@example.net>\r\nDelivered-To: alice@example.org\r\n{MSG}");
+    assert_eq!(inbox_message(&w, "alice", 1).await, want.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn starttls_refuses_pipelined_plaintext() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    eider_common::transport::testcert::write_test_cert(dir.path()).unwrap();
+    let w = World::new(|c| {
+        c.tls.cert = dir.path().join("cert.pem").display().to_string();
+        c.tls.key = dir.path().join("key.pem").display().to_string();
+    })
+    .unwrap();
+    let addr = w.spawn(eider_ingest::run).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // An attacker's injected command rides in the same packet as STARTTLS.
+    s.write_all(b"LHLO x\r\nSTARTTLS\r\nMAIL FROM:<evil@x>\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(
+        out.contains("250-STARTTLS") || out.contains("250 STARTTLS"),
+        "{out}"
+    );
+    assert!(out.contains("503 5.5.1"), "{out}");
+    assert!(!out.contains("220 2.0.0"), "must not start TLS: {out}");
+}

@@ -1,13 +1,183 @@
-//! eider-pop3d (not yet implemented: see the issue tracker).
+//! eider-pop3d: POP3 (RFC 1939) with CAPA and RESP-CODES (RFC 2449), SASL PLAIN (RFC 5034),
+//! UTF8 (RFC 6856), and STLS (RFC 2595) / implicit TLS (RFC 8314) when `[tls]` is configured.
+//!
+//! `proto` is the sans-I/O core; [`conn`] drives one connection, [`maildrop`] makes the store
+//! calls of login and the UPDATE state, [`retr`] streams messages, [`limits`] holds the
+//! per-process maildrop locks and download counters. Behaviour and its reasons: `docs/pop3.md`.
 
+pub mod conn;
+pub mod limits;
+pub mod maildrop;
+pub mod proto;
+pub mod retr;
+
+use conn::{ConnState, Flow};
+use eider_common::transport::{Conn, Tls, accept_tls};
 use eider_common::{Context, Shutdown};
+use limits::{Downloads, Locks};
+use proto::session::{Session, SessionConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tracing::Instrument;
 
-/// Serves connections accepted on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    listener: tokio::net::TcpListener,
+/// Failed logins tolerated per connection before it is closed.
+const MAX_AUTH_FAILURES: u32 = 3;
+/// How long shutdown waits for sessions to finish their current command.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// State shared by every connection of this process.
+pub struct Shared {
+    pub ctx: Context,
+    pub locks: Arc<Locks>,
+    pub downloads: Downloads,
+    /// Present when `[tls]` names a certificate: STLS is offered and port 995 can be served.
+    /// Reloaded when the files change (see `eider_common::transport`).
+    pub tls: Option<Tls>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("ctx", &self.ctx)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Loads the TLS identity (if any) from `ctx.config.tls`.
+    pub fn new(ctx: Context) -> Result<Self, eider_common::transport::TlsError> {
+        let tls = Tls::from_config(&ctx.config)?;
+        Ok(Self {
+            ctx,
+            locks: Arc::new(Locks::default()),
+            downloads: Downloads::default(),
+            tls,
+        })
+    }
+}
+
+/// Serves POP3 on `listener` until `shutdown` is cancelled.
+pub async fn run(listener: TcpListener, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
+    run_listeners(Some(listener), None, ctx, shutdown).await
+}
+
+/// Serves POP3 on `plain` and POP3 over implicit TLS on `implicit_tls` (port 995), sharing the
+/// maildrop locks and download counters, until `shutdown` is cancelled.
+pub async fn run_listeners(
+    plain: Option<TcpListener>,
+    implicit_tls: Option<TcpListener>,
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let _ = (listener, ctx, shutdown);
-    anyhow::bail!("eider-pop3d is not implemented yet")
+    let shared = Arc::new(Shared::new(ctx)?);
+    if implicit_tls.is_some() && shared.tls.is_none() {
+        anyhow::bail!("POP3 over implicit TLS needs [tls] cert and key");
+    }
+    let mut tasks = JoinSet::new();
+    if let Some(l) = plain {
+        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone(), false));
+    }
+    if let Some(l) = implicit_tls {
+        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone(), true));
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: Shutdown,
+    implicit_tls: bool,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok((tcp, peer)) => {
+                    let span = tracing::info_span!("pop3", %peer, tls = implicit_tls);
+                    let conn = handle(shared.clone(), tcp, peer, implicit_tls, shutdown.clone());
+                    conns.spawn(conn.instrument(span));
+                }
+                Err(e) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "POP3 accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    // Sessions see the cancelled token at their next read and say goodbye themselves.
+    let drain = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        conns.abort_all();
+    }
+}
+
+/// The session settings for a new connection from `peer`.
+fn session_config(shared: &Shared, peer: SocketAddr, tls_active: bool) -> SessionConfig {
+    let cfg = &shared.ctx.config;
+    SessionConfig {
+        plaintext_allowed: cfg.auth.plaintext_anywhere
+            || (cfg.auth.plaintext_loopback && peer.ip().is_loopback()),
+        tls_available: shared.tls.is_some() && !tls_active,
+        tls_active,
+        implementation: (!cfg.pop3.hide_implementation).then(|| "Eider".to_owned()),
+        max_bad_commands: cfg.pop3.max_bad_commands.max(1),
+        max_auth_failures: MAX_AUTH_FAILURES,
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    shutdown: Shutdown,
+) {
+    let _ = tcp.set_nodelay(true);
+    let mut st = ConnState::new(Session::new(session_config(&shared, peer, implicit_tls)));
+    let result = if implicit_tls {
+        match start_tls(&shared, tcp).await {
+            Some(tls) => conn::serve(&shared, tls, &mut st, &shutdown)
+                .await
+                .map(|_| Flow::Closed),
+            None => return,
+        }
+    } else {
+        conn::serve(&shared, tcp, &mut st, &shutdown).await
+    };
+    let result = match result {
+        Ok(Flow::StartTls(tcp)) => match start_tls(&shared, tcp).await {
+            Some(tls) => {
+                st.session.tls_started();
+                conn::serve(&shared, tls, &mut st, &shutdown)
+                    .await
+                    .map(|_| Flow::Closed)
+            }
+            None => return,
+        },
+        other => other,
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "POP3 connection ended");
+    }
+}
+
+/// The TLS handshake (bounded by the transport's handshake timeout).
+async fn start_tls(shared: &Shared, tcp: TcpStream) -> Option<Conn<TcpStream>> {
+    let tls = shared.tls.as_ref()?;
+    match accept_tls(tls, tcp).await {
+        Ok(conn) => Some(conn),
+        Err(e) => {
+            tracing::info!(error = %e, "TLS handshake failed");
+            None
+        }
+    }
 }

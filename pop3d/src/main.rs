@@ -1,6 +1,6 @@
 //! `eider-pop3d`: the POP3 server as a process of its own (`eider serve` runs it together with the others).
-//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
-//! the listener.
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file picks the
+//! listeners: `[pop3]` (plain, with STLS) and, if enabled, `[pop3s]` (implicit TLS).
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -23,6 +23,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started =
         eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3.listen)
             .await?;
-    let listener = started.listener.into_tcp("eider-pop3d")?;
-    eider_pop3d::run(listener, started.ctx, started.shutdown).await
+    let plain = started.listener.into_tcp("eider-pop3d")?;
+    let pop3s = &started.ctx.config.pop3s;
+    let tls = match pop3s.enabled() {
+        true => {
+            let l = eider_common::daemon::bind(&pop3s.listen).await?;
+            tracing::info!("eider-pop3d (implicit TLS) listening on {}", l.describe());
+            Some(l.into_tcp("eider-pop3d")?)
+        }
+        false => None,
+    };
+    eider_pop3d::run_listeners(Some(plain), tls, started.ctx, started.shutdown).await
 }

@@ -14,6 +14,8 @@ pub struct Reply {
 pub struct LmtpClient {
     rd: BufReader<tokio::net::tcp::OwnedReadHalf>,
     wr: tokio::net::tcp::OwnedWriteHalf,
+    /// The LHLO reply's extension lines (`SIZE 1000`, `PIPELINING`, ...).
+    pub extensions: Vec<String>,
 }
 
 impl LmtpClient {
@@ -25,16 +27,25 @@ impl LmtpClient {
         let mut c = Self {
             rd: BufReader::new(rd),
             wr,
+            extensions: Vec::new(),
         };
         expect(c.reply().await?, 220)?;
         c.wr.write_all(b"LHLO client.test\r\n").await?;
-        expect(c.reply().await?, 250)?;
+        let (reply, lines) = c.reply_lines().await?;
+        expect(reply, 250)?;
+        c.extensions = lines.into_iter().skip(1).collect();
         Ok(c)
     }
 
     /// Reads one (possibly multi-line) reply.
     pub async fn reply(&mut self) -> std::io::Result<Reply> {
+        Ok(self.reply_lines().await?.0)
+    }
+
+    /// Reads one reply and the text of each of its lines.
+    async fn reply_lines(&mut self) -> std::io::Result<(Reply, Vec<String>)> {
         let mut line = String::new();
+        let mut lines = Vec::new();
         loop {
             line.clear();
             if self.rd.read_line(&mut line).await? == 0 {
@@ -44,13 +55,20 @@ impl LmtpClient {
                 ));
             }
             let code = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            let text = line.get(4..).unwrap_or("").trim_end().to_owned();
+            lines.push(text.clone());
             if line.as_bytes().get(3) != Some(&b'-') {
-                return Ok(Reply {
-                    code,
-                    text: line.get(4..).unwrap_or("").trim_end().to_owned(),
-                });
+                return Ok((Reply { code, text }, lines));
             }
         }
+    }
+
+    fn has_extension(&self, name: &str) -> bool {
+        self.extensions.iter().any(|e| {
+            e.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(name))
+        })
     }
 
     pub async fn send_line(&mut self, line: &str) -> std::io::Result<()> {
@@ -66,7 +84,12 @@ impl LmtpClient {
         rcpts: &[&str],
         message: &[u8],
     ) -> std::io::Result<(Vec<Reply>, Vec<Reply>)> {
-        let mut cmd = format!("MAIL FROM:<{from}> SIZE={}\r\n", message.len());
+        // SIZE only where the server offers it (RFC 1870 §6): Dovecot's LMTP does not.
+        let mut cmd = if self.has_extension("SIZE") {
+            format!("MAIL FROM:<{from}> SIZE={}\r\n", message.len())
+        } else {
+            format!("MAIL FROM:<{from}>\r\n")
+        };
         for r in rcpts {
             cmd.push_str(&format!("RCPT TO:<{r}>\r\n"));
         }

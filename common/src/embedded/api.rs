@@ -293,7 +293,10 @@ impl MailStore for EmbeddedStore {
         chunk_size: u32,
         chunks: u32,
     ) -> StoreResult<bool> {
-        self.write(true, move |t, ctx| {
+        // Not fsynced on its own: the append that refers to the blob is, and an immediate
+        // commit makes every earlier commit durable too. A crash in between loses only a blob
+        // nothing refers to yet (see `MailStore::blob_commit`).
+        self.write(false, move |t, ctx| {
             blobs::commit(t, ctx, upload, id, size, chunk_size, chunks)
         })
         .await
