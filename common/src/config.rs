@@ -87,8 +87,19 @@ impl Default for StoreConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MongoConfig {
+    /// Connection string (`mongodb://host1,host2/?replicaSet=rs0`), used when
+    /// `store.backend = "mongodb"`. The server must be a replica set (transactions).
     pub url: String,
+    /// Database name.
     pub database: String,
+    /// Milliseconds an operation waits for a reachable server before failing as unavailable.
+    pub server_selection_timeout_ms: u64,
+    /// Connections per server in the driver's pool.
+    pub max_pool_size: u32,
+    /// Write concern of every transaction: "majority", a number of members, or a tag set name.
+    pub write_concern: String,
+    /// Milliseconds a transaction that conflicts with others is retried before giving up.
+    pub transaction_retry_ms: u64,
 }
 
 impl Default for MongoConfig {
@@ -96,6 +107,10 @@ impl Default for MongoConfig {
         Self {
             url: "mongodb://127.0.0.1:27017".into(),
             database: "eider".into(),
+            server_selection_timeout_ms: 3000,
+            max_pool_size: 64,
+            write_concern: "majority".into(),
+            transaction_retry_ms: 30_000,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod filter;
 pub mod ingest;
 pub mod mime;
 pub mod model;
+pub mod mongo;
 pub mod open;
 pub mod password;
 pub mod store;

@@ -3,11 +3,15 @@
 use crate::config::{Backend, Config};
 use crate::embedded::{EmbeddedOptions, EmbeddedStore};
 use crate::error::{StoreError, StoreResult};
+use crate::mongo::{MongoOptions, MongoStore};
 use crate::store::MailStore;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Opens the backend `config.store.backend` names: the embedded store in `config.data_dir`
-/// (fails at once if another process holds that directory).
+/// (fails at once if another process holds that directory), or the MongoDB database
+/// `[mongodb] database` at `[mongodb] url` (creating its collections and indexes if missing;
+/// `Unavailable` if no server answers within the server selection timeout).
 pub async fn open_store(config: &Config) -> StoreResult<Arc<dyn MailStore>> {
     match config.store.backend {
         Backend::Embedded => {
@@ -23,8 +27,27 @@ pub async fn open_store(config: &Config) -> StoreResult<Arc<dyn MailStore>> {
                 .map_err(|e| StoreError::Internal(format!("opening the store: {e}")))??;
             Ok(Arc::new(store))
         }
-        Backend::Mongodb => Err(StoreError::Unavailable(
-            "MongoDB backend not built yet".into(),
-        )),
+        Backend::Mongodb => {
+            let store = MongoStore::connect(
+                &config.mongodb.url,
+                &config.mongodb.database,
+                mongo_options(config),
+            )
+            .await?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// The MongoDB store's options from the configuration.
+pub fn mongo_options(config: &Config) -> MongoOptions {
+    let m = &config.mongodb;
+    MongoOptions {
+        server_selection_timeout: Duration::from_millis(m.server_selection_timeout_ms),
+        max_pool_size: m.max_pool_size,
+        write_concern: m.write_concern.clone(),
+        journal_ttl: Duration::from_secs(u64::from(config.store.journal_days.max(1)) * 86_400),
+        retry_budget: Duration::from_millis(m.transaction_retry_ms),
+        ..MongoOptions::default()
     }
 }

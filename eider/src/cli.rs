@@ -44,6 +44,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Prepare the store.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Create the store's collections and indexes (MongoDB) or files (embedded) if missing, and
+    /// nothing else. Idempotent; the daemons also do it at start-up.
+    Init,
 }
 
 /// Where a new password comes from.

@@ -4,6 +4,7 @@
 
 mod addresses;
 mod cli;
+mod db;
 mod error;
 mod filters;
 mod output;
@@ -51,9 +52,12 @@ async fn run(cli: Cli) -> CliResult<()> {
         daemon::init_tracing();
         return serve::run(config).await;
     }
+    if let Command::Db(cmd) = cli.command {
+        return db::run(&config, cmd).await;
+    }
     let store = eider_common::open_store(&config).await?;
     match cli.command {
-        Command::Serve => Ok(()),
+        Command::Serve | Command::Db(_) => Ok(()),
         Command::User(cmd) => users::run(store.as_ref(), &config, cmd).await,
         Command::Address(cmd) => addresses::run(store.as_ref(), cmd).await,
         Command::Mailbox(cmd) => addresses::mailboxes(store.as_ref(), cmd).await,

@@ -28,6 +28,10 @@ mod tests_crash;
 mod tests_more;
 
 pub use lock::LOCK_FILE;
+// Shared with the MongoDB backend, so both apply exactly the same rules.
+pub(crate) use flags::apply as apply_flags;
+pub(crate) use mailboxes::{INBOX, normalize_path};
+pub(crate) use users::username_key;
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::StoreEvent;

@@ -1,0 +1,17 @@
+//! `eider db init`: opens the configured store, which creates whatever is missing (MongoDB
+//! collections, indexes and counters; the embedded store's file and tables), then exits.
+
+use crate::cli::DbCommand;
+use crate::error::CliResult;
+use eider_common::config::Config;
+use eider_common::daemon;
+
+pub async fn run(config: &Config, cmd: DbCommand) -> CliResult<()> {
+    match cmd {
+        DbCommand::Init => {
+            eider_common::open_store(config).await?;
+            println!("initialised {}", daemon::store_location(config));
+            Ok(())
+        }
+    }
+}
