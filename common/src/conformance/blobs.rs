@@ -162,7 +162,11 @@ pub async fn sweep_removes_only_unreferenced_old_blobs(f: &dyn StoreFactory) {
         "cutoff in the past removes nothing"
     );
 
-    let t_old = s.blob_info(orphan_old).await.unwrap().unwrap().created;
+    // Everything above (blobs and the stale upload) was created at or before `t_old`; the
+    // cutoff below lies in a later second, so all of it counts as old whatever the backend's
+    // speed.
+    let t_old = chrono::Utc::now().timestamp();
+    assert!(s.blob_info(orphan_old).await.unwrap().unwrap().created <= t_old);
     next_second(t_old).await;
     let orphan_new = put_blob(s, &bytes(3, 600)).await;
     let referenced_new = put_blob(s, &bytes(4, 700)).await;
