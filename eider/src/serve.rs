@@ -74,10 +74,8 @@ pub async fn run(config: Config) -> CliResult<()> {
             );
         }
     }
-    let ctx = Context {
-        config: Arc::new(config),
-        store,
-    };
+    // One process: the in-process bus and counters suffice (docs/scaling.md, "Redis").
+    let ctx = Context::new(Arc::new(config), store);
     // Bind everything first: a listener that cannot be set up is a configuration error.
     let mut bound = Vec::new();
     for (name, listen, run) in daemons() {
