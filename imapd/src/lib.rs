@@ -1,5 +1,11 @@
 //! eider-imapd (not yet implemented: see the issue tracker).
 
+// Tests may unwrap (house style); production code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod proto;
+pub mod session;
+
 use eider_common::{Context, Shutdown};
 
 /// Serves connections accepted on `listener` until `shutdown` is cancelled.

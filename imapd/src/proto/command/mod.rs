@@ -1,0 +1,245 @@
+//! Typed IMAP commands and the dispatcher that parses one complete command buffer.
+//!
+//! One file per command family, holding that family's types and parsers. The dispatcher reads
+//! `tag SP verb` and hands the cursor to the family; every family parser consumes the whole rest
+//! of the command (tolerating trailing spaces), so a returned `Command` has no leftover bytes.
+
+pub mod append;
+pub mod auth;
+pub mod fetch;
+pub mod list;
+pub mod mailbox;
+pub mod quota;
+pub mod search;
+pub mod store;
+
+use super::cursor::{Cursor, is_tag_char};
+use super::error::{ErrorKind, PResult, ReceiveError, SyntaxError};
+use super::mailbox::RawMailbox;
+use super::seqset::SequenceSet;
+
+pub use append::AppendHeader;
+pub use auth::{Authenticate, IdParams, Login};
+pub use fetch::{Fetch, FetchAttr, Section, SectionPart};
+pub use list::{List, ListReturn, ListSelect};
+pub use mailbox::{Create, Rename, Select, Status, StatusItem};
+pub use quota::SetQuota;
+pub use search::{Search, SearchKey, SearchReturn};
+pub use store::{CopyMove, Store, StoreMode};
+
+/// A parsed command with its tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub tag: String,
+    pub body: CommandBody,
+}
+
+/// Every command we understand (APPEND arrives as `Progress::Append`, since its message is
+/// streamed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandBody {
+    // Any state (RFC 3501 §6.1)
+    Capability,
+    Noop,
+    Logout,
+    Id(IdParams),
+    // Not authenticated (RFC 3501 §6.2)
+    StartTls,
+    Authenticate(Authenticate),
+    Login(Login),
+    // Authenticated (RFC 3501 §6.3)
+    Enable(Vec<String>),
+    Select(Select),
+    Examine(Select),
+    Create(Create),
+    Delete(RawMailbox),
+    Rename(Rename),
+    Subscribe(RawMailbox),
+    Unsubscribe(RawMailbox),
+    List(List),
+    Lsub {
+        reference: Vec<u8>,
+        pattern: Vec<u8>,
+    },
+    /// Gmail's pre-RFC 6154 XLIST: LIST with special-use attributes.
+    Xlist {
+        reference: Vec<u8>,
+        pattern: Vec<u8>,
+    },
+    Namespace,
+    Status(Status),
+    GetQuota(Vec<u8>),
+    GetQuotaRoot(RawMailbox),
+    SetQuota(SetQuota),
+    /// COMPRESS (RFC 4978); the mechanism as sent, upper-cased.
+    Compress(String),
+    Idle,
+    // Selected (RFC 3501 §6.4)
+    Check,
+    Close,
+    Unselect,
+    Expunge,
+    /// UID EXPUNGE (RFC 4315 §2.1).
+    UidExpunge(SequenceSet),
+    Search(Search),
+    Fetch(Fetch),
+    Store(Store),
+    Copy(CopyMove),
+    Move(CopyMove),
+}
+
+impl CommandBody {
+    /// The verb as the client would write it, for logs and the per-state table.
+    pub fn name(&self) -> &'static str {
+        use CommandBody::*;
+        match self {
+            Capability => "CAPABILITY",
+            Noop => "NOOP",
+            Logout => "LOGOUT",
+            Id(_) => "ID",
+            StartTls => "STARTTLS",
+            Authenticate(_) => "AUTHENTICATE",
+            Login(_) => "LOGIN",
+            Enable(_) => "ENABLE",
+            Select(_) => "SELECT",
+            Examine(_) => "EXAMINE",
+            Create(_) => "CREATE",
+            Delete(_) => "DELETE",
+            Rename(_) => "RENAME",
+            Subscribe(_) => "SUBSCRIBE",
+            Unsubscribe(_) => "UNSUBSCRIBE",
+            List(_) => "LIST",
+            Lsub { .. } => "LSUB",
+            Xlist { .. } => "XLIST",
+            Namespace => "NAMESPACE",
+            Status(_) => "STATUS",
+            GetQuota(_) => "GETQUOTA",
+            GetQuotaRoot(_) => "GETQUOTAROOT",
+            SetQuota(_) => "SETQUOTA",
+            Compress(_) => "COMPRESS",
+            Idle => "IDLE",
+            Check => "CHECK",
+            Close => "CLOSE",
+            Unselect => "UNSELECT",
+            Expunge => "EXPUNGE",
+            UidExpunge(_) => "UID EXPUNGE",
+            Search(_) => "SEARCH",
+            Fetch(_) => "FETCH",
+            Store(_) => "STORE",
+            Copy(_) => "COPY",
+            Move(_) => "MOVE",
+        }
+    }
+}
+
+/// Reads `tag SP`.
+pub(crate) fn tag(c: &mut Cursor<'_>) -> PResult<String> {
+    let t = c.take_while(|b| is_tag_char(b) && b < 0x80);
+    if t.is_empty() {
+        return Err(SyntaxError("missing tag"));
+    }
+    let t = String::from_utf8_lossy(t).into_owned();
+    c.sp()?;
+    Ok(t)
+}
+
+/// Parses one complete command buffer (see [`super::cursor`] for its form).
+pub fn parse(buf: &[u8]) -> Result<Command, ReceiveError> {
+    let mut c = Cursor::new(buf);
+    let tag = tag(&mut c).map_err(|e| ReceiveError {
+        tag: None,
+        kind: e.into(),
+    })?;
+    let fail = |kind: ErrorKind| ReceiveError {
+        tag: Some(tag.clone()),
+        kind,
+    };
+    let verb = c.atom_upper().map_err(|e| fail(e.into()))?;
+    let body = match body(&verb, &mut c) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(fail(ErrorKind::UnknownCommand)),
+        Err(e) => return Err(fail(e.into())),
+    };
+    c.end().map_err(|e| fail(e.into()))?;
+    Ok(Command { tag, body })
+}
+
+/// `Ok(None)` for an unknown verb.
+fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
+    use CommandBody as B;
+    Ok(Some(match verb {
+        "CAPABILITY" => B::Capability,
+        "NOOP" => B::Noop,
+        "LOGOUT" => B::Logout,
+        "STARTTLS" => B::StartTls,
+        "CHECK" => B::Check,
+        "CLOSE" => B::Close,
+        "UNSELECT" => B::Unselect,
+        "EXPUNGE" => B::Expunge,
+        "IDLE" => B::Idle,
+        "NAMESPACE" => B::Namespace,
+        "ID" => B::Id(auth::parse_id(c)?),
+        "AUTHENTICATE" => B::Authenticate(auth::parse_authenticate(c)?),
+        "LOGIN" => B::Login(auth::parse_login(c)?),
+        "ENABLE" => B::Enable(auth::parse_enable(c)?),
+        "COMPRESS" => {
+            c.sp()?;
+            B::Compress(c.atom_upper()?)
+        }
+        "SELECT" => B::Select(mailbox::parse_select(c)?),
+        "EXAMINE" => B::Examine(mailbox::parse_select(c)?),
+        "CREATE" => B::Create(mailbox::parse_create(c)?),
+        "DELETE" => B::Delete(mailbox::parse_one(c)?),
+        "RENAME" => B::Rename(mailbox::parse_rename(c)?),
+        "SUBSCRIBE" => B::Subscribe(mailbox::parse_one(c)?),
+        "UNSUBSCRIBE" => B::Unsubscribe(mailbox::parse_one(c)?),
+        "STATUS" => B::Status(mailbox::parse_status(c)?),
+        "LIST" => B::List(list::parse_list(c)?),
+        "LSUB" => {
+            let (reference, pattern) = list::parse_simple(c)?;
+            B::Lsub { reference, pattern }
+        }
+        "XLIST" => {
+            let (reference, pattern) = list::parse_simple(c)?;
+            B::Xlist { reference, pattern }
+        }
+        "GETQUOTA" => {
+            c.sp()?;
+            B::GetQuota(c.astring()?)
+        }
+        "GETQUOTAROOT" => B::GetQuotaRoot(mailbox::parse_one(c)?),
+        "SETQUOTA" => B::SetQuota(quota::parse_setquota(c)?),
+        // The receiver turns a well-formed APPEND into `Progress::Append` at its literal.
+        "APPEND" => return Err(SyntaxError("APPEND needs a message literal")),
+        "SEARCH" => B::Search(search::parse_search(c, false)?),
+        "FETCH" => B::Fetch(fetch::parse_fetch(c, false)?),
+        "STORE" => B::Store(store::parse_store(c, false)?),
+        "COPY" => B::Copy(store::parse_copy(c, false)?),
+        "MOVE" => B::Move(store::parse_copy(c, false)?),
+        "UID" => {
+            c.sp()?;
+            match c.atom_upper()?.as_str() {
+                "SEARCH" => B::Search(search::parse_search(c, true)?),
+                "FETCH" => B::Fetch(fetch::parse_fetch(c, true)?),
+                "STORE" => B::Store(store::parse_store(c, true)?),
+                "COPY" => B::Copy(store::parse_copy(c, true)?),
+                "MOVE" => B::Move(store::parse_copy(c, true)?),
+                "EXPUNGE" => {
+                    c.sp()?;
+                    B::UidExpunge(SequenceSet::parse(c)?)
+                }
+                _ => return Err(SyntaxError("unknown UID command")),
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// `mailbox` (astring; `INBOX` matching is done when decoding).
+pub(crate) fn raw_mailbox(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
+    Ok(RawMailbox(c.astring()?))
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
