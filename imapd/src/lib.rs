@@ -3,7 +3,10 @@
 // Tests may unwrap (house style); production code may not.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod fetch;
+pub mod mailbox;
 pub mod proto;
+pub mod search;
 pub mod session;
 
 use eider_common::{Context, Shutdown};

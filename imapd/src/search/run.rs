@@ -1,0 +1,171 @@
+//! The async SEARCH driver: loads facts in stages and evaluates the key (see [`super::eval`]).
+//!
+//! Cost model: one `list_messages` for the whole selected range; `get_messages` only for
+//! messages the summaries could not decide, in batches of at most [`BATCH`] messages spanning at
+//! most [`SPAN`] UIDs (so sparse candidates never pull in long runs of other records, and memory
+//! stays bounded); one text blob read per message still undecided after its headers, with up
+//! to [`TEXT_READS`] reads in flight.
+
+use super::Query;
+use super::eval::{Facts, eval, needs};
+use super::result::SearchOutcome;
+use crate::mailbox::SelectedView;
+use eider_common::content::codec::decompress_chunk;
+use eider_common::model::{MessageMeta, MessageSummary};
+use eider_common::types::{BlobId, ModSeq, Uid, UnixTime};
+use eider_common::{MailStore, StoreError};
+use futures::stream::{self, StreamExt};
+
+/// Most full records loaded by one `get_messages` call.
+const BATCH: usize = 256;
+/// Widest UID range one `get_messages` call may cover.
+const SPAN: u32 = 1024;
+/// Text blob reads kept in flight at once.
+const TEXT_READS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A message the summaries could not decide.
+#[derive(Clone, Copy)]
+struct Pending {
+    seq: u32,
+    summary: usize,
+}
+
+/// Runs `key` over the messages of `view` (as the client knows them). Messages expunged in the
+/// store but not yet reported to the client never match. `now` is for OLDER/YOUNGER.
+pub async fn search(
+    store: &dyn MailStore,
+    view: &SelectedView,
+    key: &Query,
+    now: UnixTime,
+) -> Result<SearchOutcome, SearchError> {
+    let uids = view.uids();
+    let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else {
+        return Ok(SearchOutcome::default());
+    };
+    let summaries = store.list_messages(view.mailbox(), first..=last).await?;
+    let facts = |seq, s| summary_facts(view, seq, s, now);
+    let mut matched: Vec<(u32, Uid, ModSeq)> = Vec::new();
+    let mut undecided: Vec<Pending> = Vec::new();
+    for (seq, uid) in (1u32..).zip(uids) {
+        let Ok(i) = summaries.binary_search_by_key(uid, |s| s.uid) else {
+            continue;
+        };
+        let s = &summaries[i];
+        match eval(key, &facts(seq, s)) {
+            Some(true) => matched.push((seq, s.uid, s.modseq)),
+            Some(false) => {}
+            None => undecided.push(Pending { seq, summary: i }),
+        }
+    }
+    if !undecided.is_empty() && needs(key).0 {
+        let uid_of = |p: &Pending| summaries[p.summary].uid;
+        let mut start = 0;
+        while start < undecided.len() {
+            let lo = uid_of(&undecided[start]);
+            let mut end = start + 1;
+            while end < undecided.len()
+                && end - start < BATCH
+                && uid_of(&undecided[end]).0 - lo.0 < SPAN
+            {
+                end += 1;
+            }
+            let hi = uid_of(&undecided[end - 1]);
+            let records = store.get_messages(view.mailbox(), lo..=hi).await?;
+            // Decide from the records; keep the rest for their text.
+            let mut need_text: Vec<(Pending, &MessageMeta)> = Vec::new();
+            for p in &undecided[start..end] {
+                let s = &summaries[p.summary];
+                let Ok(r) = records.binary_search_by_key(&s.uid, |r| r.summary.uid) else {
+                    continue;
+                };
+                let meta = &records[r].meta;
+                let f = Facts {
+                    meta: Some(meta),
+                    ..facts(p.seq, s)
+                };
+                match eval(key, &f) {
+                    Some(true) => matched.push((p.seq, s.uid, s.modseq)),
+                    Some(false) => {}
+                    None => need_text.push((*p, meta)),
+                }
+            }
+            // Text blobs are independent reads: keep a few in flight.
+            let mut texts = stream::iter(need_text)
+                .map(|(p, meta)| async move { (p, meta, load_text(store, meta.text_blob).await) })
+                .buffered(TEXT_READS);
+            while let Some((p, meta, text)) = texts.next().await {
+                let text = text?;
+                let s = &summaries[p.summary];
+                let f = Facts {
+                    meta: Some(meta),
+                    text: Some(&text),
+                    ..facts(p.seq, s)
+                };
+                if eval(key, &f).unwrap_or(false) {
+                    matched.push((p.seq, s.uid, s.modseq));
+                }
+            }
+            start = end;
+        }
+    }
+    matched.sort_unstable_by_key(|m| m.0);
+    let highest_modseq = if key.uses_modseq() {
+        matched.iter().map(|m| m.2).max()
+    } else {
+        None
+    };
+    Ok(SearchOutcome {
+        matches: matched
+            .into_iter()
+            .map(|(seq, uid, _)| (seq, uid))
+            .collect(),
+        highest_modseq,
+    })
+}
+
+/// What the summary alone says about message `seq`.
+fn summary_facts<'a>(
+    view: &SelectedView,
+    seq: u32,
+    summary: &'a MessageSummary,
+    now: UnixTime,
+) -> Facts<'a> {
+    Facts {
+        seq,
+        largest_seq: view.exists(),
+        largest_uid: view.uids().last().copied().unwrap_or_default(),
+        summary,
+        recent: view.is_recent(summary.uid),
+        meta: None,
+        text: None,
+        now,
+    }
+}
+
+/// The message's body text, lower-cased; empty when it has none. Reads the blob's chunks
+/// directly (one `blob_info` and one `blob_chunks` call).
+async fn load_text(store: &dyn MailStore, blob: Option<BlobId>) -> Result<String, SearchError> {
+    let Some(blob) = blob else {
+        return Ok(String::new());
+    };
+    let info = store
+        .blob_info(blob)
+        .await?
+        .ok_or(StoreError::MissingBlob(blob))?;
+    if info.size == 0 || info.chunk_size == 0 {
+        return Ok(String::new());
+    }
+    let last = (info.size - 1) / u64::from(info.chunk_size);
+    let last = u32::try_from(last).map_err(|_| StoreError::Corrupt("chunk index".into()))?;
+    let mut bytes = Vec::new();
+    for chunk in store.blob_chunks(blob, 0..=last).await? {
+        bytes.extend_from_slice(&decompress_chunk(&chunk, info.chunk_size as usize)?);
+    }
+    Ok(String::from_utf8_lossy(&bytes).to_lowercase())
+}
