@@ -81,12 +81,15 @@ pub enum Action {
         password: Secret,
     },
     /// Run a command against the store for this user (and selected mailbox), write its untagged
-    /// responses, then call [`Session::complete`].
+    /// responses, then call [`Session::complete`]. When `announce_highest_modseq`, the command
+    /// just enabled CONDSTORE with a mailbox selected (RFC 7162 §3.1): write
+    /// `* OK [HIGHESTMODSEQ n]` first.
     Execute {
         tag: String,
         command: CommandBody,
         user: AuthUser,
         mailbox: Option<SelectedMailbox>,
+        announce_highest_modseq: bool,
     },
     /// Accept an APPEND: for a synchronising literal write `+ Ready` and call
     /// `Receiver::accept_literal`, stream the data into the store, then call `complete`.
@@ -101,6 +104,20 @@ pub enum Action {
     /// Refuse an APPEND: write the responses and call `Receiver::reject_literal`, which drops
     /// whatever the client still sends for it.
     RefuseAppend(Vec<Response>),
+}
+
+impl Action {
+    /// Sets `announce_highest_modseq` on an `Execute`.
+    fn announcing(mut self, announce: bool) -> Self {
+        if let Action::Execute {
+            announce_highest_modseq,
+            ..
+        } = &mut self
+        {
+            *announce_highest_modseq = announce;
+        }
+        self
+    }
 }
 
 /// What a SELECT/EXAMINE found, for the untagged responses of RFC 3501 §6.3.1.
@@ -297,16 +314,16 @@ impl Session {
                 self.execute(tag, body)
             }
             B::Store(ref s) if s.unchanged_since.is_some() => {
-                self.condstore = true;
-                self.execute_writable(tag, body)
+                let announce = self.enable_condstore();
+                self.execute_writable(tag, body).announcing(announce)
             }
             B::Fetch(ref f)
                 if f.changed_since.is_some()
                     || f.attrs.contains(&crate::proto::command::FetchAttr::ModSeq) =>
             {
                 // RFC 7162 §3.1: a CONDSTORE-enabling command.
-                self.condstore = true;
-                self.execute(tag, body)
+                let announce = self.enable_condstore();
+                self.execute(tag, body).announcing(announce)
             }
             B::Store(_) | B::Expunge | B::UidExpunge(_) => self.execute_writable(tag, body),
             B::Search(mut q) => {
@@ -317,17 +334,24 @@ impl Session {
                         "Unsupported charset",
                     )]);
                 }
-                if q.criteria.iter().any(|k| k.uses_modseq()) {
-                    // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.
-                    self.condstore = true;
-                }
-                self.execute(tag, B::Search(q))
+                // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.
+                let announce =
+                    q.criteria.iter().any(|k| k.uses_modseq()) && self.enable_condstore();
+                self.execute(tag, B::Search(q)).announcing(announce)
             }
             B::Move(_) if self.read_only() => {
                 Action::Reply(vec![no(&tag, Some(Code::Cannot), "Mailbox is read-only")])
             }
             other => self.execute(tag, other),
         }
+    }
+
+    /// Turns CONDSTORE on; true if that happened just now with a mailbox selected, when the
+    /// client must be told the mailbox's HIGHESTMODSEQ.
+    fn enable_condstore(&mut self) -> bool {
+        let newly = !self.condstore;
+        self.condstore = true;
+        newly && self.state.mailbox().is_some()
     }
 
     fn read_only(&self) -> bool {
@@ -350,6 +374,7 @@ impl Session {
             command,
             user,
             mailbox,
+            announce_highest_modseq: false,
         }
     }
 

@@ -456,6 +456,22 @@ fn search_charset_and_mailbox_names() {
 #[test]
 fn condstore_enabling_commands_and_limits() {
     let mut s = logged_in();
+    select(&mut s, false);
+    let announced = |a: &Action| {
+        matches!(
+            a,
+            Action::Execute {
+                announce_highest_modseq: true,
+                ..
+            }
+        )
+    };
+    let first = s.on_command(cmd("a FETCH 1 (FLAGS MODSEQ)"));
+    assert!(announced(&first), "{first:?}");
+    let again = s.on_command(cmd("a FETCH 1 (FLAGS) (CHANGEDSINCE 1)"));
+    assert!(!announced(&again));
+
+    let mut s = logged_in();
     assert!(!s.condstore());
     select(&mut s, false);
     assert!(matches!(
