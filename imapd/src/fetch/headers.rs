@@ -2,9 +2,11 @@
 //!
 //! Works on the raw header block (including the blank line that ends it). Field names are
 //! compared case-insensitively (ASCII, as RFC 5322 names are ASCII) after trimming whitespace
-//! before the colon; selected fields keep their original bytes, folding included. The result
-//! always ends with the header's blank line (the original one, or CRLF if the block had none),
-//! since RFC 3501 includes "the blank line between the header and the body" in header fetches.
+//! before the colon; selected fields keep their original bytes, folding included. RFC 3501
+//! includes "the blank line between the header and the body" in header fetches: `HEADER.FIELDS`
+//! always ends with one (the original, or CRLF when the header had none, e.g. a header-only
+//! message), `HEADER.FIELDS.NOT` with the original one only if there was one. Both choices match
+//! Dovecot's answers on the corpus.
 
 /// One field of a header block: its name and the byte range of all its (folded) lines.
 struct Field<'a> {
@@ -55,7 +57,7 @@ fn field(bytes: &[u8]) -> Field<'_> {
 }
 
 /// The fields of `block` whose name is (`exclude == false`) or is not (`exclude == true`) in
-/// `names`, in their original order, followed by the blank line.
+/// `names`, in their original order, followed by the blank line (see the module doc).
 pub fn filter_fields(block: &[u8], names: &[String], exclude: bool) -> Vec<u8> {
     let (fields, blank) = split(block);
     let mut out = Vec::new();
@@ -68,7 +70,11 @@ pub fn filter_fields(block: &[u8], names: &[String], exclude: bool) -> Vec<u8> {
             out.extend_from_slice(f.bytes);
         }
     }
-    out.extend_from_slice(blank.unwrap_or(b"\r\n"));
+    match blank {
+        Some(b) => out.extend_from_slice(b),
+        None if !exclude => out.extend_from_slice(b"\r\n"),
+        None => {}
+    }
     out
 }
 
@@ -111,6 +117,9 @@ mod tests {
             (b"A: 1\r\nB: 2", &["b"], false, b"B: 2\r\n"),
             // A nameless junk line is never selected but survives .NOT.
             (b"junk\r\nA: 1\r\n\r\n", &["a"], true, b"junk\r\n\r\n"),
+            // .NOT of a header without a blank line adds none.
+            (b"A: 1\r\nB: 2\r\n", &["b"], true, b"A: 1\r\n"),
+            (b"no colon", &["x"], true, b"no colon"),
         ];
         for (i, (block, n, exclude, want)) in table.iter().enumerate() {
             let got = filter_fields(block, &names(n), *exclude);

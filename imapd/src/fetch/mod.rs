@@ -122,6 +122,25 @@ fn clamp(start: u64, len: u64, p: Option<Partial>) -> (u64, u64) {
     }
 }
 
+/// Byte bounds a range may not leave: the message, or the body of the `message/rfc822` part
+/// that encapsulates the current message. Part trees come from parsing possibly malformed mail;
+/// clamping keeps a nested message's ranges inside its container whatever the tree says.
+#[derive(Clone, Copy)]
+struct Bounds(u64, u64);
+
+impl Bounds {
+    fn range(self, a: u64, b: u64) -> (u64, u64) {
+        let (a, b) = (a.clamp(self.0, self.1), b.clamp(self.0, self.1));
+        range(a, b)
+    }
+
+    /// The bounds inside message part `p`.
+    fn enter(self, p: &Part) -> Self {
+        let a = p.body_start.clamp(self.0, self.1);
+        Bounds(a, p.body_end.clamp(a, self.1))
+    }
+}
+
 /// Works out the bytes `section` (with `partial`) selects in a message of `size` bytes whose
 /// part tree is `root`.
 pub fn plan(
@@ -130,32 +149,38 @@ pub fn plan(
     section: &Section,
     partial: Option<Partial>,
 ) -> Result<Plan, FetchError> {
-    // The message (top level or encapsulated) whose header/text a section text refers to.
+    let mut bounds = Bounds(0, size);
     let mut target: Option<&Part> = None;
-    for (i, &n) in section.part.iter().enumerate() {
-        target = Some(
-            match (i, target) {
-                (0, _) => message_child(root, n),
-                (_, Some(p)) => part_child(p, n),
-                (_, None) => None,
+    for &n in &section.part {
+        let next = match target {
+            None => message_child(root, n),
+            Some(p) => {
+                if p.message.is_some() {
+                    bounds = bounds.enter(p);
+                }
+                part_child(p, n)
             }
-            .ok_or(FetchError::NoSuchPart)?,
-        );
+        };
+        target = Some(next.ok_or(FetchError::NoSuchPart)?);
     }
     let (start, len) = match (target, &section.text) {
         (None, None) => (0, size),
-        (Some(p), None) => range(p.body_start, p.body_end),
-        (Some(p), Some(SectionPart::Mime)) => range(p.header_start, p.body_start),
+        (Some(p), None) => bounds.range(p.body_start, p.body_end),
+        (Some(p), Some(SectionPart::Mime)) => bounds.range(p.header_start, p.body_start),
         (None, Some(SectionPart::Mime)) => return Err(FetchError::NoSuchPart),
         (_, Some(text)) => {
+            // The message whose header/text is meant.
             let msg_root = match target {
                 None => root,
-                Some(p) => &p.message.as_ref().ok_or(FetchError::NotMessage)?.root,
+                Some(p) => {
+                    bounds = bounds.enter(p);
+                    &p.message.as_ref().ok_or(FetchError::NotMessage)?.root
+                }
             };
-            let header = range(msg_root.header_start, msg_root.body_start);
+            let header = bounds.range(msg_root.header_start, msg_root.body_start);
             match text {
                 SectionPart::Header => header,
-                SectionPart::Text => range(msg_root.body_start, msg_root.body_end),
+                SectionPart::Text => bounds.range(msg_root.body_start, msg_root.body_end),
                 SectionPart::HeaderFields(names) | SectionPart::HeaderFieldsNot(names) => {
                     return Ok(Plan::Fields {
                         start: header.0,

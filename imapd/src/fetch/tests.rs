@@ -344,3 +344,34 @@ async fn reads_only_needed_chunks_of_a_large_attachment() {
         .unwrap();
     assert_eq!(whole, built.bytes);
 }
+
+#[test]
+fn nested_ranges_stay_inside_their_container() {
+    // A message/rfc822 part whose (malformed) inner tree claims bytes past the part's end.
+    let inner = leaf("text", "plain", 10, 40, 50);
+    let part = Part {
+        message: Some(Box::new(EmbeddedMessage {
+            envelope: Default::default(),
+            root: inner,
+        })),
+        ..leaf("message", "rfc822", 0, 10, 30)
+    };
+    let root = Part {
+        children: vec![part],
+        ..leaf("multipart", "mixed", 0, 0, 60)
+    };
+    let table = [
+        (section(&[1], Some(SectionPart::Header)), (10, 20)),
+        (section(&[1], Some(SectionPart::Text)), (30, 0)),
+        (section(&[1, 1], Some(SectionPart::Mime)), (10, 20)),
+        (section(&[1, 1], None), (30, 0)),
+        (section(&[1], None), (10, 20)),
+    ];
+    for (sec, (start, len)) in table {
+        assert_eq!(
+            plan(&root, 60, &sec, None).unwrap(),
+            Plan::Range { start, len },
+            "{sec:?}"
+        );
+    }
+}
