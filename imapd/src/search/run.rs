@@ -96,9 +96,11 @@ pub async fn search(
                 }
             }
             // Text blobs are independent reads: keep a few in flight.
-            let mut texts = stream::iter(need_text)
-                .map(|(p, meta)| async move { (p, meta, load_text(store, meta.text_blob).await) })
-                .buffered(TEXT_READS);
+            let reads: Vec<_> = need_text
+                .into_iter()
+                .map(|(p, meta)| text_of(store, p, meta))
+                .collect();
+            let mut texts = stream::iter(reads).buffered(TEXT_READS);
             while let Some((p, meta, text)) = texts.next().await {
                 let text = text?;
                 let s = &summaries[p.summary];
@@ -146,6 +148,19 @@ fn summary_facts<'a>(
         text: None,
         now,
     }
+}
+
+/// One text read for the stream above. A named function rather than a closure returning an
+/// async block: the closure's inferred lifetimes make the search future fail the `Send` check
+/// when a connection task is spawned.
+fn text_of<'a>(
+    store: &'a dyn MailStore,
+    p: Pending,
+    meta: &'a MessageMeta,
+) -> impl std::future::Future<Output = (Pending, &'a MessageMeta, Result<String, SearchError>)>
++ Send
++ 'a {
+    async move { (p, meta, load_text(store, meta.text_blob).await) }
 }
 
 /// The message's body text, lower-cased; empty when it has none. Reads the blob's chunks
