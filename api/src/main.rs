@@ -21,7 +21,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-api", args.config.as_deref(), |c| &c.api).await?;
+        eider_common::daemon::start("eider-api", args.config.as_deref(), |c| &c.api.listen).await?;
     let listener = started.listener.into_tcp("eider-api")?;
     eider_api::run(listener, started.ctx, started.shutdown).await
 }

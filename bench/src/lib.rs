@@ -1,1 +1,3 @@
-//! Shared helpers for Eider's bench.
+//! Shared pieces of Eider's benchmarks: latency statistics and process memory sampling.
+
+pub mod stats;

@@ -17,7 +17,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub mongodb: MongoConfig,
     pub redis: RedisConfig,
-    pub lmtp: ListenConfig,
+    pub lmtp: LmtpConfig,
     pub imap: ListenConfig,
     pub imaps: ListenConfig,
     pub pop3: ListenConfig,
@@ -35,7 +35,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             mongodb: MongoConfig::default(),
             redis: RedisConfig::default(),
-            lmtp: ListenConfig::at("127.0.0.1:2424"),
+            lmtp: LmtpConfig::default(),
             imap: ListenConfig::at("127.0.0.1:1143"),
             imaps: ListenConfig::off(),
             pop3: ListenConfig::at("127.0.0.1:1110"),
@@ -131,6 +131,40 @@ impl ListenConfig {
 impl Default for ListenConfig {
     fn default() -> Self {
         Self::off()
+    }
+}
+
+/// The LMTP delivery daemon (`eider-ingest`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LmtpConfig {
+    /// `host:port` or `unix:/path`; empty disables the listener.
+    pub listen: String,
+    /// Name in the greeting and LHLO reply.
+    pub hostname: String,
+    /// Most RCPT TO accepted in one transaction.
+    pub max_recipients: usize,
+    /// Seconds a client may stay silent before the connection is closed.
+    pub idle_timeout_secs: u64,
+    /// Header the MTA's spam filter sets to mark spam (empty: none).
+    pub spam_header: String,
+    /// Value of `spam_header` meaning spam, compared case-insensitively.
+    pub spam_value: String,
+    /// Header holding a numeric spam score (empty: none).
+    pub spam_score_header: String,
+}
+
+impl Default for LmtpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:2424".into(),
+            hostname: "localhost".into(),
+            max_recipients: 1000,
+            idle_timeout_secs: 300,
+            spam_header: "X-Spam-Flag".into(),
+            spam_value: "YES".into(),
+            spam_score_header: "X-Spam-Score".into(),
+        }
     }
 }
 

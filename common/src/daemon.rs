@@ -5,7 +5,7 @@
 //! Invariants: logs go to stderr (stdout stays free for command output); a `unix:` listener
 //! replaces a stale socket file but never any other kind of file.
 
-use crate::config::{Config, ConfigError, ListenConfig};
+use crate::config::{Config, ConfigError};
 use crate::context::{Context, Shutdown};
 use crate::error::StoreError;
 use std::path::{Path, PathBuf};
@@ -163,7 +163,7 @@ pub struct Started {
 pub async fn start(
     name: &str,
     config_path: Option<&Path>,
-    listen: fn(&Config) -> &ListenConfig,
+    listen: fn(&Config) -> &str,
 ) -> Result<Started, StartError> {
     init_tracing();
     let config = load_config(config_path)?;
@@ -174,7 +174,7 @@ pub async fn start(
         daemon: name.to_owned(),
         source,
     };
-    let listener = bind(&listen(&config).listen).await.map_err(bind_error)?;
+    let listener = bind(listen(&config)).await.map_err(bind_error)?;
     tracing::info!("{name} listening on {}", listener.describe());
     let ctx = Context {
         config: Arc::new(config),

@@ -6,11 +6,15 @@
 
 pub mod address;
 pub mod config;
+#[cfg(feature = "test-util")]
+pub mod conformance;
 pub mod content;
 pub mod context;
 pub mod daemon;
 pub mod embedded;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod faulty;
 pub mod ingest;
 pub mod mime;
 pub mod model;
@@ -18,6 +22,7 @@ pub mod open;
 pub mod password;
 pub mod store;
 pub mod types;
+pub mod verify;
 
 pub use context::{Context, Shutdown};
 pub use error::{StoreError, StoreResult};

@@ -352,7 +352,9 @@ pub struct NewMessage {
     pub segments: Vec<Segment>,
     /// Must equal the sum of the segments' encoded lengths.
     pub size: u64,
-    /// SHA-256 of the whole message as served.
+    /// SHA-256 of the message as received: every segment after the leading `Segment::Inline`
+    /// prefix (the per-recipient Return-Path/Delivered-To lines LMTP prepends), so one hash
+    /// covers the shared content of every recipient's copy. See [`crate::verify`].
     pub sha256: [u8; 32],
     pub meta: MessageMeta,
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "eider",
     version,
     about = "Eider mail server: run the daemons and administer users, addresses and mailboxes",
-    after_help = "Exit codes: 0 ok, 1 usage or configuration error, 2 not found, 3 already exists, 4 store failure."
+    after_help = "Exit codes: 0 ok, 1 usage or configuration error, 2 not found, 3 already exists, 4 store failure, 5 verify found damage."
 )]
 pub struct Cli {
     /// Configuration file; without it, the built-in defaults (plus EIDER_* overrides).
@@ -32,6 +32,15 @@ pub enum Command {
     /// Inspect mailboxes.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
+    /// Rebuild every stored message (or one user's) from its blobs and check it against the
+    /// SHA-256 and size recorded at delivery. Exit code 5 if any message is damaged.
+    Verify {
+        /// Only this user (name or address).
+        user: Option<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Where a new password comes from.

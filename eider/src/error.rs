@@ -8,6 +8,7 @@
 //! | 2    | a named user/address/… not found |
 //! | 3    | it already exists                |
 //! | 4    | the store failed (or is locked)  |
+//! | 5    | `verify` found damaged messages  |
 
 use eider_common::StoreError;
 use eider_common::config::ConfigError;
@@ -24,6 +25,8 @@ pub enum CliError {
     Exists(String),
     #[error("store: {0}")]
     Store(String),
+    #[error("verify: {0}")]
+    Damaged(String),
 }
 
 impl CliError {
@@ -33,6 +36,7 @@ impl CliError {
             CliError::NotFound(_) => 2,
             CliError::Exists(_) => 3,
             CliError::Store(_) => 4,
+            CliError::Damaged(_) => 5,
         }
     }
 }

@@ -8,6 +8,7 @@ mod error;
 mod output;
 mod serve;
 mod users;
+mod verify;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -55,5 +56,6 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::User(cmd) => users::run(store.as_ref(), &config, cmd).await,
         Command::Address(cmd) => addresses::run(store.as_ref(), cmd).await,
         Command::Mailbox(cmd) => addresses::mailboxes(store.as_ref(), cmd).await,
+        Command::Verify { user, json } => verify::run(store.as_ref(), user.as_deref(), json).await,
     }
 }

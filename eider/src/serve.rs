@@ -5,46 +5,60 @@
 //! daemons get [`GRACE`] to finish, and the store is closed before the process exits.
 
 use crate::error::{CliError, CliResult};
-use eider_common::config::{Config, ListenConfig};
+use eider_common::config::Config;
+use eider_common::daemon::Listener;
 use eider_common::{Context, Shutdown, daemon};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 /// How long daemons may take to finish in-flight work after the shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
 
 type DaemonFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-type RunFn = fn(TcpListener, Context, Shutdown) -> DaemonFuture;
-type ListenFn = fn(&Config) -> &ListenConfig;
+type RunFn = fn(Listener, Context, Shutdown) -> DaemonFuture;
+type ListenFn = fn(&Config) -> &str;
 
 /// The daemons `serve` runs: name, which listener, entry point.
 fn daemons() -> [(&'static str, ListenFn, RunFn); 4] {
     [
         (
             "eider-ingest",
-            |c| &c.lmtp,
-            |l, c, s| Box::pin(eider_ingest::run(l, c, s)),
+            |c| &c.lmtp.listen,
+            |l, c, s| Box::pin(eider_ingest::run_listener(l, c, s)),
         ),
         (
             "eider-imapd",
-            |c| &c.imap,
-            |l, c, s| Box::pin(eider_imapd::run(l, c, s)),
+            |c| &c.imap.listen,
+            |l, c, s| Box::pin(tcp_only("eider-imapd", l, c, s, eider_imapd::run)),
         ),
         (
             "eider-pop3d",
-            |c| &c.pop3,
-            |l, c, s| Box::pin(eider_pop3d::run(l, c, s)),
+            |c| &c.pop3.listen,
+            |l, c, s| Box::pin(tcp_only("eider-pop3d", l, c, s, eider_pop3d::run)),
         ),
         (
             "eider-api",
-            |c| &c.api,
-            |l, c, s| Box::pin(eider_api::run(l, c, s)),
+            |c| &c.api.listen,
+            |l, c, s| Box::pin(tcp_only("eider-api", l, c, s, eider_api::run)),
         ),
     ]
+}
+
+/// Runs a daemon that only listens on TCP.
+async fn tcp_only<F>(
+    name: &'static str,
+    listener: Listener,
+    ctx: Context,
+    shutdown: Shutdown,
+    run: fn(tokio::net::TcpListener, Context, Shutdown) -> F,
+) -> anyhow::Result<()>
+where
+    F: Future<Output = anyhow::Result<()>>,
+{
+    run(listener.into_tcp(name)?, ctx, shutdown).await
 }
 
 pub async fn run(config: Config) -> CliResult<()> {
@@ -67,20 +81,15 @@ pub async fn run(config: Config) -> CliResult<()> {
     // Bind everything first: a listener that cannot be set up is a configuration error.
     let mut bound = Vec::new();
     for (name, listen, run) in daemons() {
-        let spec = &listen(&ctx.config).listen;
+        let spec = listen(&ctx.config);
         if spec.is_empty() {
             tracing::info!("{name}: disabled (no listen address)");
             continue;
         }
         let listener = daemon::bind(spec)
             .await
-            .and_then(|l| l.into_tcp(name))
             .map_err(|e| CliError::Usage(format!("{name}: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        tracing::info!("{name} listening on {addr}");
+        tracing::info!("{name} listening on {}", listener.describe());
         bound.push((name, listener, run));
     }
     let mut tasks = JoinSet::new();

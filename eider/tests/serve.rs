@@ -108,3 +108,59 @@ fn serve_holds_the_store_and_stops_on_signals() {
             .stdout_has("alice");
     }
 }
+
+/// The port a daemon logged it listens on (`NAME listening on 127.0.0.1:PORT`).
+fn port_of(seen: &[String], name: &str) -> u16 {
+    let needle = format!("{name} listening on 127.0.0.1:");
+    seen.iter()
+        .find_map(|l| {
+            let rest = &l[l.find(&needle)? + needle.len()..];
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no listening line for {name}: {}", seen.join("\n")))
+}
+
+#[test]
+fn serve_delivers_over_lmtp_and_verify_checks_the_store() {
+    let site = Site::new();
+    site.expect(0, &["user", "add", "alice@example.org", "--password", "pw"]);
+    let mut serve = site
+        .command(&["serve"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines(&mut serve);
+    let mut seen = Vec::new();
+    wait_for(&rx, &mut seen, "eider-ingest listening on 127.0.0.1:");
+    let port = port_of(&seen, "eider-ingest");
+    let msg = b"Subject: first\r\nFrom: bob@example.net\r\n\r\nHello.\r\n";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let replies = runtime.block_on(async {
+        let addr = format!("127.0.0.1:{port}");
+        let mut c = eider_tests::lmtp_client::LmtpClient::connect(&addr)
+            .await
+            .unwrap();
+        let (_, data) = c
+            .deliver("bob@example.net", &["alice@example.org"], msg)
+            .await
+            .unwrap();
+        c.quit().await.unwrap();
+        data
+    });
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].code, 250, "{replies:?}");
+    signal(&serve, "TERM");
+    assert_eq!(wait_exit(&mut serve), Some(0));
+    site.expect(0, &["mailbox", "list", "alice@example.org", "--json"])
+        .stdout_has("\"messages\": 1");
+    site.expect(0, &["verify"])
+        .stdout_has("verified 1 messages")
+        .stdout_has("0 damaged");
+    site.expect(0, &["verify", "alice@example.org", "--json"])
+        .stdout_has("\"damaged\": 0");
+}

@@ -21,7 +21,8 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-imapd", args.config.as_deref(), |c| &c.imap).await?;
+        eider_common::daemon::start("eider-imapd", args.config.as_deref(), |c| &c.imap.listen)
+            .await?;
     let listener = started.listener.into_tcp("eider-imapd")?;
     eider_imapd::run(listener, started.ctx, started.shutdown).await
 }

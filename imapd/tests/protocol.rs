@@ -18,11 +18,17 @@ fn last(r: &[String]) -> &str {
 async fn greeting_and_pipelining() {
     let w = World::start().await;
     let (mut c, greeting) = Client::connect(w.addr).await;
-    assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1"), "{greeting}");
+    assert!(
+        greeting.starts_with("* OK [CAPABILITY IMAP4rev1"),
+        "{greeting}"
+    );
     assert!(greeting.contains("AUTH=PLAIN"), "{greeting}");
     // Several commands in one write are all answered, in order.
-    c.send(format!("a LOGIN {USER} {PASS}\r\nb SELECT INBOX\r\nc NOOP\r\nd LIST \"\" INBOX\r\n").as_bytes())
-        .await;
+    c.send(
+        format!("a LOGIN {USER} {PASS}\r\nb SELECT INBOX\r\nc NOOP\r\nd LIST \"\" INBOX\r\n")
+            .as_bytes(),
+    )
+    .await;
     let mut all = c.until("a").await;
     all.extend(c.until("b").await);
     all.extend(c.until("c").await);
@@ -140,7 +146,8 @@ async fn dropped_connection_mid_append_stores_nothing() {
     assert_eq!(message_count(&w, "INBOX").await, 0);
     // A non-synchronising literal cut short the same way.
     let mut c = Client::login(w.addr).await;
-    c.send(b"b APPEND INBOX {1000+}\r\nSubject: x\r\n\r\n").await;
+    c.send(b"b APPEND INBOX {1000+}\r\nSubject: x\r\n\r\n")
+        .await;
     drop(c);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(message_count(&w, "INBOX").await, 0);
@@ -177,7 +184,11 @@ async fn append_refusals() {
     assert!(last(&r).starts_with("d NO [OVERQUOTA]"), "{r:?}");
     let r = c.cmd("e", "GETQUOTAROOT INBOX").await;
     assert!(r.iter().any(|l| l == "* QUOTAROOT INBOX \"\""), "{r:?}");
-    assert!(r.iter().any(|l| l.starts_with("* QUOTA \"\" (STORAGE 0 0)")), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* QUOTA \"\" (STORAGE 0 0)")),
+        "{r:?}"
+    );
     assert_eq!(message_count(&w, "INBOX").await, 0);
 }
 
@@ -226,22 +237,29 @@ async fn large_append_and_fetch_are_byte_exact() {
         "{}",
         String::from_utf8_lossy(&fetch[..60])
     );
-    assert!(literal_of(fetch) == msg, "BODY[] differs from what was appended");
+    assert!(
+        literal_of(fetch) == msg,
+        "BODY[] differs from what was appended"
+    );
     // A partial from the middle of the attachment.
     c.send(b"d FETCH 1 (BODY.PEEK[]<3000000.1000>)\r\n").await;
     let r = c.until_raw("d").await;
-    assert!(literal_of(&r[0]) == msg[3_000_000..3_001_000], "partial differs");
+    assert!(
+        literal_of(&r[0]) == msg[3_000_000..3_001_000],
+        "partial differs"
+    );
     c.send(b"e FETCH 1 (BODY.PEEK[2])\r\n").await;
     let r = c.until_raw("e").await;
     let part = literal_of(&r[0]);
-    let start = msg
-        .windows(8)
-        .position(|w| w == b"base64\r\n")
-        .unwrap()
-        + 10;
+    let start = msg.windows(8).position(|w| w == b"base64\r\n").unwrap() + 10;
     // The part ends before the CRLF that precedes the closing boundary (RFC 2046 §5.1.1).
     let want = &msg[start..msg.len() - 10];
-    assert!(part == want, "BODY[2]: {} bytes, want {}", part.len(), want.len());
+    assert!(
+        part == want,
+        "BODY[2]: {} bytes, want {}",
+        part.len(),
+        want.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -260,14 +278,27 @@ async fn condstore_unchangedsince_reports_modified() {
     let r = c.cmd("b", "STORE 1 +FLAGS (\\Flagged)").await;
     assert!(r.iter().any(|l| l.contains("MODSEQ (")), "{r:?}");
     let r = c
-        .cmd("c", &format!("STORE 1:2 (UNCHANGEDSINCE {hms}) +FLAGS (\\Seen)"))
+        .cmd(
+            "c",
+            &format!("STORE 1:2 (UNCHANGEDSINCE {hms}) +FLAGS (\\Seen)"),
+        )
         .await;
     assert!(last(&r).starts_with("c OK [MODIFIED 1]"), "{r:?}");
-    assert!(r.iter().any(|l| l.starts_with("* 2 FETCH (FLAGS (\\Seen")), "{r:?}");
-    let r = c.cmd("d", &format!("FETCH 1:* (FLAGS) (CHANGEDSINCE {hms})")).await;
+    assert!(
+        r.iter().any(|l| l.starts_with("* 2 FETCH (FLAGS (\\Seen")),
+        "{r:?}"
+    );
+    let r = c
+        .cmd("d", &format!("FETCH 1:* (FLAGS) (CHANGEDSINCE {hms})"))
+        .await;
     assert_eq!(r.iter().filter(|l| l.starts_with("* ")).count(), 2, "{r:?}");
-    let r = c.cmd("e", "STATUS INBOX (HIGHESTMODSEQ MESSAGES UNSEEN)").await;
-    assert!(r[0].contains("MESSAGES 2") && r[0].contains("UNSEEN 1"), "{r:?}");
+    let r = c
+        .cmd("e", "STATUS INBOX (HIGHESTMODSEQ MESSAGES UNSEEN)")
+        .await;
+    assert!(
+        r[0].contains("MESSAGES 2") && r[0].contains("UNSEEN 1"),
+        "{r:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -279,9 +310,18 @@ async fn list_shows_missing_parents_and_children() {
         .unwrap();
     let mut c = Client::login(w.addr).await;
     let r = c.cmd("a", "LIST \"\" \"a*\"").await;
-    assert!(r.contains(&"* LIST (\\Noselect \\HasChildren) \"/\" a".to_owned()), "{r:?}");
-    assert!(r.contains(&"* LIST (\\Noselect \\HasChildren) \"/\" a/b".to_owned()), "{r:?}");
-    assert!(r.contains(&"* LIST (\\HasNoChildren) \"/\" a/b/c".to_owned()), "{r:?}");
+    assert!(
+        r.contains(&"* LIST (\\Noselect \\HasChildren) \"/\" a".to_owned()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"* LIST (\\Noselect \\HasChildren) \"/\" a/b".to_owned()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"* LIST (\\HasNoChildren) \"/\" a/b/c".to_owned()),
+        "{r:?}"
+    );
     let r = c.cmd("b", "LIST \"\" %").await;
     assert!(!r.iter().any(|l| l.contains("a/b")), "{r:?}");
     let r = c.cmd("c", "LIST \"\" \"\"").await;
@@ -289,7 +329,11 @@ async fn list_shows_missing_parents_and_children() {
     let r = c
         .cmd("d", "LIST (SUBSCRIBED) \"\" \"*\" RETURN (CHILDREN)")
         .await;
-    assert!(r.iter().any(|l| l.contains("\\Subscribed") && l.ends_with(" INBOX")), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\Subscribed") && l.ends_with(" INBOX")),
+        "{r:?}"
+    );
     let r = c.cmd("e", "XLIST \"\" \"*\"").await;
     assert!(r.iter().any(|l| l.contains("\\Inbox")), "{r:?}");
     let r = c.cmd("f", "NAMESPACE").await;

@@ -1,13 +1,13 @@
-//! eider-ingest (not yet implemented: see the issue tracker).
+//! eider-ingest: the LMTP delivery daemon (RFC 2033).
+//!
+//! `lmtp` is the sans-I/O protocol core; `connection` drives it over a socket and streams message
+//! data into the shared ingest path (`eider_common::ingest`); `deliver` personalises and files
+//! the message per recipient; `server` owns the accept loops.
 
-use eider_common::{Context, Shutdown};
+pub mod connection;
+pub mod deliver;
+pub mod input;
+pub mod lmtp;
+pub mod server;
 
-/// Serves connections accepted on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    ctx: Context,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    let _ = (listener, ctx, shutdown);
-    anyhow::bail!("eider-ingest is not implemented yet")
-}
+pub use server::{run, run_listener, run_unix};

@@ -21,7 +21,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp).await?;
-    let listener = started.listener.into_tcp("eider-ingest")?;
-    eider_ingest::run(listener, started.ctx, started.shutdown).await
+        eider_common::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp.listen)
+            .await?;
+    eider_ingest::run_listener(started.listener, started.ctx, started.shutdown).await
 }

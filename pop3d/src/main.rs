@@ -21,7 +21,8 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3).await?;
+        eider_common::daemon::start("eider-pop3d", args.config.as_deref(), |c| &c.pop3.listen)
+            .await?;
     let listener = started.listener.into_tcp("eider-pop3d")?;
     eider_pop3d::run(listener, started.ctx, started.shutdown).await
 }

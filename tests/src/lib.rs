@@ -13,6 +13,11 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod corpus;
+pub mod harness;
+pub mod imap_client;
+pub mod lmtp_client;
+
 /// True when `EIDER_REQUIRE_ALL=1`: missing tools fail tests instead of skipping them.
 pub fn require_all() -> bool {
     std::env::var("EIDER_REQUIRE_ALL").is_ok_and(|v| v == "1")

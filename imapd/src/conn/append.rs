@@ -47,7 +47,8 @@ impl Conn {
             }
         };
         if header.synchronizing {
-            self.wire.push(&Response::Continue("Ready for literal data".into()));
+            self.wire
+                .push(&Response::Continue("Ready for literal data".into()));
             self.wire.flush().await?;
             self.rx.accept_literal();
         }

@@ -7,11 +7,11 @@
 
 use super::{Conn, Flow, POST_LOGIN_TIMEOUT, bye};
 use crate::proto::receiver::Progress;
-use crate::session::Action;
 use crate::proto::response::{Response, Status};
+use crate::session::Action;
 use crate::session::error::receive_error_response;
-use std::time::Duration;
 use eider_common::model::StoreEvent;
+use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, interval_at};
@@ -24,10 +24,7 @@ const KEEPALIVE: Duration = Duration::from_secs(120);
 impl Conn {
     /// Runs IDLE until the client's line arrives (`Ok(action)` for the session's answer) or the
     /// connection must end (`Err(flow)`).
-    pub(super) async fn idle(
-        &mut self,
-        cont: Response,
-    ) -> std::io::Result<Result<Action, Flow>> {
+    pub(super) async fn idle(&mut self, cont: Response) -> std::io::Result<Result<Action, Flow>> {
         let mut events = Some(self.shared.ctx.store.subscribe());
         // Changes since the last command are reported right away.
         if self.view.is_some() && self.push_updates(true).await? == Flow::Close {
@@ -93,9 +90,7 @@ impl Conn {
 }
 
 /// The next store event; pends forever once the channel is gone.
-async fn next_event(
-    events: &mut Option<Receiver<StoreEvent>>,
-) -> Result<StoreEvent, RecvError> {
+async fn next_event(events: &mut Option<Receiver<StoreEvent>>) -> Result<StoreEvent, RecvError> {
     match events.as_mut() {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

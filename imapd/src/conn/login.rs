@@ -10,7 +10,12 @@ use crate::session::{AuthUser, CommandError};
 use std::time::Duration;
 
 impl Conn {
-    pub(super) async fn login(&mut self, tag: &str, username: &str, password: &str) -> Vec<Response> {
+    pub(super) async fn login(
+        &mut self,
+        tag: &str,
+        username: &str,
+        password: &str,
+    ) -> Vec<Response> {
         let result = self.check(username, password).await;
         if let Err(e) = &result {
             match e {
@@ -53,7 +58,10 @@ impl Conn {
             .imap_connections
             .unwrap_or(self.shared.ctx.config.limits.imap_connections_per_user);
         let Some(slot) = self.shared.claim_user(user.id, limit) else {
-            return Err(CommandError::no(Code::Limit, "Too many connections for this user"));
+            return Err(CommandError::no(
+                Code::Limit,
+                "Too many connections for this user",
+            ));
         };
         self.slot = Some(slot);
         Ok(AuthUser {

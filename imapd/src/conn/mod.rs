@@ -100,7 +100,12 @@ fn bye(text: &str) -> Response {
 }
 
 impl Conn {
-    fn new(io: Box<dyn IoStream>, peer: SocketAddr, shared: Arc<Shared>, shutdown: Shutdown) -> Self {
+    fn new(
+        io: Box<dyn IoStream>,
+        peer: SocketAddr,
+        shared: Arc<Shared>,
+        shutdown: Shutdown,
+    ) -> Self {
         let auth = &shared.ctx.config.auth;
         let plaintext_auth =
             auth.plaintext_anywhere || (auth.plaintext_loopback && peer.ip().is_loopback());
@@ -262,12 +267,8 @@ impl Conn {
                         Response::Tagged { tag, .. } => tag.clone(),
                         _ => "*".into(),
                     };
-                    self.wire.push(&Response::tagged(
-                        &tag,
-                        Status::Bad,
-                        None,
-                        "Not available",
-                    ));
+                    self.wire
+                        .push(&Response::tagged(&tag, Status::Bad, None, "Not available"));
                     break Flow::Continue;
                 }
                 Action::ReadRawLine(rs) => {
@@ -298,7 +299,11 @@ impl Conn {
                     user,
                     mailbox: _,
                     announce_highest_modseq,
-                } => break self.execute(&tag, command, &user, announce_highest_modseq).await?,
+                } => {
+                    break self
+                        .execute(&tag, command, &user, announce_highest_modseq)
+                        .await?;
+                }
                 Action::Append { header, user } => break self.append(header, &user).await?,
                 Action::AnnounceHighestModSeq(rs) => {
                     self.announce_modseq();

@@ -82,7 +82,8 @@ impl Wire {
 
     /// Swaps the stream (STARTTLS / COMPRESS layers wrap the old one).
     pub fn replace(&mut self, f: impl FnOnce(Box<dyn IoStream>) -> Box<dyn IoStream>) {
-        let placeholder: Box<dyn IoStream> = Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink()));
+        let placeholder: Box<dyn IoStream> =
+            Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink()));
         let old = std::mem::replace(&mut self.io, placeholder);
         self.io = f(old);
     }

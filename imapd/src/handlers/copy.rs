@@ -17,7 +17,7 @@ pub async fn copy(ex: &mut Exec<'_>, c: &CopyMove, is_move: bool) -> HResult {
         ex.view()?
     };
     let source = view.mailbox();
-    let uids = resolve(view, &c.set, c.uid, saved.as_deref());
+    let uids = resolve(view, &c.set, c.uid, saved.as_deref())?;
     let path = ex.path(&c.mailbox)?;
     let Some(target) = ex.store().find_mailbox(ex.user.id, &path).await? else {
         // RFC 3501 §6.4.7: the client may create the mailbox and retry.

@@ -23,7 +23,9 @@ pub async fn expunge(ex: &mut Exec<'_>, set: Option<&SequenceSet>) -> HResult {
     let saved = ex.saved.clone();
     let view = ex.writable_view()?;
     let mailbox = view.mailbox();
-    let uids = set.map(|s| resolve(view, s, true, saved.as_deref()));
+    let uids = set
+        .map(|s| resolve(view, s, true, saved.as_deref()))
+        .transpose()?;
     if uids.as_ref().is_some_and(Vec::is_empty) {
         return ok("UID EXPUNGE completed");
     }

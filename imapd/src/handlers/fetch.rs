@@ -6,7 +6,7 @@
 //! FLAGS even if not asked for; messages expunged elsewhere but not yet reported are skipped.
 
 use super::fetch_body::write_section;
-use super::{Exec, HResult, ok, resolve, seq_out_of_range};
+use super::{Exec, HResult, ok, resolve};
 use crate::proto::command::{Fetch, FetchAttr};
 use crate::proto::datetime::DateTime;
 use crate::proto::flag::from_model;
@@ -28,21 +28,16 @@ fn needs_record(a: &FetchAttr) -> bool {
 }
 
 pub async fn fetch(ex: &mut Exec<'_>, f: &Fetch) -> HResult {
-    if f.attrs.iter().any(|a| {
-        matches!(
-            a,
-            FetchAttr::Binary { .. } | FetchAttr::BinarySize(_)
-        )
-    }) {
+    if f.attrs
+        .iter()
+        .any(|a| matches!(a, FetchAttr::Binary { .. } | FetchAttr::BinarySize(_)))
+    {
         return Err(CommandError::Bad("BINARY is not supported".into()).into());
     }
     let saved = ex.saved.clone();
     let view = ex.view()?;
-    if !f.uid && seq_out_of_range(view, &f.set) {
-        return Err(CommandError::Bad("Invalid message sequence number".into()).into());
-    }
     let (mailbox, read_only) = (view.mailbox(), view.read_only());
-    let uids = resolve(view, &f.set, f.uid, saved.as_deref());
+    let uids = resolve(view, &f.set, f.uid, saved.as_deref())?;
     let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else {
         return ok("FETCH completed");
     };

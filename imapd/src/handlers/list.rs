@@ -39,7 +39,10 @@ impl<'a> Tree<'a> {
         Tree { names }
     }
 
-    fn children<'b>(&'b self, name: &'b str) -> impl Iterator<Item = (&'b String, &'b Option<&'a Mailbox>)> + 'b {
+    fn children<'b>(
+        &'b self,
+        name: &'b str,
+    ) -> impl Iterator<Item = (&'b String, &'b Option<&'a Mailbox>)> + 'b {
         let prefix = format!("{name}{SEPARATOR}");
         self.names
             .range(prefix.clone()..)

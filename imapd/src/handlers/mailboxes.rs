@@ -43,7 +43,9 @@ pub async fn create(ex: &mut Exec<'_>, c: &Create) -> HResult {
         [] => None,
         [one] => Some(*one),
         // One attribute per mailbox in our model (RFC 6154 §5.2 allows refusing).
-        _ => return Err(CommandError::no(Code::UseAttr, "Only one special use per mailbox").into()),
+        _ => {
+            return Err(CommandError::no(Code::UseAttr, "Only one special use per mailbox").into());
+        }
     };
     if ex.store().find_mailbox(ex.user.id, &path).await?.is_some() {
         return Err(CommandError::no(Code::AlreadyExists, "Mailbox already exists").into());

@@ -139,9 +139,14 @@ impl Exec<'_> {
 }
 
 /// The UIDs a sequence set (message numbers, or UIDs when `uid`) names among the messages the
-/// client knows, ascending; `$` is the saved search result (RFC 5182).
-pub fn resolve(view: &SelectedView, set: &SequenceSet, uid: bool, saved: Option<&[Uid]>) -> Vec<Uid> {
-    let uids = view.uids();
+/// client knows, ascending; `$` is the saved search result (RFC 5182). A message number beyond
+/// the mailbox is `BAD` (RFC 3501 §9).
+pub fn resolve(
+    view: &SelectedView,
+    set: &SequenceSet,
+    uid: bool,
+    saved: Option<&[Uid]>,
+) -> Result<Vec<Uid>, CommandError> {
     if matches!(set, SequenceSet::Saved) {
         let mut v: Vec<Uid> = saved
             .unwrap_or_default()
@@ -151,54 +156,12 @@ pub fn resolve(view: &SelectedView, set: &SequenceSet, uid: bool, saved: Option<
             .collect();
         v.sort_unstable();
         v.dedup();
-        return v;
+        return Ok(v);
     }
-    let mut out = Vec::new();
-    if uid {
-        // RFC 3501 §6.4.8: `*` is the highest UID in use; a range may name UIDs that do not exist.
-        let max = uids.last().map_or(0, |u| u.0);
-        for (a, b) in set.ranges(max) {
-            let lo = uids.partition_point(|u| u.0 < a);
-            let hi = uids.partition_point(|u| u.0 <= b);
-            out.extend_from_slice(&uids[lo..hi]);
-        }
-        // `n:*` with n above every UID still means the highest message (RFC 3501 §6.4.8).
-        if out.is_empty()
-            && let SequenceSet::Ranges(rs) = set
-            && rs.iter().any(|(a, b)| {
-                matches!(a, crate::proto::seqset::SeqBound::Star)
-                    || matches!(b, crate::proto::seqset::SeqBound::Star)
-            })
-            && let Some(last) = uids.last()
-        {
-            out.push(*last);
-        }
-    } else {
-        for (a, b) in set.ranges(view.exists()) {
-            for seq in a..=b {
-                if let Some(u) = view.uid_of(seq) {
-                    out.push(u);
-                }
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// Whether a message-number set names numbers beyond the mailbox (RFC 3501 §9: invalid).
-pub fn seq_out_of_range(view: &SelectedView, set: &SequenceSet) -> bool {
-    let SequenceSet::Ranges(rs) = set else {
-        return false;
-    };
-    let n = view.exists();
-    rs.iter().any(|(a, b)| {
-        [a, b].iter().any(|x| match x {
-            crate::proto::seqset::SeqBound::Num(v) => *v > n,
-            crate::proto::seqset::SeqBound::Star => n == 0,
-        })
-    })
+    let found = view
+        .resolve(set, uid)
+        .map_err(|e| CommandError::Bad(e.to_string()))?;
+    Ok(found.into_iter().map(|(_, u)| u).collect())
 }
 
 /// Runs one command; only a write failure ends it with an error.

@@ -9,27 +9,23 @@ use crate::session::CommandError;
 use eider_common::types::Uid;
 
 pub async fn search(ex: &mut Exec<'_>, tag: &str, s: &Search) -> HResult {
-    let query = compile(&s.criteria, s.charset.as_deref(), ex.saved.as_deref()).map_err(
-        |e| match e {
+    let query =
+        compile(&s.criteria, s.charset.as_deref(), ex.saved.as_deref()).map_err(|e| match e {
             CompileError::BadCharset(_) => CommandError::no(
                 Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()]),
                 "Unsupported charset",
             ),
-        },
-    )?;
+        })?;
     let store = ex.shared.ctx.store.as_ref();
     let view = ex.view()?;
     let fut: std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<_, SearchError>> + Send + '_>,
     > = Box::pin(crate::search::search(store, view, &query, unix_now()));
-    let outcome = fut
-        .await
-        .map_err(|e| match e {
-            SearchError::Store(e) => super::store_error(e),
-        })?;
+    let outcome = fut.await.map_err(|e| match e {
+        SearchError::Store(e) => super::store_error(e),
+    })?;
     let Some(returns) = &s.returns else {
-        ex.wire
-            .push(&Response::Data(search_data(&outcome, s.uid)));
+        ex.wire.push(&Response::Data(search_data(&outcome, s.uid)));
         return ok("SEARCH completed");
     };
     let has = |r| returns.contains(&r);

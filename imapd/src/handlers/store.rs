@@ -17,7 +17,7 @@ pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
     let saved = ex.saved.clone();
     let view = ex.writable_view()?;
     let mailbox = view.mailbox();
-    let uids = resolve(view, &s.set, s.uid, saved.as_deref());
+    let uids = resolve(view, &s.set, s.uid, saved.as_deref())?;
     let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else {
         return super::ok("STORE completed");
     };
@@ -37,9 +37,10 @@ pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
     }
     if !s.silent {
         let now = store.list_messages(mailbox, first..=last).await?;
-        let view = ex.view.as_mut().ok_or_else(|| {
-            crate::session::CommandError::Bad("No mailbox selected".into())
-        })?;
+        let view = ex
+            .view
+            .as_mut()
+            .ok_or_else(|| crate::session::CommandError::Bad("No mailbox selected".into()))?;
         for m in now.iter().filter(|m| uids.binary_search(&m.uid).is_ok()) {
             if result.modified.contains(&m.uid) {
                 continue;

@@ -20,6 +20,8 @@
 mod encode;
 pub mod recent;
 
+use crate::proto::SequenceSet;
+use crate::proto::seqset::SeqBound;
 use eider_common::model::{Change, Flags, JournalEntry, Mailbox, MessageSummary};
 use eider_common::types::{MailboxId, ModSeq, Uid, UidValidity};
 use recent::RecentRegistry;
@@ -46,6 +48,12 @@ pub enum Update {
         modseq: ModSeq,
     },
 }
+
+/// A message sequence number beyond the last message (RFC 3501 §9: the client must not send
+/// one); the command is answered `BAD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid message sequence number")]
+pub struct BadSequence;
 
 /// What [`SelectedView::apply`] noticed beyond message changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -172,6 +180,43 @@ impl SelectedView {
     pub fn seq_of(&self, uid: Uid) -> Option<u32> {
         let i = self.uids.binary_search(&uid).ok()?;
         u32::try_from(i + 1).ok()
+    }
+
+    /// The messages a command's set names, as (sequence number, UID) ascending, without
+    /// duplicates. With `uid`, `set` holds UIDs: `*` is the highest UID the client knows and
+    /// UIDs of no known message are skipped (RFC 3501 §6.4.8). Without, it holds sequence
+    /// numbers: `*` is the last message, and a number above it is an error (answer `BAD`); on an
+    /// empty mailbox every sequence set is (RFC 3501 §9 `seq-number`). The saved result `$`
+    /// (RFC 5182) is the caller's to substitute; here it names nothing.
+    pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, Uid)>, BadSequence> {
+        let SequenceSet::Ranges(ranges) = set else {
+            return Ok(Vec::new());
+        };
+        if uid {
+            let max = self.uids.last().map_or(0, |u| u.0);
+            let mut out = Vec::new();
+            for (a, b) in set.ranges(max) {
+                let from = self.uids.partition_point(|u| u.0 < a);
+                let to = self.uids.partition_point(|u| u.0 <= b);
+                for i in from..to {
+                    out.push((u32::try_from(i + 1).unwrap_or(u32::MAX), self.uids[i]));
+                }
+            }
+            return Ok(out);
+        }
+        let exists = self.exists();
+        let too_big = ranges.iter().any(|(a, b)| {
+            [a, b]
+                .iter()
+                .any(|x| matches!(x, SeqBound::Num(n) if *n > exists))
+        });
+        if exists == 0 || too_big {
+            return Err(BadSequence);
+        }
+        Ok(set
+            .iter(exists)
+            .filter_map(|seq| Some((seq, self.uid_of(seq)?)))
+            .collect())
     }
 
     /// Whether `uid` is `\Recent` in this session.

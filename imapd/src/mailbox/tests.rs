@@ -1,6 +1,7 @@
 //! Two sessions on one simulated mailbox: a tiny journal stands in for the store.
 
 use super::*;
+use crate::proto::SequenceSet;
 use eider_common::model::SystemFlags;
 
 /// A mailbox with a journal, like the store keeps it.
@@ -308,4 +309,38 @@ fn resync_after_a_pruned_journal() {
     assert_eq!(a.uids(), &[Uid(1), Uid(3), Uid(4), Uid(5)]);
     // Replaying the (unpruned) journal afterwards changes nothing.
     assert_eq!(sim.sync(&mut a, true), vec![]);
+}
+
+#[test]
+fn resolve_sets() {
+    let reg = Arc::new(RecentRegistry::new());
+    let mut sim = Sim::new(6);
+    sim.expunge(2);
+    sim.expunge(5);
+    let a = sim.open(&reg, false); // uids 1 3 4 6
+    let set = |s: &str| SequenceSet::parse_str(s).unwrap();
+    let ok = |v: &[(u32, u32)]| Ok(v.iter().map(|&(s, u)| (s, Uid(u))).collect::<Vec<_>>());
+    type Resolved = Result<Vec<(u32, Uid)>, BadSequence>;
+    let table: &[(&str, bool, Resolved)] = &[
+        ("1:*", false, ok(&[(1, 1), (2, 3), (3, 4), (4, 6)])),
+        ("*", false, ok(&[(4, 6)])),
+        ("3,1,3", false, ok(&[(1, 1), (3, 4)])),
+        ("4:2", false, ok(&[(2, 3), (3, 4), (4, 6)])),
+        ("5", false, Err(BadSequence)),
+        ("2:5", false, Err(BadSequence)),
+        ("1:*", true, ok(&[(1, 1), (2, 3), (3, 4), (4, 6)])),
+        ("2", true, ok(&[])),
+        ("2:4", true, ok(&[(2, 3), (3, 4)])),
+        ("5:*", true, ok(&[(4, 6)])),
+        ("9:*", true, ok(&[(4, 6)])),
+        ("7:9", true, ok(&[])),
+        ("*", true, ok(&[(4, 6)])),
+        ("$", true, ok(&[])),
+    ];
+    for (s, uid, want) in table {
+        assert_eq!(&a.resolve(&set(s), *uid), want, "{s} uid={uid}");
+    }
+    let empty = Sim::new(0).open(&reg, false);
+    assert_eq!(empty.resolve(&set("1:*"), false), Err(BadSequence));
+    assert_eq!(empty.resolve(&set("1:*"), true), Ok(vec![]));
 }

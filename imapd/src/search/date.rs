@@ -4,7 +4,8 @@
 //! is taken in the message's own zone (`internal_tz_minutes`), as a client reading INTERNALDATE
 //! would see it. The sent date is the date *written* in the Date header, parsed from the header
 //! text, so its zone is respected exactly; only when that text does not parse is the stored UTC
-//! timestamp (`meta.sent_date`) used, which may be one day off near midnight.
+//! timestamp (`meta.sent_date`) used, which may be one day off near midnight; a message with
+//! neither counts as sent on 1970-01-01, as Dovecot answers.
 
 pub use crate::proto::datetime::Date;
 

@@ -7,7 +7,8 @@
 //!
 //! String matching is substring, case-insensitive by Unicode lower-casing both sides; needles
 //! are lower-cased once by [`super::compile`]. Header keys look at the decoded (RFC 2047) values of the
-//! top-level header fields; TEXT also matches header names and values.
+//! top-level header fields (address fields without their comments); TEXT also matches header
+//! names and values.
 
 use super::Query;
 use super::date::{Date, parse_header_date};
@@ -77,15 +78,70 @@ fn header_has(meta: &MessageMeta, name: &str, needle: &str) -> bool {
         .any(|h| h.name == name && contains_ci(&h.value, needle))
 }
 
+/// Like [`header_has`] for an address field. Comments (RFC 5322 §3.2.2) are not searched when
+/// the field uses `Name <addr>` form, so `FROM com` does not match `Name <a@b.org> (Comment)`;
+/// in the legacy `a@b.org (Full Name)` form the comment is the only name and stays searchable.
+/// Both match Dovecot's answers on the corpus.
+fn address_has(meta: &MessageMeta, name: &str, needle: &str) -> bool {
+    meta.headers.iter().any(|h| {
+        h.name == name
+            && if h.value.contains('<') {
+                contains_ci(&strip_comments(&h.value), needle)
+            } else {
+                contains_ci(&h.value, needle)
+            }
+    })
+}
+
+/// `value` without parenthesised comments (nested, with quoted-pairs); quoted strings are kept.
+fn strip_comments(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.contains('(') {
+        return value.into();
+    }
+    let mut out = String::with_capacity(value.len());
+    let (mut depth, mut quoted, mut escaped) = (0u32, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.into()
+}
+
 /// The date the Date header states (see [`super::date`] for the fallback).
-fn sent_date(f: &Facts<'_>, meta: &MessageMeta) -> Date {
+fn sent_date(meta: &MessageMeta) -> Date {
     meta.headers
         .iter()
         .find(|h| h.name == "date")
         .and_then(|h| parse_header_date(&h.value))
         .or_else(|| meta.sent_date.map(|t| Date::from_unix(t, 0)))
-        // No usable Date header: the internal date stands in, as a client sorting by date would.
-        .unwrap_or_else(|| Date::from_unix(f.summary.internal_date, f.summary.internal_tz_minutes))
+        // No usable Date header: the epoch, as Dovecot answers (so SENTBEFORE matches it and
+        // SENTSINCE does not).
+        .unwrap_or(Date {
+            year: 1970,
+            month: 1,
+            day: 1,
+        })
 }
 
 fn with_meta(f: &Facts<'_>, test: impl FnOnce(&MessageMeta) -> bool) -> Option<bool> {
@@ -132,16 +188,16 @@ pub fn eval(key: &Query, f: &Facts<'_>) -> Option<bool> {
         K::UidIn(uids) => uids.binary_search(&s.uid).is_ok(),
         K::Uid(set) => set.contains(s.uid.0, f.largest_uid.0),
         K::Seq(set) => set.contains(f.seq, f.largest_seq),
-        K::Bcc(n) => return with_meta(f, |m| header_has(m, "bcc", n)),
-        K::Cc(n) => return with_meta(f, |m| header_has(m, "cc", n)),
-        K::From(n) => return with_meta(f, |m| header_has(m, "from", n)),
-        K::To(n) => return with_meta(f, |m| header_has(m, "to", n)),
+        K::Bcc(n) => return with_meta(f, |m| address_has(m, "bcc", n)),
+        K::Cc(n) => return with_meta(f, |m| address_has(m, "cc", n)),
+        K::From(n) => return with_meta(f, |m| address_has(m, "from", n)),
+        K::To(n) => return with_meta(f, |m| address_has(m, "to", n)),
         K::Subject(n) => return with_meta(f, |m| header_has(m, "subject", n)),
         // RFC 3501 §6.4.4: an empty string matches every message that has the field.
         K::Header(name, n) => return with_meta(f, |m| header_has(m, name, n)),
-        K::SentBefore(d) => return with_meta(f, |m| sent_date(f, m) < *d),
-        K::SentOn(d) => return with_meta(f, |m| sent_date(f, m) == *d),
-        K::SentSince(d) => return with_meta(f, |m| sent_date(f, m) >= *d),
+        K::SentBefore(d) => return with_meta(f, |m| sent_date(m) < *d),
+        K::SentOn(d) => return with_meta(f, |m| sent_date(m) == *d),
+        K::SentSince(d) => return with_meta(f, |m| sent_date(m) >= *d),
         K::Body(n) => return f.text.map(|t| t.contains(n.as_str())),
         K::Text(n) => {
             let meta = f.meta?;
@@ -174,4 +230,26 @@ pub fn eval(key: &Query, f: &Facts<'_>) -> Option<bool> {
             return if unknown { None } else { Some(true) };
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_comments;
+
+    #[test]
+    fn comments_are_stripped() {
+        let table = [
+            ("a@b.org (Comment)", "a@b.org "),
+            (
+                "\"Last (not a comment)\" <a@b>",
+                "\"Last (not a comment)\" <a@b>",
+            ),
+            ("x (a (nested) \\) c) y", "x  y"),
+            ("plain", "plain"),
+            ("\"q \\\" (still quoted)\" z", "\"q \\\" (still quoted)\" z"),
+        ];
+        for (input, want) in table {
+            assert_eq!(strip_comments(input), want, "{input}");
+        }
+    }
 }

@@ -157,9 +157,8 @@ fn text_of<'a>(
     store: &'a dyn MailStore,
     p: Pending,
     meta: &'a MessageMeta,
-) -> impl std::future::Future<Output = (Pending, &'a MessageMeta, Result<String, SearchError>)>
-+ Send
-+ 'a {
+) -> impl std::future::Future<Output = (Pending, &'a MessageMeta, Result<String, SearchError>)> + Send + 'a
+{
     async move { (p, meta, load_text(store, meta.text_blob).await) }
 }
 

@@ -28,7 +28,9 @@ impl Client {
 
     pub async fn login(addr: std::net::SocketAddr) -> Self {
         let (mut c, _) = Self::connect(addr).await;
-        let r = c.cmd("l", &format!("LOGIN {} {}", super::USER, super::PASS)).await;
+        let r = c
+            .cmd("l", &format!("LOGIN {} {}", super::USER, super::PASS))
+            .await;
         assert!(r.last().unwrap().starts_with("l OK"), "{r:?}");
         c
     }
@@ -107,8 +109,14 @@ fn literal_size(line: &[u8]) -> Option<usize> {
 
 /// The literal data of the first `{n}` in a response.
 pub fn literal_of(resp: &[u8]) -> Vec<u8> {
-    let pos = resp.windows(3).position(|w| w == b"}\r\n").expect("no literal");
+    let pos = resp
+        .windows(3)
+        .position(|w| w == b"}\r\n")
+        .expect("no literal");
     let open = resp[..pos].iter().rposition(|&b| b == b'{').unwrap();
-    let n: usize = std::str::from_utf8(&resp[open + 1..pos]).unwrap().parse().unwrap();
+    let n: usize = std::str::from_utf8(&resp[open + 1..pos])
+        .unwrap()
+        .parse()
+        .unwrap();
     resp[pos + 3..pos + 3 + n].to_vec()
 }

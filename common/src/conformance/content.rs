@@ -1,0 +1,190 @@
+//! Conformance: content written with `content::BlobWriter` reads back byte-exact through
+//! `content::read_range`, reading only the chunks a range needs; identical content is stored once.
+
+use super::fixtures::{bytes, mailbox_id, make_user, now};
+use super::{StoreFactory, check_consistency};
+use crate::content::{BlobWriter, read_range};
+use crate::model::{Flags, MessageMeta, NewMessage, Segment, Transfer};
+use crate::store::MailStore;
+use crate::types::BlobId;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// Writes `data` through a `BlobWriter` in pieces of `piece` bytes.
+pub async fn write_blob(s: &dyn MailStore, data: &[u8], piece: usize) -> (BlobId, u64) {
+    let mut w = BlobWriter::begin(s).await.expect("BlobWriter::begin");
+    for p in data.chunks(piece.max(1)) {
+        w.write(s, p).await.expect("BlobWriter::write");
+    }
+    w.finish(s).await.expect("BlobWriter::finish")
+}
+
+/// Base64 as `Transfer::Base64` describes it.
+fn encode_b64(data: &[u8], line_len: usize, crlf: bool, final_eol: bool) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD
+        .encode(data)
+        .into_bytes();
+    let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+    let lines: Vec<&[u8]> = if line_len == 0 {
+        vec![&b64[..]]
+    } else {
+        b64.chunks(line_len).collect()
+    };
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        out.extend_from_slice(l);
+        if i + 1 < lines.len() || final_eol {
+            out.extend_from_slice(eol);
+        }
+    }
+    out
+}
+
+/// A three-part message (inline prefix, identity slice across a chunk boundary, base64 leaf)
+/// read back in many windows.
+pub async fn content_read_back_exact(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let u = make_user(s, "u", 0).await;
+    let inbox = mailbox_id(s, u.id, "INBOX").await;
+    let skeleton = bytes(1, 150_000); // three chunks
+    let attachment = bytes(2, 200_001); // four chunks
+    let (sk, sk_len) = write_blob(s, &skeleton, 10_007).await;
+    let (att, att_len) = write_blob(s, &attachment, 65_536).await;
+    assert_eq!((sk_len, att_len), (150_000, 200_001));
+    assert_eq!(
+        sk,
+        BlobId(Sha256::digest(&skeleton).into()),
+        "blob id is the SHA-256"
+    );
+    let info = s.blob_info(att).await.unwrap().expect("blob_info");
+    assert_eq!((info.size, info.refs), (200_001, 0));
+
+    let prefix = b"Return-Path: <x@example.org>\r\nDelivered-To: u@example.org\r\n".to_vec();
+    let (off, len) = (60_000u64, 20_000u64); // crosses the 64 KiB chunk boundary
+    let encoded = encode_b64(&attachment, 76, true, false);
+    let segments = vec![
+        Segment::Inline(prefix.clone()),
+        Segment::Blob {
+            blob: sk,
+            offset: off,
+            len,
+            transfer: Transfer::Identity,
+            encoded_len: len,
+        },
+        Segment::Blob {
+            blob: att,
+            offset: 0,
+            len: att_len,
+            transfer: Transfer::Base64 {
+                line_len: 76,
+                crlf: true,
+                final_eol: false,
+            },
+            encoded_len: encoded.len() as u64,
+        },
+    ];
+    let mut expected = prefix.clone();
+    expected.extend_from_slice(&skeleton[off as usize..(off + len) as usize]);
+    expected.extend_from_slice(&encoded);
+    let size = expected.len() as u64;
+    let msg = NewMessage {
+        flags: Flags::default(),
+        internal_date: now(),
+        internal_tz_minutes: 0,
+        segments,
+        size,
+        sha256: Sha256::digest(&expected).into(),
+        meta: MessageMeta::default(),
+    };
+    let ap = s.append(inbox, msg).await.unwrap();
+    let stored = s.get_message(inbox, ap.uid).await.unwrap().unwrap();
+    let whole = read_range(s, &stored.segments, 0, size)
+        .await
+        .expect("read_range whole");
+    assert!(
+        whole == expected,
+        "whole message differs (len {} vs {})",
+        whole.len(),
+        expected.len()
+    );
+    let p = prefix.len() as u64;
+    let windows = [
+        (0, 1),
+        (0, p),
+        (p - 3, 10),
+        (p + len - 5, 300),
+        (p + 5_535, 2),
+        (size - 1, 1),
+        (size - 77, 77),
+        (p + len + 75, 4),
+        (p + len + 76, 2),
+        (1234, 100_000),
+        (size, 0),
+        (size - 10, 100),
+    ];
+    for (start, n) in windows {
+        let got = read_range(s, &stored.segments, start, n)
+            .await
+            .expect("read_range");
+        let end = (start + n).min(size) as usize;
+        assert!(
+            got == expected[start as usize..end],
+            "range {start}+{n}: {} bytes, differs",
+            got.len()
+        );
+    }
+    // A few bytes early in the attachment touch at most two of its four chunks.
+    let before = s.stats().content_bytes_read();
+    read_range(s, &stored.segments, p + len + 50_000, 8)
+        .await
+        .unwrap();
+    let read = s.stats().content_bytes_read() - before;
+    let two: u64 = s
+        .blob_chunks(att, 0..=1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.len() as u64)
+        .sum();
+    assert!(
+        read > 0 && read <= two,
+        "read {read} bytes of content for 8 bytes (two chunks: {two})"
+    );
+    check_consistency(s).await.unwrap();
+}
+
+/// Equal content gives one blob; aborted uploads leave nothing; an empty blob round-trips.
+pub async fn content_blob_dedup_and_abort(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let data = bytes(5, 100_000);
+    let first = write_blob(s, &data, 4096).await;
+    let second = write_blob(s, &data, 99_999).await;
+    assert_eq!(first, second, "same bytes, same blob");
+    assert_eq!(
+        s.list_blobs(None, 10).await.unwrap().len(),
+        1,
+        "stored once"
+    );
+
+    let mut w = BlobWriter::begin(s).await.unwrap();
+    w.write(s, &bytes(6, 80_000)).await.unwrap();
+    w.abort(s).await.unwrap();
+    assert_eq!(
+        s.list_blobs(None, 10).await.unwrap().len(),
+        1,
+        "aborted upload is no blob"
+    );
+    let stats = s.sweep(now() + 3600, 0).await.unwrap();
+    assert_eq!(
+        stats.uploads, 0,
+        "abort already discarded the upload: {stats:?}"
+    );
+    assert_eq!(stats.blobs, 1, "the zero-ref blob is swept past the cutoff");
+
+    let (empty, n) = write_blob(s, b"", 1).await;
+    assert_eq!((empty, n), (BlobId(Sha256::digest(b"").into()), 0));
+    assert_eq!(read_range(s, &[], 0, 0).await.unwrap(), Vec::<u8>::new());
+    check_consistency(s).await.unwrap();
+}

@@ -1,0 +1,300 @@
+//! One LMTP connection: drives the sans-I/O session over a stream, streams message data into the
+//! shared ingest path, and delivers to every accepted recipient.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use eider_common::ingest::{self, Prepared};
+use eider_common::mime::Limits;
+use eider_common::model::Flags;
+use eider_common::{Context, Shutdown};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::task::JoinHandle;
+
+use crate::deliver::{self, Recipient, SpamRules};
+use crate::input::{Input, Line, ReadError};
+use crate::lmtp::command;
+use crate::lmtp::data::DataDecoder;
+use crate::lmtp::reply::{Reply, canned};
+use crate::lmtp::session::{Session, SessionConfig, Step, Transaction};
+
+/// Per-daemon settings derived from the configuration once.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub session: SessionConfig,
+    pub spam: SpamRules,
+    pub idle_timeout: Duration,
+}
+
+type PrepareTask = JoinHandle<Result<Prepared, ingest::IngestError>>;
+
+/// Message data being received: the pipe into the ingest task and the byte count.
+struct Incoming {
+    pipe: Option<DuplexStream>,
+    task: PrepareTask,
+    received: u64,
+    too_large: bool,
+}
+
+impl Incoming {
+    fn start(ctx: &Context) -> Self {
+        let (tx, rx) = tokio::io::duplex(64 * 1024);
+        let store = Arc::clone(&ctx.store);
+        let task =
+            tokio::spawn(
+                async move { ingest::prepare_message(&*store, rx, Limits::default()).await },
+            );
+        Self {
+            pipe: Some(tx),
+            task,
+            received: 0,
+            too_large: false,
+        }
+    }
+
+    /// Forwards decoded message bytes; past `max` bytes the message is refused but the data is
+    /// still read to its end so the session stays in sync.
+    async fn push(&mut self, data: &[u8], max: u64) {
+        self.received += data.len() as u64;
+        if self.received > max {
+            self.too_large = true;
+            self.pipe = None;
+        }
+        let Some(pipe) = &mut self.pipe else { return };
+        if pipe.write_all(data).await.is_err() {
+            // The ingest task ended early (it failed); its error is reported at the end.
+            self.pipe = None;
+        }
+    }
+
+    /// Closes the pipe and waits for the prepared message.
+    async fn finish(mut self) -> Result<Prepared, Reply> {
+        if let Some(mut pipe) = self.pipe.take() {
+            let _ = pipe.shutdown().await;
+        }
+        if self.too_large {
+            self.task.abort();
+            return Err(canned::too_large());
+        }
+        match self.task.await {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "ingest failed");
+                Err(canned::temp_failure())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "ingest task died");
+                Err(canned::temp_failure())
+            }
+        }
+    }
+
+    fn abort(self) {
+        self.task.abort();
+    }
+}
+
+/// Serves one connection until QUIT, EOF, timeout or shutdown.
+pub async fn serve<S>(stream: S, ctx: Context, settings: Arc<Settings>, shutdown: Shutdown)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (rd, mut wr) = tokio::io::split(stream);
+    let mut input = Input::new(rd, settings.idle_timeout);
+    let mut session: Session<Recipient> = Session::new(settings.session.clone());
+    let mut out = Vec::new();
+    let mut incoming: Option<Incoming> = None;
+    session.greeting().encode(&mut out);
+    let max = settings.session.max_message_size;
+    loop {
+        if !input.has_line() && !out.is_empty() {
+            if wr.write_all(&out).await.is_err() {
+                break;
+            }
+            out.clear();
+        }
+        let line = tokio::select! {
+            r = input.line() => r,
+            () = shutdown.cancelled(), if !input.has_line() => {
+                Reply::with(421, (4, 3, 2), "Service shutting down").encode(&mut out);
+                break;
+            }
+        };
+        let line = match line {
+            Ok(Line::Complete(l)) => l,
+            Ok(Line::TooLong) => {
+                Reply::with(500, (5, 5, 2), "Line too long").encode(&mut out);
+                continue;
+            }
+            Err(ReadError::Timeout) => {
+                Reply::with(421, (4, 4, 2), "Idle timeout, closing").encode(&mut out);
+                break;
+            }
+            Err(_) => break,
+        };
+        let step = match command::parse(&line) {
+            Ok(cmd) => session.command(cmd),
+            Err(e) => session.parse_error(&e),
+        };
+        match step {
+            Step::Reply(r) => r.encode(&mut out),
+            Step::Close(r) => {
+                r.encode(&mut out);
+                break;
+            }
+            Step::StartTls(_) => Reply::with(454, (4, 7, 0), "TLS not available").encode(&mut out),
+            Step::ResolveRecipient { to, size } => {
+                let outcome = deliver::check_recipient(&*ctx.store, &to, size, max).await;
+                session.rcpt_resolved(to, outcome).encode(&mut out);
+            }
+            Step::ReceiveData(r) => {
+                r.encode(&mut out);
+                if wr.write_all(&out).await.is_err() {
+                    break;
+                }
+                out.clear();
+                let mut inc = Incoming::start(&ctx);
+                if receive_dot_data(&mut input, &mut inc, max).await.is_err() {
+                    inc.abort();
+                    break;
+                }
+                let Some(tx) = session.finish_message() else {
+                    break;
+                };
+                finish(&ctx, &settings, tx, inc.finish().await, &mut out).await;
+            }
+            Step::ReceiveChunk { size, last } => {
+                let inc = incoming.get_or_insert_with(|| Incoming::start(&ctx));
+                if receive_chunk(&mut input, inc, size, max).await.is_err() {
+                    break;
+                }
+                if !last {
+                    session.chunk_received(size).encode(&mut out);
+                    continue;
+                }
+                let Some(tx) = session.finish_message() else {
+                    break;
+                };
+                let Some(inc) = incoming.take() else { break };
+                finish(&ctx, &settings, tx, inc.finish().await, &mut out).await;
+            }
+            Step::DiscardChunk { size, reply } => {
+                if discard(&mut input, size).await.is_err() {
+                    break;
+                }
+                if let Some(inc) = incoming.take() {
+                    inc.abort();
+                }
+                reply.encode(&mut out);
+            }
+        }
+        if session.transaction().is_none()
+            && let Some(inc) = incoming.take()
+        {
+            // RSET or LHLO in the middle of BDAT: the partial message is dropped.
+            inc.abort();
+        }
+    }
+    if let Some(inc) = incoming.take() {
+        inc.abort();
+    }
+    let _ = wr.write_all(&out).await;
+    let _ = wr.shutdown().await;
+}
+
+async fn receive_dot_data<R: AsyncRead + Unpin>(
+    input: &mut Input<R>,
+    inc: &mut Incoming,
+    max: u64,
+) -> Result<(), ReadError> {
+    let mut decoder = DataDecoder::new();
+    let mut decoded = Vec::with_capacity(64 * 1024);
+    loop {
+        if input.buf.is_empty() {
+            input.fill().await?;
+        }
+        decoded.clear();
+        let fed = decoder.feed(&input.buf, &mut decoded);
+        input.consume(fed.consumed);
+        inc.push(&decoded, max).await;
+        if fed.done {
+            return Ok(());
+        }
+    }
+}
+
+async fn receive_chunk<R: AsyncRead + Unpin>(
+    input: &mut Input<R>,
+    inc: &mut Incoming,
+    size: u64,
+    max: u64,
+) -> Result<(), ReadError> {
+    let mut left = size;
+    while left > 0 {
+        let chunk: BytesMut = input
+            .chunk(usize::try_from(left).unwrap_or(usize::MAX))
+            .await?;
+        left -= chunk.len() as u64;
+        inc.push(&chunk, max).await;
+    }
+    Ok(())
+}
+
+async fn discard<R: AsyncRead + Unpin>(input: &mut Input<R>, size: u64) -> Result<(), ReadError> {
+    let mut left = size;
+    while left > 0 {
+        let chunk = input
+            .chunk(usize::try_from(left).unwrap_or(usize::MAX))
+            .await?;
+        left -= chunk.len() as u64;
+    }
+    Ok(())
+}
+
+/// Delivers a received message to each recipient and writes one reply per recipient.
+async fn finish(
+    ctx: &Context,
+    settings: &Settings,
+    tx: Transaction<Recipient>,
+    prepared: Result<Prepared, Reply>,
+    out: &mut Vec<u8>,
+) {
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(reply) => {
+            for _ in &tx.recipients {
+                reply.encode(out);
+            }
+            return;
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    for (_, rcpt) in &tx.recipients {
+        let reply = match deliver_one(ctx, settings, &tx.from, rcpt, &prepared, now).await {
+            Ok(uid) => Reply::with(250, (2, 0, 0), format!("Saved as UID {uid}")),
+            Err(e) => {
+                tracing::warn!(user = %rcpt.user.id, error = %e, "delivery failed");
+                deliver::failure_reply(&e)
+            }
+        };
+        reply.encode(out);
+    }
+}
+
+async fn deliver_one(
+    ctx: &Context,
+    settings: &Settings,
+    from: &str,
+    rcpt: &Recipient,
+    prepared: &Prepared,
+    now: i64,
+) -> eider_common::StoreResult<u32> {
+    let store = &*ctx.store;
+    let mailbox = deliver::route(store, rcpt, prepared, &settings.spam).await?;
+    let prefix = deliver::prefix(from, &rcpt.address);
+    let message = deliver::personalize(prepared, prefix, Flags::default(), now);
+    let appended = store.append(mailbox, message).await?;
+    tracing::info!(user = %rcpt.user.id, mailbox = %mailbox, uid = %appended.uid, "delivered");
+    Ok(appended.uid.0)
+}
