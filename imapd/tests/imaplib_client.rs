@@ -1,6 +1,8 @@
 //! Python `imaplib` against a fresh server: every command family a desktop client uses, with
 //! byte-exact APPEND/FETCH round trips (see `scripts/imaplib_full.py` for the steps).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 #[tokio::test(flavor = "multi_thread")]

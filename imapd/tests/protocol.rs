@@ -2,6 +2,8 @@
 //! (dropped connection, TOOBIG, OVERQUOTA, TRYCREATE, a large message streamed both ways),
 //! CONDSTORE, LIST hierarchy, shutdown.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::client::{Client, literal_of};

@@ -150,16 +150,15 @@ fn summary_facts<'a>(
     }
 }
 
-/// One text read for the stream above. A named function rather than a closure returning an
-/// async block: the closure's inferred lifetimes make the search future fail the `Send` check
-/// when a connection task is spawned.
-fn text_of<'a>(
+/// One text read for the stream above. The reads are collected into a `Vec` before being
+/// buffered: a closure kept inside the stream makes the search future fail the `Send` check
+/// when a connection task is spawned (its inferred lifetimes are not general enough).
+async fn text_of<'a>(
     store: &'a dyn MailStore,
     p: Pending,
     meta: &'a MessageMeta,
-) -> impl std::future::Future<Output = (Pending, &'a MessageMeta, Result<String, SearchError>)> + Send + 'a
-{
-    async move { (p, meta, load_text(store, meta.text_blob).await) }
+) -> (Pending, &'a MessageMeta, Result<String, SearchError>) {
+    (p, meta, load_text(store, meta.text_blob).await)
 }
 
 /// The message's body text, lower-cased; empty when it has none. Reads the blob's chunks
