@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
+use tracing::Instrument;
 use wire::{IoStream, Wire};
 
 /// Idle time allowed before login (RFC 9051 §5.4 asks for at least 30 minutes only after it).
@@ -199,8 +200,9 @@ impl Conn {
                     let started = Instant::now();
                     let tag = header.tag.clone();
                     let action = self.session.on_append(header);
-                    let flow = self.act(action).await?;
-                    self.log("APPEND", &tag, started);
+                    let span = tracing::info_span!("command", tag = %tag, command = "APPEND");
+                    let flow = self.act(action).instrument(span.clone()).await?;
+                    span.in_scope(|| self.log("APPEND", started));
                     flow
                 }
                 // Only expected inside an APPEND or a raw-line exchange, handled there.
@@ -226,11 +228,11 @@ impl Conn {
         Flow::Continue
     }
 
-    fn log(&mut self, name: &str, tag: &str, started: Instant) {
+    fn log(&self, name: &str, started: Instant) {
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match self.wire.last_tagged {
-            Some(status) => tracing::info!(tag, command = name, result = ?status, elapsed_ms),
-            None => tracing::info!(tag, command = name, result = "none", elapsed_ms),
+            Some(status) => tracing::info!(result = ?status, elapsed_ms, "{name} done"),
+            None => tracing::info!(result = "untagged", elapsed_ms, "{name} done"),
         }
     }
 
@@ -240,8 +242,9 @@ impl Conn {
         let tag = cmd.tag.clone();
         self.wire.last_tagged = None;
         let action = self.session.on_command(cmd);
-        let mut flow = self.act(action).await?;
-        self.log(name, &tag, started);
+        let span = tracing::info_span!("command", tag = %tag, command = name);
+        let mut flow = self.act(action).instrument(span.clone()).await?;
+        span.in_scope(|| self.log(name, started));
         if self.wire.last_tagged == Some(Status::Bad) && self.count_error() == Flow::Close {
             flow = Flow::Close;
         }
