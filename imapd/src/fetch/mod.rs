@@ -3,7 +3,10 @@
 //! [`plan`] is pure: from the part tree (`meta.root`, offsets into the message as served) and a
 //! [`Section`] it computes either a byte range of the message or a header block to filter.
 //! [`read_section`] then reads through `content::read_range`, so only the blob chunks under the
-//! requested bytes are fetched (a partial of a plain range reads only that slice).
+//! requested bytes are fetched (a partial of a plain range reads only that slice). Large plain
+//! ranges (`BODY[]`, an attachment) should not be held whole: [`section_reader`] yields them in
+//! bounded windows for the driver to write after `FetchWriter::section_prefix`; header
+//! selections are small and always computed in memory.
 //!
 //! Part addressing (RFC 3501 §6.4.5): in a message (the top level, or one encapsulated in a
 //! `message/rfc822` part) part `n` is the `n`th child of a multipart root, or the root itself
@@ -15,7 +18,7 @@ mod headers;
 
 pub use headers::filter_fields;
 
-use eider_common::content::read_range;
+use eider_common::content::{MessageReader, read_range};
 use eider_common::model::{Part, StoredMessage};
 use eider_common::{MailStore, StoreError};
 
@@ -225,6 +228,34 @@ pub async fn read_plan(
     }
 }
 
+/// The plan for `section` of a stored message.
+pub fn plan_message(
+    msg: &StoredMessage,
+    section: &Section,
+    partial: Option<Partial>,
+) -> Result<Plan, FetchError> {
+    plan(&msg.meta.root, msg.summary.size, section, partial)
+}
+
+/// For a [`Plan::Range`], a reader yielding its bytes in windows of at most `window` bytes, so
+/// a section of any size streams in bounded memory; `None` for [`Plan::Fields`] (use
+/// [`read_plan`]). The section's length, for the literal header, is the range's `len`.
+pub fn section_reader<'a>(
+    store: &'a dyn MailStore,
+    msg: &'a StoredMessage,
+    plan: &Plan,
+    window: u64,
+) -> Option<MessageReader<'a>> {
+    match plan {
+        Plan::Range { start, len } => Some(
+            MessageReader::new(store, &msg.segments)
+                .range(*start, *len)
+                .window(window),
+        ),
+        Plan::Fields { .. } => None,
+    }
+}
+
 /// `BODY[section]<partial>` of `msg`, reading only what is needed.
 pub async fn read_section(
     store: &dyn MailStore,
@@ -232,7 +263,7 @@ pub async fn read_section(
     section: &Section,
     partial: Option<Partial>,
 ) -> Result<Vec<u8>, FetchError> {
-    let plan = plan(&msg.meta.root, msg.summary.size, section, partial)?;
+    let plan = plan_message(msg, section, partial)?;
     read_plan(store, msg, &plan).await
 }
 

@@ -343,6 +343,18 @@ async fn reads_only_needed_chunks_of_a_large_attachment() {
         .await
         .unwrap();
     assert_eq!(whole, built.bytes);
+
+    // Streaming the attachment section in 100 KB windows gives the same bytes.
+    let plan = plan_message(&msg, &part, None).unwrap();
+    let mut reader = section_reader(&store, &msg, &plan, 100_000).unwrap();
+    let mut streamed = Vec::new();
+    while let Some(w) = reader.next_window().await.unwrap() {
+        assert!(w.len() <= 100_000);
+        streamed.extend_from_slice(&w);
+    }
+    assert_eq!(streamed, b64);
+    let fields = plan_message(&msg, &header, None).unwrap();
+    assert!(section_reader(&store, &msg, &fields, 100_000).is_none());
 }
 
 #[test]

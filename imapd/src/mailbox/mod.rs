@@ -336,14 +336,21 @@ impl SelectedView {
     /// ones before it (as in RFC 3501 §7.4.1's example).
     pub fn pending(&mut self, allow_expunge: bool) -> Vec<Update> {
         let mut out = Vec::new();
-        if allow_expunge {
-            for uid in std::mem::take(&mut self.expunged) {
-                if let Ok(i) = self.uids.binary_search(&uid) {
-                    self.uids.remove(i);
-                    self.recent.remove(&uid);
-                    out.push(Update::Expunge(u32::try_from(i + 1).unwrap_or(u32::MAX)));
+        if allow_expunge && !self.expunged.is_empty() {
+            let expunged = std::mem::take(&mut self.expunged);
+            // The k-th expunged message (0-based, ascending) at index i is number i + 1 - k
+            // once the k before it are gone; one pass keeps a mass expunge linear.
+            let mut removed = 0usize;
+            for (i, uid) in self.uids.iter().enumerate() {
+                if expunged.contains(uid) {
+                    out.push(Update::Expunge(
+                        u32::try_from(i + 1 - removed).unwrap_or(u32::MAX),
+                    ));
+                    self.recent.remove(uid);
+                    removed += 1;
                 }
             }
+            self.uids.retain(|u| !expunged.contains(u));
         }
         for (uid, (flags, modseq)) in std::mem::take(&mut self.flag_changes) {
             if let Some(seq) = self.seq_of(uid) {

@@ -344,3 +344,18 @@ fn resolve_sets() {
     assert_eq!(empty.resolve(&set("1:*"), false), Err(BadSequence));
     assert_eq!(empty.resolve(&set("1:*"), true), Ok(vec![]));
 }
+
+#[test]
+fn mass_expunge_numbers() {
+    let reg = Arc::new(RecentRegistry::new());
+    let mut sim = Sim::new(10);
+    let mut a = sim.open(&reg, false);
+    for uid in [1, 2, 5, 9, 10] {
+        sim.expunge(uid);
+    }
+    // 1 → 1, 2 → 1, 5 → 3, 9 → 6, 10 → 6
+    let want: Vec<Update> = [1, 1, 3, 6, 6].into_iter().map(Update::Expunge).collect();
+    assert_eq!(sim.sync(&mut a, true), want);
+    assert_eq!(a.uids(), &[Uid(3), Uid(4), Uid(6), Uid(7), Uid(8)]);
+    assert_eq!(a.recent_count(), 5);
+}
