@@ -15,6 +15,7 @@ pub mod embedded;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod faulty;
+pub mod filter;
 pub mod ingest;
 pub mod mime;
 pub mod model;

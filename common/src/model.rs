@@ -31,6 +31,8 @@ pub struct User {
     /// 0 (deliver everything to INBOX) ..= 100 (route anything the filter flagged to Junk).
     pub spam_level: u8,
     pub created: UnixTime,
+    /// Delivery filters, evaluated in order at ingest (see [`crate::filter`]).
+    pub filters: Vec<Filter>,
 }
 
 /// Per-user limits; `None` means "use the server default".
@@ -60,6 +62,44 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
     pub limits: Option<UserLimits>,
     pub spam_level: Option<u8>,
+    /// Replaces the whole filter list.
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// A delivery filter in the style of WildDuck's: every condition given must match
+/// (case-insensitive substring on decoded header values); the actions then apply.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub name: String,
+    pub disabled: bool,
+    pub query: FilterQuery,
+    pub action: FilterAction,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterQuery {
+    /// Substring of the From header.
+    pub from: Option<String>,
+    /// Substring of the To or Cc header.
+    pub to: Option<String>,
+    pub subject: Option<String>,
+    /// Substring of any header field: (field name, substring).
+    pub header: Option<(String, String)>,
+    /// Size strictly above, in bytes.
+    pub larger: Option<u64>,
+    /// Size strictly below, in bytes.
+    pub smaller: Option<u64>,
+    pub has_attachment: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterAction {
+    /// File into this mailbox path (if it exists; else the message goes where it would have).
+    pub mailbox: Option<String>,
+    pub seen: bool,
+    pub flagged: bool,
+    /// Drop the message (accepted, not stored).
+    pub discard: bool,
 }
 
 /// A delivery address owned by a user, in normalised form (see [`crate::address`]).

@@ -32,6 +32,9 @@ pub enum Command {
     /// Inspect mailboxes.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
+    /// Manage a user's delivery filters (applied in order by eider-ingest).
+    #[command(subcommand)]
+    Filter(FilterCommand),
     /// Rebuild every stored message (or one user's) from its blobs and check it against the
     /// SHA-256 and size recorded at delivery. Exit code 5 if any message is damaged.
     Verify {
@@ -108,4 +111,54 @@ pub enum MailboxCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FilterCommand {
+    /// Append a filter to USER's list. Every condition given must match.
+    Add {
+        user: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Substring of From.
+        #[arg(long)]
+        from: Option<String>,
+        /// Substring of To or Cc.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        /// `Name:substring` of any header field.
+        #[arg(long, value_name = "NAME:TEXT")]
+        header: Option<String>,
+        /// Size above, in bytes.
+        #[arg(long)]
+        larger: Option<u64>,
+        /// Size below, in bytes.
+        #[arg(long)]
+        smaller: Option<u64>,
+        /// Only messages with (true) or without (false) attachments.
+        #[arg(long)]
+        has_attachment: Option<bool>,
+        /// File into this mailbox.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// Mark \Seen.
+        #[arg(long)]
+        seen: bool,
+        /// Mark \Flagged.
+        #[arg(long)]
+        flag: bool,
+        /// Drop the message.
+        #[arg(long)]
+        discard: bool,
+    },
+    /// List USER's filters with their numbers.
+    List {
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove filter number N (as shown by `filter list`).
+    Delete { user: String, number: usize },
 }

@@ -5,6 +5,7 @@
 mod addresses;
 mod cli;
 mod error;
+mod filters;
 mod output;
 mod serve;
 mod users;
@@ -56,6 +57,7 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::User(cmd) => users::run(store.as_ref(), &config, cmd).await,
         Command::Address(cmd) => addresses::run(store.as_ref(), cmd).await,
         Command::Mailbox(cmd) => addresses::mailboxes(store.as_ref(), cmd).await,
+        Command::Filter(cmd) => filters::run(store.as_ref(), cmd).await,
         Command::Verify { user, json } => verify::run(store.as_ref(), user.as_deref(), json).await,
     }
 }

@@ -248,3 +248,44 @@ fn environment_overrides_the_config_file() {
         "{typo:?}"
     );
 }
+
+#[test]
+fn filters_add_list_delete() {
+    let site = Site::new();
+    site.expect(0, &["user", "add", "alice", "--password", "pw"]);
+    site.expect(1, &["filter", "add", "alice", "--mailbox", "Lists"]);
+    site.expect(1, &["filter", "add", "alice", "--subject", "x"]);
+    site.expect(
+        0,
+        &[
+            "filter",
+            "add",
+            "alice",
+            "--subject",
+            "[mips]",
+            "--mailbox",
+            "Lists",
+            "--seen",
+        ],
+    )
+    .stdout_has("added filter 1");
+    site.expect(
+        0,
+        &[
+            "filter",
+            "add",
+            "alice",
+            "--header",
+            "X-Priority:1",
+            "--flag",
+        ],
+    );
+    site.expect(0, &["filter", "list", "alice", "--json"])
+        .stdout_has("[mips]")
+        .stdout_has("X-Priority");
+    site.expect(2, &["filter", "delete", "alice", "3"]);
+    site.expect(0, &["filter", "delete", "alice", "1"]);
+    let run = site.expect(0, &["filter", "list", "alice"]);
+    assert!(!run.stdout.contains("[mips]"), "{run:?}");
+    assert!(run.stdout.contains("X-Priority"), "{run:?}");
+}

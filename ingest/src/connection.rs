@@ -7,12 +7,11 @@ use std::time::Duration;
 use bytes::BytesMut;
 use eider_common::ingest::{self, Prepared};
 use eider_common::mime::Limits;
-use eider_common::model::Flags;
 use eider_common::{Context, Shutdown};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
-use crate::deliver::{self, Recipient, SpamRules};
+use crate::deliver::{self, Recipient, SpamRules, Target};
 use crate::input::{Input, Line, ReadError};
 use crate::lmtp::command;
 use crate::lmtp::data::DataDecoder;
@@ -272,7 +271,7 @@ async fn finish(
     let now = chrono::Utc::now().timestamp();
     for (_, rcpt) in &tx.recipients {
         let reply = match deliver_one(ctx, settings, &tx.from, rcpt, &prepared, now).await {
-            Ok(uid) => Reply::with(250, (2, 0, 0), format!("Saved as UID {uid}")),
+            Ok(text) => Reply::with(250, (2, 0, 0), text),
             Err(e) => {
                 tracing::warn!(user = %rcpt.user.id, error = %e, "delivery failed");
                 deliver::failure_reply(&e)
@@ -289,12 +288,18 @@ async fn deliver_one(
     rcpt: &Recipient,
     prepared: &Prepared,
     now: i64,
-) -> eider_common::StoreResult<u32> {
+) -> eider_common::StoreResult<String> {
     let store = &*ctx.store;
-    let mailbox = deliver::route(store, rcpt, prepared, &settings.spam).await?;
+    let (mailbox, flags) = match deliver::route(store, rcpt, prepared, &settings.spam).await? {
+        Target::File { mailbox, flags } => (mailbox, flags),
+        Target::Discard => {
+            tracing::info!(user = %rcpt.user.id, "discarded by a filter");
+            return Ok("Discarded by a filter".into());
+        }
+    };
     let prefix = deliver::prefix(from, &rcpt.address);
-    let message = deliver::personalize(prepared, prefix, Flags::default(), now);
+    let message = deliver::personalize(prepared, prefix, flags, now);
     let appended = store.append(mailbox, message).await?;
     tracing::info!(user = %rcpt.user.id, mailbox = %mailbox, uid = %appended.uid, "delivered");
-    Ok(appended.uid.0)
+    Ok(format!("Saved as UID {}", appended.uid))
 }

@@ -5,9 +5,9 @@
 //! recipient's record refers to the same blobs, with its own inline prefix segment.
 
 use eider_common::ingest::Prepared;
-use eider_common::model::{Flags, HeaderField, NewMessage, Segment, SpecialUse, User};
+use eider_common::model::{Flags, HeaderField, NewMessage, Segment, SpecialUse, SystemFlags, User};
 use eider_common::types::MailboxId;
-use eider_common::{MailStore, StoreError, StoreResult, address};
+use eider_common::{MailStore, StoreError, StoreResult, address, filter};
 
 use crate::lmtp::reply::{Reply, canned};
 
@@ -118,32 +118,66 @@ fn header_field(prefix: &[u8], name: &str) -> HeaderField {
     }
 }
 
-/// Chooses the mailbox a message goes to for this recipient: Junk when the filter's verdict
-/// says spam for the user's level, else the `+tag` mailbox when it exists, else INBOX.
+/// Where a message goes for one recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    File {
+        mailbox: MailboxId,
+        flags: Flags,
+    },
+    /// A filter discards it: accepted, not stored.
+    Discard,
+}
+
+/// Applies the delivery rules in order (documented in `docs/delivery.md`): spam verdict → Junk;
+/// the user's filters (flags, file into a mailbox, discard); the `+tag` mailbox when it exists;
+/// else INBOX.
 pub async fn route(
     store: &dyn MailStore,
     rcpt: &Recipient,
     prepared: &Prepared,
     spam: &SpamRules,
-) -> StoreResult<MailboxId> {
+) -> StoreResult<Target> {
     let mailboxes = store.list_mailboxes(rcpt.user.id).await?;
+    let file = |id: MailboxId, flags: Flags| Ok(Target::File { mailbox: id, flags });
     if is_spam(prepared, spam, rcpt.user.spam_level)
         && let Some(junk) = mailboxes
             .iter()
             .find(|m| m.special_use == Some(SpecialUse::Junk))
     {
-        return Ok(junk.id);
+        return file(junk.id, Flags::default());
     }
-    if let Some(tag) = address::plus_tag(&rcpt.address)
-        && let Some(mb) = mailboxes.iter().find(|m| m.path.eq_ignore_ascii_case(tag))
-    {
-        return Ok(mb.id);
+    let outcome = filter::evaluate(&rcpt.user.filters, &prepared.meta, prepared.size);
+    if outcome.discard {
+        return Ok(Target::Discard);
     }
-    mailboxes
-        .iter()
-        .find(|m| m.path == "INBOX")
-        .map(|m| m.id)
-        .ok_or_else(|| StoreError::NotFound(format!("INBOX of user {}", rcpt.user.id)))
+    let mut flags = Flags::default();
+    if outcome.seen {
+        flags.system.0 |= SystemFlags::SEEN;
+    }
+    if outcome.flagged {
+        flags.system.0 |= SystemFlags::FLAGGED;
+    }
+    let by_path = |path: &str| mailboxes.iter().find(|m| same_path(&m.path, path));
+    if let Some(mb) = outcome.mailbox.as_deref().and_then(by_path) {
+        return file(mb.id, flags);
+    }
+    if let Some(mb) = address::plus_tag(&rcpt.address).and_then(by_path) {
+        return file(mb.id, flags);
+    }
+    match by_path("INBOX") {
+        Some(mb) => file(mb.id, flags),
+        None => Err(StoreError::NotFound(format!(
+            "INBOX of user {}",
+            rcpt.user.id
+        ))),
+    }
+}
+
+/// Filter targets and `+tag`s are typed by people: they name a mailbox case-insensitively
+/// (INBOX is case-insensitive anyway, RFC 3501 §5.1).
+fn same_path(stored: &str, wanted: &str) -> bool {
+    stored.to_lowercase() == wanted.to_lowercase()
 }
 
 /// Spam verdict for a user's level (0..=100). Level 0 never routes to Junk. A flag header equal

@@ -241,3 +241,79 @@ async fn malformed_commands_get_errors_and_the_session_goes_on() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn user_filters_flag_file_and_discard() {
+    use eider_common::model::{Filter, FilterAction, FilterQuery, SystemFlags, UserUpdate};
+    let (w, addr) = world().await;
+    let alice = w.store.find_user("alice").await.unwrap().unwrap();
+    w.store
+        .create_mailbox(alice.id, "Lists", None)
+        .await
+        .unwrap();
+    let f = |query: FilterQuery, action: FilterAction| Filter {
+        name: "t".into(),
+        disabled: false,
+        query,
+        action,
+    };
+    let filters = vec![
+        f(
+            FilterQuery {
+                subject: Some("[mips]".into()),
+                ..Default::default()
+            },
+            FilterAction {
+                mailbox: Some("lists".into()),
+                seen: true,
+                ..Default::default()
+            },
+        ),
+        f(
+            FilterQuery {
+                from: Some("spammer@".into()),
+                ..Default::default()
+            },
+            FilterAction {
+                discard: true,
+                ..Default::default()
+            },
+        ),
+        f(
+            FilterQuery {
+                header: Some(("X-Priority".into(), "1".into())),
+                ..Default::default()
+            },
+            FilterAction {
+                flagged: true,
+                ..Default::default()
+            },
+        ),
+    ];
+    let update = UserUpdate {
+        filters: Some(filters),
+        ..Default::default()
+    };
+    w.store.update_user(alice.id, update).await.unwrap();
+    let mut c = LmtpClient::connect(&addr.to_string()).await.unwrap();
+    for m in [
+        &b"Subject: [MIPS] patch\r\n\r\nx\r\n"[..],
+        b"From: spammer@bad.example\r\n\r\nx\r\n",
+        b"X-Priority: 1\r\nSubject: urgent\r\n\r\nx\r\n",
+    ] {
+        let (_, r) = c.deliver("s@x", &["alice@example.org"], m).await.unwrap();
+        assert_eq!(r[0].code, 250, "{r:?}");
+    }
+    let boxes = w.store.list_mailboxes(alice.id).await.unwrap();
+    let get = |p: &str| boxes.iter().find(|m| m.path == p).unwrap().clone();
+    let (lists, inbox) = (get("Lists"), get("INBOX"));
+    assert_eq!((lists.messages, lists.unseen), (1, 0), "filed and seen");
+    assert_eq!(inbox.messages, 1, "the spammer's message was discarded");
+    let m = w
+        .store
+        .get_message(inbox.id, Uid(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.summary.flags.system.has(SystemFlags::FLAGGED));
+}

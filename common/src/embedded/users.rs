@@ -37,6 +37,7 @@ pub fn create_user(t: &mut Tables<'_>, ctx: &mut Ctx, new: &NewUser) -> StoreRes
         limits: new.limits.clone(),
         spam_level: new.spam_level,
         created: ctx.now,
+        filters: Vec::new(),
     };
     t.users.insert(id, enc(&user)?.as_slice())?;
     t.usernames.insert(key.as_str(), id)?;
@@ -72,6 +73,9 @@ pub fn update_user(t: &mut Tables<'_>, id: UserId, update: &UserUpdate) -> Store
     }
     if let Some(s) = update.spam_level {
         user.spam_level = s;
+    }
+    if let Some(f) = &update.filters {
+        user.filters = f.clone();
     }
     store(t, &user)?;
     Ok(user)

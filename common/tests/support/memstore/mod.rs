@@ -65,6 +65,7 @@ impl MailStore for MemStore {
                 limits: new.limits,
                 spam_level: new.spam_level,
                 created: now(),
+                filters: Vec::new(),
             };
             s.names.insert(key, id);
             s.users.insert(id, user.clone());
@@ -104,6 +105,9 @@ impl MailStore for MemStore {
             }
             if let Some(v) = up.limits {
                 u.limits = v
+            }
+            if let Some(f) = up.filters {
+                u.filters = f;
             }
             if let Some(v) = up.spam_level {
                 u.spam_level = v
