@@ -1,27 +1,29 @@
-//! A small per-test world for the IMAP black-box tests: a fresh embedded store in a temp dir,
-//! a user, and `eider_imapd::run` on `127.0.0.1:0`, stopped when the world is dropped.
-//! (A shared harness lives on the `lmtp` branch; until it is in main each crate keeps its own.)
+//! The per-test world for the IMAP black-box tests: the shared harness
+//! (`eider_tests::harness::World`: a fresh embedded store in a temp dir) with a user and
+//! `eider_imapd::run` on `127.0.0.1:0`, plus delivery and tool-running helpers.
 
 #![allow(dead_code)]
 
 use eider_common::config::Config;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::{Flags, NewUser, User};
+use eider_common::model::{Flags, User};
 use eider_common::types::MailboxId;
-use eider_common::{Context, MailStore, Shutdown};
+use eider_tests::harness;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 pub const USER: &str = "alice";
 pub const PASS: &str = "secret-pw";
 
 pub struct World {
-    pub store: Arc<dyn MailStore>,
-    pub config: Arc<Config>,
-    pub shutdown: Shutdown,
+    pub inner: harness::World,
     pub addr: SocketAddr,
     pub user: User,
-    pub dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for World {
+    type Target = harness::World;
+    fn deref(&self) -> &harness::World {
+        &self.inner
+    }
 }
 
 impl World {
@@ -30,43 +32,13 @@ impl World {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
-        config.auth.failure_delay_ms = 20;
-        tweak(&mut config);
-        let store: Arc<dyn MailStore> = Arc::new(
-            EmbeddedStore::open(&dir.path().join("store"), EmbeddedOptions::default()).unwrap(),
-        );
-        let user = store
-            .create_user(NewUser {
-                username: USER.into(),
-                password_hash: eider_common::password::hash(PASS).unwrap(),
-                quota: 0,
-                limits: Default::default(),
-                spam_level: 50,
-            })
+        let inner = harness::World::new(tweak).unwrap();
+        let user = inner
+            .user(USER, PASS, &["alice@example.org"])
             .await
             .unwrap();
-        let config = Arc::new(config);
-        let shutdown = Shutdown::new();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let ctx = Context {
-            config: Arc::clone(&config),
-            store: Arc::clone(&store),
-        };
-        tokio::spawn(eider_imapd::run(listener, ctx, shutdown.clone()));
-        World {
-            store,
-            config,
-            shutdown,
-            addr,
-            user,
-            dir,
-        }
+        let addr = inner.spawn(eider_imapd::run).await.unwrap();
+        World { inner, addr, user }
     }
 
     pub fn port(&self) -> u16 {
@@ -129,12 +101,6 @@ impl World {
             out.status
         );
         stdout
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
