@@ -145,6 +145,19 @@ async fn two_sessions_see_each_others_changes() {
         "{r:?}"
     );
 
+    // One STORE over several messages (one modseq for all) reaches the other session whole.
+    let r = b.cmd("b7a", "STORE 2:3 +FLAGS.SILENT (\\Answered)").await;
+    assert!(untagged_of(&r).is_empty(), "{r:?}");
+    let r = a.cmd("a8a", "NOOP").await;
+    assert_eq!(
+        untagged_of(&r),
+        [
+            "* 2 FETCH (UID 5 FLAGS (\\Answered \\Recent))",
+            "* 3 FETCH (UID 6 FLAGS (\\Answered))"
+        ],
+        "{r:?}"
+    );
+
     // B's own flag changes are not echoed back to it, and A hears of them.
     let r = b.cmd("b8", "STORE 1 +FLAGS (\\Seen)").await;
     assert_eq!(
