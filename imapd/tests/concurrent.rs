@@ -190,8 +190,11 @@ async fn idle_without_a_mailbox_and_keepalive_free_done() {
     // Anything but DONE ends IDLE with BAD.
     let r = c.cmd("s", "SELECT INBOX").await;
     assert!(r.last().unwrap().starts_with("s OK"));
+    // Mail that arrived since the last command is reported right after the continuation.
+    w.deliver("INBOX", &common::sample_message(1)).await;
     c.send(b"j IDLE\r\n").await;
-    let _ = c.response().await;
+    let r = untagged(&mut c, 3, Duration::from_secs(2)).await;
+    assert_eq!(r, ["+ idling", "* 1 EXISTS", "* 1 RECENT"]);
     c.send(b"NOTDONE\r\n").await;
     let r = c.until("j").await;
     assert_eq!(r, ["j BAD Expected DONE"]);

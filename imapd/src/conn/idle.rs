@@ -26,11 +26,11 @@ impl Conn {
     /// connection must end (`Err(flow)`).
     pub(super) async fn idle(&mut self, cont: Response) -> std::io::Result<Result<Action, Flow>> {
         let mut events = Some(self.shared.ctx.store.subscribe());
-        // Changes since the last command are reported right away.
+        self.wire.push(&cont);
+        // Changes since the last command are reported right after the continuation.
         if self.view.is_some() && self.push_updates(true).await? == Flow::Close {
             return Ok(Err(Flow::Close));
         }
-        self.wire.push(&cont);
         self.wire.flush().await?;
         self.rx.read_raw_line();
         let deadline = Instant::now() + POST_LOGIN_TIMEOUT;
