@@ -17,4 +17,4 @@ pub mod search;
 pub mod server;
 pub mod session;
 
-pub use server::run;
+pub use server::{Options, run, run_with};

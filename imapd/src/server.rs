@@ -16,14 +16,44 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-/// Connections served at once by this process; more are greeted with BYE.
-pub const MAX_CONNECTIONS: usize = 2048;
 /// How long shutdown waits for sessions to finish their current command.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Limits and timers of the server (the configuration has no keys for them yet; tests shorten
+/// them through [`run_with`]).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Connections served at once by this process; more are greeted with BYE.
+    pub max_connections: usize,
+    /// Idle time allowed before login.
+    pub pre_login_timeout: Duration,
+    /// Idle time allowed after login, IDLE included (RFC 3501 §5.4: at least 30 minutes).
+    pub idle_timeout: Duration,
+    /// How often IDLE re-reads the journal even without a change event.
+    pub idle_poll: Duration,
+    /// How often IDLE sends `* OK Still here`.
+    pub idle_keepalive: Duration,
+    /// Bad commands tolerated before the connection is closed.
+    pub max_errors: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_connections: 2048,
+            pre_login_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30 * 60),
+            idle_poll: Duration::from_secs(30),
+            idle_keepalive: Duration::from_secs(120),
+            max_errors: 20,
+        }
+    }
+}
 
 /// State shared by every connection of this process.
 pub struct Shared {
     pub ctx: Context,
+    pub options: Options,
     /// Who gets `\Recent` (process-local, see [`crate::mailbox::recent`]).
     pub recent: Arc<RecentRegistry>,
     users: Mutex<HashMap<UserId, u32>>,
@@ -55,9 +85,10 @@ impl Drop for UserSlot {
 }
 
 impl Shared {
-    pub fn new(ctx: Context) -> Self {
+    pub fn new(ctx: Context, options: Options) -> Self {
         Shared {
             ctx,
+            options,
             recent: Arc::new(RecentRegistry::new()),
             users: Mutex::new(HashMap::new()),
         }
@@ -87,9 +118,19 @@ impl Shared {
 
 /// Serves IMAP on `listener` until `shutdown` is cancelled.
 pub async fn run(listener: TcpListener, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
-    let shared = Arc::new(Shared::new(ctx));
+    run_with(listener, ctx, shutdown, Options::default()).await
+}
+
+/// [`run`] with explicit limits and timers.
+pub async fn run_with(
+    listener: TcpListener,
+    ctx: Context,
+    shutdown: Shutdown,
+    options: Options,
+) -> anyhow::Result<()> {
+    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let shared = Arc::new(Shared::new(ctx, options));
     let tracker = TaskTracker::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut next_id: u64 = 0;
     loop {
         let (stream, peer) = tokio::select! {

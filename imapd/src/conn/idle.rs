@@ -5,21 +5,15 @@
 //! few minutes so NAT boxes keep the connection, and an IDLE longer than the session timeout
 //! ends with BYE.
 
-use super::{Conn, Flow, POST_LOGIN_TIMEOUT, bye};
+use super::{Conn, Flow, bye};
 use crate::proto::receiver::Progress;
 use crate::proto::response::{Response, Status};
 use crate::session::Action;
 use crate::session::error::receive_error_response;
 use eider_common::model::StoreEvent;
-use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, interval_at};
-
-/// Poll the journal this often even without events.
-const POLL: Duration = Duration::from_secs(30);
-/// Keep-alive period.
-const KEEPALIVE: Duration = Duration::from_secs(120);
 
 impl Conn {
     /// Runs IDLE until the client's line arrives (`Ok(action)` for the session's answer) or the
@@ -33,9 +27,11 @@ impl Conn {
         }
         self.wire.flush().await?;
         self.rx.read_raw_line();
-        let deadline = Instant::now() + POST_LOGIN_TIMEOUT;
-        let mut poll = interval_at(Instant::now() + POLL, POLL);
-        let mut keepalive = interval_at(Instant::now() + KEEPALIVE, KEEPALIVE);
+        let o = &self.shared.options;
+        let (poll_every, keepalive_every) = (o.idle_poll, o.idle_keepalive);
+        let deadline = Instant::now() + o.idle_timeout;
+        let mut poll = interval_at(Instant::now() + poll_every, poll_every);
+        let mut keepalive = interval_at(Instant::now() + keepalive_every, keepalive_every);
         let mailbox = self.view.as_ref().map(|v| v.mailbox());
         loop {
             match self.rx.next() {

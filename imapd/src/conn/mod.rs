@@ -25,17 +25,11 @@ use eider_common::Shutdown;
 use eider_common::types::Uid;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tracing::Instrument;
 use wire::{IoStream, Wire};
 
-/// Idle time allowed before login (RFC 9051 §5.4 asks for at least 30 minutes only after it).
-const PRE_LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
-/// Idle time allowed after login (RFC 3501 §5.4: at least 30 minutes).
-const POST_LOGIN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// Bad commands tolerated before the connection is closed.
-const MAX_ERRORS: u32 = 20;
 /// Bytes read from the socket at a time.
 const READ_SIZE: usize = 64 * 1024;
 
@@ -161,9 +155,9 @@ impl Conn {
     /// latter two say BYE first).
     async fn read_more(&mut self) -> std::io::Result<Option<usize>> {
         let timeout = if self.session.state().user().is_some() {
-            POST_LOGIN_TIMEOUT
+            self.shared.options.idle_timeout
         } else {
-            PRE_LOGIN_TIMEOUT
+            self.shared.options.pre_login_timeout
         };
         tokio::select! {
             _ = self.shutdown.cancelled() => {
@@ -221,7 +215,7 @@ impl Conn {
 
     fn count_error(&mut self) -> Flow {
         self.errors += 1;
-        if self.errors >= MAX_ERRORS {
+        if self.errors >= self.shared.options.max_errors {
             self.wire.push(&bye("Too many invalid commands"));
             return Flow::Close;
         }

@@ -32,12 +32,24 @@ impl World {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_full(tweak, eider_imapd::Options::default()).await
+    }
+
+    /// A server with shortened timers or limits.
+    pub async fn start_opts(options: eider_imapd::Options) -> Self {
+        Self::start_full(|_| {}, options).await
+    }
+
+    async fn start_full(tweak: impl FnOnce(&mut Config), options: eider_imapd::Options) -> Self {
         let inner = harness::World::new(tweak).unwrap();
         let user = inner
             .user(USER, PASS, &["alice@example.org"])
             .await
             .unwrap();
-        let addr = inner.spawn(eider_imapd::run).await.unwrap();
+        let addr = inner
+            .spawn(move |l, c, s| eider_imapd::run_with(l, c, s, options))
+            .await
+            .unwrap();
         World { inner, addr, user }
     }
 
