@@ -408,6 +408,9 @@ impl Conn {
     }
 }
 
+#[cfg(test)]
+mod tests;
+
 /// Whether the command is a `UID` form (they may be answered with EXPUNGE, RFC 3501 §7.4.1).
 fn uid_form(c: &CommandBody) -> bool {
     match c {

@@ -23,6 +23,8 @@ pub struct Wire {
     pub opts: EncodeOptions,
     /// Status of the last tagged response queued (for the command log and the error count).
     pub last_tagged: Option<Status>,
+    /// The most bytes ever buffered (tests check that streamed bodies stay bounded).
+    pub peak: usize,
 }
 
 impl std::fmt::Debug for Wire {
@@ -40,6 +42,7 @@ impl Wire {
             buf: Vec::with_capacity(16 * 1024),
             opts: EncodeOptions::default(),
             last_tagged: None,
+            peak: 0,
         }
     }
 
@@ -59,6 +62,7 @@ impl Wire {
 
     /// Writes everything queued.
     pub async fn flush(&mut self) -> std::io::Result<()> {
+        self.peak = self.peak.max(self.buf.len());
         if !self.buf.is_empty() {
             self.io.write_all(&self.buf).await?;
             self.buf.clear();
@@ -68,6 +72,7 @@ impl Wire {
 
     /// Writes the queue out when it has grown large (streamed bodies).
     pub async fn flush_if_full(&mut self) -> std::io::Result<()> {
+        self.peak = self.peak.max(self.buf.len());
         if self.buf.len() >= HIGH_WATER {
             self.io.write_all(&self.buf).await?;
             self.buf.clear();
