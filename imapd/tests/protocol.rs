@@ -464,3 +464,31 @@ async fn search_variants_and_saved_results() {
         .await;
     assert!(r[0].contains("MESSAGES 6 RECENT 0 UNSEEN 6 SIZE "), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn utf8_accept_append_and_silent_condstore_store() {
+    let w = World::start().await;
+    let mut c = Client::login(w.addr).await;
+    let r = c.cmd("a", "ENABLE UTF8=ACCEPT CONDSTORE").await;
+    assert_eq!(r[0], "* ENABLED UTF8=ACCEPT CONDSTORE", "{r:?}");
+    let msg = "From: Jürgen <j@exämple.org>\r\nSubject: Grüße\r\n\r\nHallo\r\n".as_bytes();
+    c.send(format!("b APPEND INBOX UTF8 (~{{{}+}}\r\n", msg.len()).as_bytes())
+        .await;
+    c.send(msg).await;
+    c.send(b")\r\n").await;
+    let r = c.until("b").await;
+    assert!(last(&r).starts_with("b OK [APPENDUID "), "{r:?}");
+    c.cmd("s", "SELECT INBOX").await;
+    c.send(b"f FETCH 1 (BODY.PEEK[] ENVELOPE)\r\n").await;
+    let r = c.until_raw("f").await;
+    assert!(literal_of(&r[0]) == msg);
+    let text = String::from_utf8_lossy(&r[0]).into_owned();
+    assert!(text.contains("\"Grüße\""), "{text}");
+    // .SILENT under CONDSTORE still reports the new modseq, without flags.
+    let r = c.cmd("g", "STORE 1 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(
+        r[0].starts_with("* 1 FETCH (MODSEQ (") && !r[0].contains("FLAGS"),
+        "{r:?}"
+    );
+}

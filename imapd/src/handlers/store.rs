@@ -61,6 +61,25 @@ pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
             }
             w.end(buf);
         }
+    } else if ex.condstore {
+        // RFC 7162 §3.1.3: with CONDSTORE the new modseq is reported even for .SILENT
+        // (without the flags), as Dovecot does.
+        let view = ex.writable_view()?;
+        let mut lines = Vec::new();
+        for (uid, modseq, _) in &result.changed {
+            if let Some(seq) = view.seq_of(*uid) {
+                lines.push((seq, *uid, *modseq));
+            }
+        }
+        for (seq, uid, modseq) in lines {
+            let buf = &mut ex.wire.buf;
+            let mut w = FetchWriter::begin(buf, seq, ex.wire.opts);
+            if s.uid {
+                w.item(buf, &FetchItem::Uid(uid.0));
+            }
+            w.item(buf, &FetchItem::ModSeq(modseq.0));
+            w.end(buf);
+        }
     }
     if !result.modified.is_empty() {
         let view = ex.writable_view()?;
