@@ -8,19 +8,19 @@
 //! - passwords and raw lines are never logged: the command log has tag, verb, result, time.
 
 mod append;
+mod execute;
 mod idle;
 mod login;
 pub mod updates;
 pub mod wire;
 
-use crate::handlers::{self, Exec};
 use crate::mailbox::SelectedView;
-use crate::proto::command::{Command, CommandBody};
+use crate::proto::command::Command;
 use crate::proto::receiver::{Limits, Progress, Receiver};
-use crate::proto::response::{Code, Response, Status};
+use crate::proto::response::{Response, Status};
 use crate::server::{Shared, UserSlot};
 use crate::session::error::receive_error_response;
-use crate::session::{Action, AuthUser, Session, SessionConfig};
+use crate::session::{Action, Session, SessionConfig};
 use eider_common::Shutdown;
 use eider_common::types::Uid;
 use std::net::SocketAddr;
@@ -321,17 +321,6 @@ impl Conn {
         Ok(flow)
     }
 
-    /// `* OK [HIGHESTMODSEQ n]` for the selected mailbox (RFC 7162 §3.1).
-    fn announce_modseq(&mut self) {
-        if let Some(v) = &self.view {
-            self.wire.push(&Response::Condition {
-                status: Status::Ok,
-                code: Some(Code::HighestModSeq(v.highest_modseq().0)),
-                text: "Highest".into(),
-            });
-        }
-    }
-
     /// Reads a raw line (SASL response, IDLE's DONE); `None` when the connection ends.
     async fn raw_line(&mut self) -> std::io::Result<Option<Vec<u8>>> {
         loop {
@@ -351,74 +340,7 @@ impl Conn {
             }
         }
     }
-
-    async fn execute(
-        &mut self,
-        tag: &str,
-        command: CommandBody,
-        user: &AuthUser,
-        announce: bool,
-    ) -> std::io::Result<Flow> {
-        if announce {
-            self.announce_modseq();
-        }
-        let is_select = matches!(command, CommandBody::Select(_) | CommandBody::Examine(_));
-        if is_select {
-            // RFC 5182 §2.1: SELECT resets the saved search result.
-            self.saved = None;
-        }
-        let allow_expunge = crate::mailbox::expunge_allowed(command.name(), uid_form(&command));
-        let mut ex = Exec {
-            shared: &self.shared,
-            user,
-            view: &mut self.view,
-            wire: &mut self.wire,
-            condstore: self.session.condstore(),
-            utf8: self.session.encode_options().utf8,
-            saved: &mut self.saved,
-        };
-        let done = handlers::run(&mut ex, tag, command).await?;
-        let mut flow = Flow::Continue;
-        if !is_select && self.view.is_some() {
-            flow = self.push_updates(allow_expunge).await?;
-        }
-        let rs = self.session.complete(tag, done);
-        self.wire.push_all(&rs);
-        Ok(flow)
-    }
-
-    /// Untagged updates for changes made since the last ones (by this or other sessions).
-    async fn push_updates(&mut self, allow_expunge: bool) -> std::io::Result<Flow> {
-        let Some(view) = self.view.as_mut() else {
-            return Ok(Flow::Continue);
-        };
-        let store = self.shared.ctx.store.as_ref();
-        let condstore = self.session.condstore();
-        match updates::refresh(store, view, &mut self.wire, condstore, allow_expunge).await {
-            Ok(false) => Ok(Flow::Continue),
-            Ok(true) => {
-                self.wire.push(&bye("Selected mailbox was deleted"));
-                Ok(Flow::Close)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "reading mailbox changes failed");
-                Ok(Flow::Continue)
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests;
-
-/// Whether the command is a `UID` form (they may be answered with EXPUNGE, RFC 3501 §7.4.1).
-fn uid_form(c: &CommandBody) -> bool {
-    match c {
-        CommandBody::Fetch(f) => f.uid,
-        CommandBody::Store(s) => s.uid,
-        CommandBody::Search(s) => s.uid,
-        CommandBody::Copy(c) | CommandBody::Move(c) => c.uid,
-        CommandBody::UidExpunge(_) => true,
-        _ => false,
-    }
-}

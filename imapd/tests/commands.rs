@@ -1,0 +1,146 @@
+//! Mailbox and search commands over a raw socket: LIST hierarchy and extended forms, mailbox
+//! names (modified UTF-7, UTF8=ACCEPT), CREATE/RENAME/DELETE rules, SEARCH variants with
+//! ESEARCH and saved results.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::World;
+use common::client::Client;
+
+fn last(r: &[String]) -> &str {
+    r.last().map(String::as_str).unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_shows_missing_parents_and_children() {
+    let w = World::start().await;
+    w.store
+        .create_mailbox(w.user.id, "a/b/c", None)
+        .await
+        .unwrap();
+    let mut c = Client::login(w.addr).await;
+    let r = c.cmd("a", "LIST \"\" \"a*\"").await;
+    assert!(
+        r.contains(&"* LIST (\\Noselect \\HasChildren) \"/\" a".to_owned()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"* LIST (\\Noselect \\HasChildren) \"/\" a/b".to_owned()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"* LIST (\\HasNoChildren) \"/\" a/b/c".to_owned()),
+        "{r:?}"
+    );
+    let r = c.cmd("b", "LIST \"\" %").await;
+    assert!(!r.iter().any(|l| l.contains("a/b")), "{r:?}");
+    let r = c.cmd("c", "LIST \"\" \"\"").await;
+    assert_eq!(r[0], "* LIST (\\Noselect) \"/\" \"\"", "{r:?}");
+    let r = c
+        .cmd("d", "LIST (SUBSCRIBED) \"\" \"*\" RETURN (CHILDREN)")
+        .await;
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\Subscribed") && l.ends_with(" INBOX")),
+        "{r:?}"
+    );
+    let r = c.cmd("e", "XLIST \"\" \"*\"").await;
+    assert!(r.iter().any(|l| l.contains("\\Inbox")), "{r:?}");
+    let r = c.cmd("f", "NAMESPACE").await;
+    assert_eq!(r[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL", "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_names_hierarchy_and_special_use() {
+    let w = World::start().await;
+    let mut c = Client::login(w.addr).await;
+    // Modified UTF-7 on the wire, UTF-8 in the store (RFC 3501 §5.1.3).
+    let r = c.cmd("a", "CREATE \"Entw&APw-rfe/Alt\"").await;
+    assert!(last(&r).starts_with("a OK"), "{r:?}");
+    assert!(
+        w.store
+            .find_mailbox(w.user.id, "Entwürfe/Alt")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let r = c.cmd("b", "LIST \"\" \"Entw*\"").await;
+    assert!(
+        r.contains(&"* LIST (\\HasChildren) \"/\" Entw&APw-rfe".to_owned()),
+        "{r:?}"
+    );
+    // RENAME moves children along.
+    let r = c.cmd("c", "RENAME \"Entw&APw-rfe\" Drafts2").await;
+    assert!(last(&r).starts_with("c OK"), "{r:?}");
+    let r = c.cmd("d", "LIST \"\" \"Drafts2*\"").await;
+    assert!(r.iter().any(|l| l.ends_with("\"/\" Drafts2/Alt")), "{r:?}");
+    let r = c.cmd("e", "CREATE Existing").await;
+    assert!(last(&r).starts_with("e OK"));
+    let r = c.cmd("f", "CREATE Existing").await;
+    assert!(last(&r).starts_with("f NO [ALREADYEXISTS]"), "{r:?}");
+    let r = c.cmd("g", "DELETE INBOX").await;
+    assert!(last(&r).starts_with("g NO"), "{r:?}");
+    let r = c.cmd("h", "CREATE Stuff (USE (\\Flagged))").await;
+    assert!(last(&r).starts_with("h OK"), "{r:?}");
+    let r = c.cmd("i", "LIST (SPECIAL-USE) \"\" *").await;
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\Flagged") && l.ends_with(" Stuff")),
+        "{r:?}"
+    );
+    assert!(!r.iter().any(|l| l.ends_with(" INBOX")), "{r:?}");
+    // UTF8=ACCEPT: names travel as UTF-8.
+    let r = c.cmd("j", "ENABLE UTF8=ACCEPT").await;
+    assert!(r.contains(&"* ENABLED UTF8=ACCEPT".to_owned()), "{r:?}");
+    let r = c.cmd("k", "LIST \"\" \"Drafts2*\"").await;
+    assert!(r.iter().any(|l| l.ends_with(" Drafts2")), "{r:?}");
+    let r = c.cmd("l", "CREATE \"Größe\"").await;
+    assert!(last(&r).starts_with("l OK"), "{r:?}");
+    assert!(
+        w.store
+            .find_mailbox(w.user.id, "Größe")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_variants_and_saved_results() {
+    let w = World::start().await;
+    for i in 1..=6 {
+        w.deliver("INBOX", &common::sample_message(i)).await;
+    }
+    let mut c = Client::login(w.addr).await;
+    c.cmd("s", "SELECT INBOX").await;
+    c.cmd("f", "STORE 2,4 +FLAGS.SILENT (\\Flagged)").await;
+    let r = c.cmd("a", "SEARCH RETURN (SAVE) FLAGGED").await;
+    assert_eq!(r, ["a OK SEARCH completed, result saved"]);
+    let r = c.cmd("b", "FETCH $ (UID)").await;
+    assert_eq!(r.len(), 3, "{r:?}");
+    let r = c
+        .cmd("c", "UID SEARCH RETURN (ALL COUNT) BODY findme3")
+        .await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"c\") UID COUNT 1 ALL 3", "{r:?}");
+    let r = c
+        .cmd("d", "SEARCH OR SUBJECT \"Test 1\" SUBJECT \"Test 6\"")
+        .await;
+    assert_eq!(r[0], "* SEARCH 1 6", "{r:?}");
+    let r = c.cmd("e", "SEARCH 2:4 NOT FLAGGED").await;
+    assert_eq!(r[0], "* SEARCH 3", "{r:?}");
+    let r = c.cmd("g", "SEARCH CHARSET ISO-8859-1 SUBJECT test").await;
+    assert_eq!(r[0], "* SEARCH 1 2 3 4 5 6", "{r:?}");
+    let r = c.cmd("h", "SEARCH CHARSET X-UNKNOWN SUBJECT test").await;
+    assert!(last(&r).starts_with("h NO [BADCHARSET"), "{r:?}");
+    let r = c.cmd("i", "FETCH 7 FLAGS").await;
+    assert!(last(&r).starts_with("i BAD"), "{r:?}");
+    let r = c
+        .cmd(
+            "j",
+            "STATUS INBOX (MESSAGES RECENT UNSEEN SIZE APPENDLIMIT)",
+        )
+        .await;
+    assert!(r[0].contains("MESSAGES 6 RECENT 0 UNSEEN 6 SIZE "), "{r:?}");
+}
