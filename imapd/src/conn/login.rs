@@ -30,7 +30,7 @@ impl Conn {
             }
         }
         if let Ok(user) = &result {
-            tracing::Span::current().record("user", user.username.as_str());
+            self.span.record("user", user.username.as_str());
             tracing::info!(user = %user.username, "logged in");
         }
         self.session.login_result(tag, result)

@@ -54,6 +54,8 @@ pub struct Conn {
     errors: u32,
     shutdown: Shutdown,
     readbuf: Vec<u8>,
+    /// The connection's span (its `user` field is filled at login).
+    span: tracing::Span,
 }
 
 impl std::fmt::Debug for Conn {
@@ -126,6 +128,7 @@ impl Conn {
             errors: 0,
             shutdown,
             readbuf: vec![0; READ_SIZE],
+            span: tracing::Span::current(),
         }
     }
 
