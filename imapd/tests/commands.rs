@@ -144,3 +144,36 @@ async fn search_variants_and_saved_results() {
         .await;
     assert!(r[0].contains("MESSAGES 6 RECENT 0 UNSEEN 6 SIZE "), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lsub_lists_unsubscribed_parents_as_noselect() {
+    let w = World::start().await;
+    let mut c = Client::login(w.addr).await;
+    c.cmd("a", "CREATE Lists/rust").await;
+    // New mailboxes start subscribed; the parent is unsubscribed here.
+    c.cmd("b", "UNSUBSCRIBE Lists").await;
+    let r = c.cmd("c", "LSUB \"\" %").await;
+    assert!(
+        r.contains(&"* LSUB (\\Noselect) \"/\" Lists".to_owned()),
+        "{r:?}"
+    );
+    assert!(!r.iter().any(|l| l.contains("Lists/rust")), "{r:?}");
+    let r = c.cmd("d", "LSUB \"\" *").await;
+    assert!(
+        r.contains(&"* LSUB () \"/\" Lists/rust".to_owned()),
+        "{r:?}"
+    );
+    assert!(!r.iter().any(|l| l.ends_with(" Lists")), "{r:?}");
+    let r = c.cmd("e", "LIST \"\" * RETURN (SUBSCRIBED)").await;
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\Subscribed") && l.ends_with(" Lists/rust")),
+        "{r:?}"
+    );
+    let r = c.cmd("f", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %").await;
+    assert!(
+        r.iter()
+            .any(|l| l.ends_with(" Lists (\"CHILDINFO\" (\"SUBSCRIBED\"))")),
+        "{r:?}"
+    );
+}

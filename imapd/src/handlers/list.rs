@@ -200,11 +200,17 @@ pub async fn lsub(ex: &mut Exec<'_>, reference: &[u8], pattern: &[u8], xlist: bo
                 child_info_subscribed: false,
             })
         } else {
-            if !mailbox.is_some_and(|m| m.subscribed) {
+            let attributes = if mailbox.is_some_and(|m| m.subscribed) {
+                Vec::new()
+            } else if pattern.contains('%') && tree.has_subscribed_child(name) {
+                // RFC 3501 §6.3.9: with `%`, a parent of subscribed mailboxes is listed
+                // `\Noselect` when it is not subscribed itself.
+                vec!["\\Noselect".to_owned()]
+            } else {
                 continue;
-            }
+            };
             Data::Lsub(ListEntry {
-                attributes: Vec::new(),
+                attributes,
                 path: name.clone(),
                 child_info_subscribed: false,
             })
