@@ -184,6 +184,35 @@ async fn append_refusals() {
     c.send(b"\r\n").await;
     let r = c.until("d").await;
     assert!(last(&r).starts_with("d NO [OVERQUOTA]"), "{r:?}");
+    // A user's own size limit is below the global APPENDLIMIT.
+    w.store
+        .update_user(
+            w.user.id,
+            UserUpdate {
+                quota: Some(0),
+                limits: Some(eider_common::model::UserLimits {
+                    max_message_size: Some(50),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut c2 = Client::login(w.addr).await;
+    let r = c2.cmd("u", "APPEND INBOX {60}").await;
+    assert!(last(&r).starts_with("u NO [TOOBIG]"), "{r:?}");
+    w.store
+        .update_user(
+            w.user.id,
+            UserUpdate {
+                quota: Some(100),
+                limits: Some(Default::default()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let r = c.cmd("e", "GETQUOTAROOT INBOX").await;
     assert!(r.iter().any(|l| l == "* QUOTAROOT INBOX \"\""), "{r:?}");
     assert!(

@@ -38,6 +38,16 @@ impl Conn {
         user: &AuthUser,
     ) -> std::io::Result<Flow> {
         let tag = header.tag.clone();
+        if self
+            .user_max_message
+            .is_some_and(|max| header.literal_size > max)
+        {
+            // The user's own limit, below the APPENDLIMIT announced to everyone (RFC 7889 §4).
+            self.wire
+                .push(&CommandError::no(Code::TooBig, "Message too large").to_response(&tag));
+            self.rx.reject_literal();
+            return Ok(Flow::Continue);
+        }
         let target = match self.append_target(&header, user).await {
             Ok(m) => m,
             Err(e) => {

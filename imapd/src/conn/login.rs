@@ -64,6 +64,7 @@ impl Conn {
             ));
         };
         self.slot = Some(slot);
+        self.user_max_message = user.limits.max_message_size;
         Ok(AuthUser {
             id: user.id,
             username: user.username,

@@ -50,6 +50,8 @@ pub struct Conn {
     /// The SEARCHRES saved result as UIDs (RFC 5182).
     saved: Option<Vec<Uid>>,
     slot: Option<UserSlot>,
+    /// The logged-in user's own message size limit (`UserLimits::max_message_size`).
+    user_max_message: Option<u64>,
     peer: SocketAddr,
     errors: u32,
     shutdown: Shutdown,
@@ -124,6 +126,7 @@ impl Conn {
             view: None,
             saved: None,
             slot: None,
+            user_max_message: None,
             peer,
             errors: 0,
             shutdown,
