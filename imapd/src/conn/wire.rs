@@ -15,6 +15,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> IoStream for T {}
 
 /// Output buffered beyond this is written out even in the middle of a response.
 const HIGH_WATER: usize = 256 * 1024;
+/// A client that accepts no data for this long is dropped (it would hold its task forever).
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+async fn timed<T>(f: impl std::future::Future<Output = std::io::Result<T>>) -> std::io::Result<T> {
+    tokio::time::timeout(WRITE_TIMEOUT, f)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "client stopped reading"))?
+}
 
 /// The stream plus pending output.
 pub struct Wire {
@@ -64,17 +72,17 @@ impl Wire {
     pub async fn flush(&mut self) -> std::io::Result<()> {
         self.peak = self.peak.max(self.buf.len());
         if !self.buf.is_empty() {
-            self.io.write_all(&self.buf).await?;
+            timed(self.io.write_all(&self.buf)).await?;
             self.buf.clear();
         }
-        self.io.flush().await
+        timed(self.io.flush()).await
     }
 
     /// Writes the queue out when it has grown large (streamed bodies).
     pub async fn flush_if_full(&mut self) -> std::io::Result<()> {
         self.peak = self.peak.max(self.buf.len());
         if self.buf.len() >= HIGH_WATER {
-            self.io.write_all(&self.buf).await?;
+            timed(self.io.write_all(&self.buf)).await?;
             self.buf.clear();
         }
         Ok(())
