@@ -199,3 +199,66 @@ async fn idle_without_a_mailbox_and_keepalive_free_done() {
     let r = c.until("j").await;
     assert_eq!(r, ["j BAD Expected DONE"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_appenders_and_one_idler() {
+    let w = World::start_with(|c| c.limits.imap_connections_per_user = 50).await;
+    let mut idler = Client::login(w.addr).await;
+    idler.cmd("s", "SELECT INBOX").await;
+    idler.send(b"i IDLE\r\n").await;
+    assert!(idler.response().await.unwrap().starts_with(b"+ "));
+    let mut tasks = Vec::new();
+    for n in 0..10 {
+        let addr = w.addr;
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::login(addr).await;
+            let mut uids = Vec::new();
+            for i in 0..10 {
+                let msg = common::sample_message(n * 100 + i);
+                c.send(format!("a{i} APPEND INBOX {{{}+}}\r\n", msg.len()).as_bytes())
+                    .await;
+                c.send(&msg).await;
+                c.send(b"\r\n").await;
+                let r = c.until(&format!("a{i}")).await;
+                let line = r.last().unwrap().clone();
+                let uid: u32 = line
+                    .split_whitespace()
+                    .nth(4)
+                    .and_then(|u| u.trim_end_matches(']').parse().ok())
+                    .unwrap_or_else(|| panic!("{line}"));
+                uids.push(uid);
+            }
+            uids
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=100).collect::<Vec<u32>>(),
+        "UIDs unique and gap-free"
+    );
+    // The idler ends up told about all 100, with increasing EXISTS counts.
+    let mut last_exists = 0;
+    while last_exists < 100 {
+        let r = untagged(&mut idler, 1, Duration::from_secs(3)).await;
+        if let Some(n) = r[0]
+            .strip_prefix("* ")
+            .and_then(|s| s.strip_suffix(" EXISTS"))
+        {
+            let n: u32 = n.parse().unwrap();
+            assert!(n > last_exists, "{r:?}");
+            last_exists = n;
+        } else {
+            assert!(r[0].ends_with(" RECENT"), "{r:?}");
+        }
+    }
+    idler.send(b"DONE\r\n").await;
+    let r = idler.until("i").await;
+    assert_eq!(r.last().unwrap(), "i OK IDLE terminated");
+    let r = idler.cmd("f", "FETCH 1:* (UID)").await;
+    assert_eq!(r.len(), 101, "{r:?}");
+}
