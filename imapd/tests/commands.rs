@@ -177,3 +177,47 @@ async fn lsub_lists_unsubscribed_parents_as_noselect() {
         "{r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_keywords_are_announced_with_flags() {
+    let w = World::start().await;
+    w.deliver("INBOX", &common::sample_message(1)).await;
+    let mut a = Client::login(w.addr).await;
+    let mut b = Client::login(w.addr).await;
+    let r = a.cmd("a", "SELECT INBOX").await;
+    assert!(
+        r.contains(&"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)".to_owned()),
+        "{r:?}"
+    );
+    b.cmd("b", "SELECT INBOX").await;
+    let r = a.cmd("c", "STORE 1 +FLAGS ($Important)").await;
+    assert_eq!(
+        r[..2],
+        [
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important \\*)] Flags permitted"
+        ],
+        "{r:?}"
+    );
+    // The other session learns the keyword before the FETCH that carries it.
+    let r = b.cmd("d", "NOOP").await;
+    assert!(
+        r[0].starts_with("* FLAGS (") && r[0].contains("$Important"),
+        "{r:?}"
+    );
+    assert!(
+        r[2].starts_with("* 1 FETCH (UID 1 FLAGS ($Important))"),
+        "{r:?}"
+    );
+    // Known keywords (any case) are not announced again.
+    let r = a.cmd("e", "STORE 1 +FLAGS ($important)").await;
+    assert!(!r.iter().any(|l| l.starts_with("* FLAGS")), "{r:?}");
+    // APPEND into the selected mailbox with a new keyword.
+    let r = a.cmd("f", "APPEND INBOX ($Later) {4+}\r\nx\r\n\r").await;
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* FLAGS (") && l.contains("$Later")),
+        "{r:?}"
+    );
+    assert!(r.last().unwrap().starts_with("f OK [APPENDUID"), "{r:?}");
+}

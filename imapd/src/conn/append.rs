@@ -87,6 +87,7 @@ impl Conn {
                 return Ok(Flow::Close);
             }
         }
+        let target_id = target.id;
         let done = match task.await {
             Ok(Ok(prepared)) => self.store_prepared(&header, target, prepared).await,
             Ok(Err(e)) => Completion::Failed(CommandError::Internal {
@@ -100,7 +101,12 @@ impl Conn {
             tracing::warn!(error = %detail, "APPEND failed");
         }
         let mut flow = Flow::Continue;
-        if self.view.is_some() {
+        if let Some(view) = &self.view {
+            if view.mailbox() == target_id && matches!(done, Completion::Ok { .. }) {
+                let read_only = view.read_only();
+                let keywords = to_model(&header.flags).keywords;
+                self.keywords.announce(&mut self.wire, &keywords, read_only);
+            }
             flow = self.push_updates(true).await?;
         }
         let rs = self.session.complete(&tag, done);

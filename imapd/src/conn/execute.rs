@@ -44,6 +44,7 @@ impl Conn {
             condstore: self.session.condstore(),
             utf8: self.session.encode_options().utf8,
             saved: &mut self.saved,
+            keywords: &mut self.keywords,
         };
         let done = handlers::run(&mut ex, tag, command).await?;
         let mut flow = Flow::Continue;
@@ -62,7 +63,17 @@ impl Conn {
         };
         let store = self.shared.ctx.store.as_ref();
         let condstore = self.session.condstore();
-        match updates::refresh(store, view, &mut self.wire, condstore, allow_expunge).await {
+        let keywords = &mut self.keywords;
+        match updates::refresh(
+            store,
+            view,
+            &mut self.wire,
+            keywords,
+            condstore,
+            allow_expunge,
+        )
+        .await
+        {
             Ok(false) => Ok(Flow::Continue),
             Ok(true) => {
                 self.wire.push(&bye("Selected mailbox was deleted"));

@@ -14,6 +14,7 @@ mod login;
 pub mod updates;
 pub mod wire;
 
+use crate::handlers;
 use crate::mailbox::SelectedView;
 use crate::proto::command::Command;
 use crate::proto::receiver::{Limits, Progress, Receiver};
@@ -49,6 +50,8 @@ pub struct Conn {
     view: Option<SelectedView>,
     /// The SEARCHRES saved result as UIDs (RFC 5182).
     saved: Option<Vec<Uid>>,
+    /// Keywords the client was told about in FLAGS for the selected mailbox.
+    keywords: handlers::Keywords,
     slot: Option<UserSlot>,
     /// The logged-in user's own message size limit (`UserLimits::max_message_size`).
     user_max_message: Option<u64>,
@@ -125,6 +128,7 @@ impl Conn {
             shared,
             view: None,
             saved: None,
+            keywords: handlers::Keywords::default(),
             slot: None,
             user_max_message: None,
             peer,

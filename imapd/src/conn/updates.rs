@@ -5,7 +5,8 @@
 //! has a gap (pruned entries) the view resynchronises from a full listing instead.
 
 use super::wire::Wire;
-use crate::mailbox::SelectedView;
+use crate::handlers::Keywords;
+use crate::mailbox::{SelectedView, Update};
 use eider_common::types::{ModSeq, Uid};
 use eider_common::{MailStore, StoreError};
 
@@ -15,6 +16,7 @@ pub async fn refresh(
     store: &dyn MailStore,
     view: &mut SelectedView,
     wire: &mut Wire,
+    keywords: &mut Keywords,
     condstore: bool,
     allow_expunge: bool,
 ) -> Result<bool, StoreError> {
@@ -35,7 +37,13 @@ pub async fn refresh(
     } else {
         deleted = view.apply(&entries).mailbox_deleted;
     }
-    for u in view.pending(allow_expunge) {
+    let updates = view.pending(allow_expunge);
+    let seen = updates.iter().flat_map(|u| match u {
+        Update::Fetch { flags, .. } => flags.keywords.iter().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    });
+    keywords.announce(wire, seen, view.read_only());
+    for u in updates {
         u.encode(&mut wire.buf, wire.opts, condstore);
     }
     Ok(deleted)

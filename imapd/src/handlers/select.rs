@@ -45,8 +45,8 @@ pub async fn select(ex: &mut Exec<'_>, s: &Select, read_only: bool) -> HResult {
         Uid(0),
     );
     let keywords: BTreeSet<&String> = summaries.iter().flat_map(|s| &s.flags.keywords).collect();
-    let mut flags = system_flags();
-    flags.extend(keywords.into_iter().map(|k| Flag::Keyword(k.clone())));
+    ex.keywords.reset(keywords);
+    let flags = ex.keywords.flags();
     let mut permanent_flags = flags.clone();
     permanent_flags.push(Flag::MayCreate);
     let first_unseen = summaries

@@ -35,6 +35,9 @@ pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
     for (uid, modseq, _) in &result.changed {
         view.note_own_flags(*uid, *modseq);
     }
+    if op != FlagOp::Remove {
+        ex.keywords.announce(ex.wire, &flags.keywords, false);
+    }
     if !s.silent {
         let now = store.list_messages(mailbox, first..=last).await?;
         let view = ex
