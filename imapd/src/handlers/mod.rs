@@ -11,6 +11,7 @@ mod copy;
 mod expunge;
 mod fetch;
 mod fetch_body;
+mod keywords;
 mod list;
 mod list_match;
 mod mailboxes;
@@ -32,6 +33,8 @@ use eider_common::types::Uid;
 use eider_common::{MailStore, StoreError};
 use std::sync::Arc;
 
+pub use keywords::Keywords;
+
 /// What a handler may use.
 pub struct Exec<'a> {
     pub shared: &'a Arc<Shared>,
@@ -44,65 +47,6 @@ pub struct Exec<'a> {
     pub saved: &'a mut Option<Vec<Uid>>,
     /// Keywords announced in FLAGS for the selected mailbox.
     pub keywords: &'a mut Keywords,
-}
-
-/// The keywords a client was told about with `* FLAGS` (RFC 3501 §7.2.6): when a message gets
-/// one it has not seen, FLAGS and PERMANENTFLAGS are sent again before it is used.
-#[derive(Clone, Debug, Default)]
-pub struct Keywords(std::collections::BTreeMap<String, String>);
-
-impl Keywords {
-    /// Starts over with the keywords in use in a newly selected mailbox.
-    pub fn reset<'k>(&mut self, keywords: impl IntoIterator<Item = &'k String>) {
-        self.0 = keywords
-            .into_iter()
-            .map(|k| (k.to_ascii_lowercase(), k.clone()))
-            .collect();
-    }
-
-    /// The FLAGS list: system flags, then keywords.
-    pub fn flags(&self) -> Vec<crate::proto::flag::Flag> {
-        let mut out = select::system_flags();
-        out.extend(
-            self.0
-                .values()
-                .map(|k| crate::proto::flag::Flag::Keyword(k.clone())),
-        );
-        out
-    }
-
-    /// Queues FLAGS (and PERMANENTFLAGS) if any of `used` is new.
-    pub fn announce<'k>(
-        &mut self,
-        wire: &mut Wire,
-        used: impl IntoIterator<Item = &'k String>,
-        read_only: bool,
-    ) {
-        let mut new = false;
-        for k in used {
-            if let std::collections::btree_map::Entry::Vacant(e) =
-                self.0.entry(k.to_ascii_lowercase())
-            {
-                e.insert(k.clone());
-                new = true;
-            }
-        }
-        if !new {
-            return;
-        }
-        use crate::proto::response::{Data, Response, Status};
-        let flags = self.flags();
-        wire.push(&Response::Data(Data::Flags(flags.clone())));
-        let mut permanent = if read_only { Vec::new() } else { flags };
-        if !read_only {
-            permanent.push(crate::proto::flag::Flag::MayCreate);
-        }
-        wire.push(&Response::Condition {
-            status: Status::Ok,
-            code: Some(Code::PermanentFlags(permanent)),
-            text: "Flags permitted".into(),
-        });
-    }
 }
 
 impl std::fmt::Debug for Exec<'_> {
