@@ -262,3 +262,42 @@ async fn many_appenders_and_one_idler() {
     let r = idler.cmd("f", "FETCH 1:* (UID)").await;
     assert_eq!(r.len(), 101, "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pruned_journal_resynchronises_the_view() {
+    let w = World::start().await;
+    for i in 1..=3 {
+        w.deliver("INBOX", &common::sample_message(i)).await;
+    }
+    let mut a = Client::login(w.addr).await;
+    let mut b = Client::login(w.addr).await;
+    a.cmd("a1", "SELECT INBOX").await;
+    b.cmd("b1", "SELECT INBOX").await;
+    b.cmd("b2", "STORE 1 +FLAGS.SILENT (\\Seen)").await;
+    b.cmd("b3", "STORE 3 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b4", "EXPUNGE").await;
+    // The journal entries A has not read yet are pruned (as the retention sweep does).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let stats = w.store.sweep(0, now + 60).await.unwrap();
+    assert!(stats.journal_entries > 0);
+    b.cmd("b5", "STORE 2 +FLAGS.SILENT (\\Flagged)").await;
+    // A sees a gap and rebuilds its view from a listing: every change still arrives.
+    let r = a.cmd("a2", "NOOP").await;
+    let u = untagged_of(&r);
+    assert!(u.contains(&"* 3 EXPUNGE"), "{r:?}");
+    assert!(
+        u.iter()
+            .any(|l| l.starts_with("* 1 FETCH (UID 1 FLAGS (\\Seen")),
+        "{r:?}"
+    );
+    assert!(
+        u.iter()
+            .any(|l| l.starts_with("* 2 FETCH (UID 2 FLAGS (\\Flagged")),
+        "{r:?}"
+    );
+    let r = a.cmd("a3", "FETCH 1:* (UID)").await;
+    assert_eq!(untagged_of(&r).len(), 2, "{r:?}");
+}
