@@ -301,3 +301,19 @@ async fn pruned_journal_resynchronises_the_view() {
     let r = a.cmd("a3", "FETCH 1:* (UID)").await;
     assert_eq!(untagged_of(&r).len(), 2, "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_the_selected_mailbox_elsewhere_ends_the_session() {
+    let w = World::start().await;
+    let mut a = Client::login(w.addr).await;
+    let mut b = Client::login(w.addr).await;
+    a.cmd("a1", "CREATE Doomed").await;
+    b.cmd("b1", "SELECT Doomed").await;
+    b.send(b"b2 IDLE\r\n").await;
+    assert!(b.response().await.unwrap().starts_with(b"+ "));
+    let r = a.cmd("a2", "DELETE Doomed").await;
+    assert_eq!(r, ["a2 OK DELETE completed"]);
+    let r = untagged(&mut b, 1, Duration::from_secs(2)).await;
+    assert!(r[0].starts_with("* BYE"), "{r:?}");
+    assert!(b.response().await.is_none());
+}

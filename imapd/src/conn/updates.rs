@@ -21,7 +21,15 @@ pub async fn refresh(
     allow_expunge: bool,
 ) -> Result<bool, StoreError> {
     let since = view.highest_modseq();
-    let entries = store.changes_since(view.mailbox(), since).await?;
+    let entries = match store.changes_since(view.mailbox(), since).await {
+        Ok(e) => e,
+        Err(StoreError::NotFound(_)) => return Ok(true),
+        Err(e) => return Err(e),
+    };
+    // Deleting a mailbox removes its journal with it, so silence may also mean it is gone.
+    if entries.is_empty() && store.get_mailbox(view.mailbox()).await?.is_none() {
+        return Ok(true);
+    }
     let gap = entries
         .first()
         .is_some_and(|e| e.modseq.0 > since.0.saturating_add(1));
