@@ -221,3 +221,16 @@ async fn new_keywords_are_announced_with_flags() {
     );
     assert!(r.last().unwrap().starts_with("f OK [APPENDUID"), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_body_parts_are_empty_strings() {
+    let w = World::start().await;
+    w.deliver("INBOX", b"Subject: plain\r\n\r\nbody\r\n").await;
+    let mut c = Client::login(w.addr).await;
+    c.cmd("s", "SELECT INBOX").await;
+    let r = c.cmd("f", "FETCH 1 (BODY.PEEK[2] BODY.PEEK[1])").await;
+    assert_eq!(
+        r[0], "* 1 FETCH (BODY[2] {0}\r\n BODY[1] {6}\r\nbody\r\n)",
+        "{r:?}"
+    );
+}

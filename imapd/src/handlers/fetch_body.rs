@@ -50,8 +50,15 @@ pub async fn write_section(
     };
     match plan(&msg.meta.root, msg.summary.size, &section, partial) {
         Err(FetchError::NoSuchPart | FetchError::NotMessage) => {
-            // RFC 3501 leaves a missing part open; like common servers we answer NIL.
-            w.item(&mut wire.buf, &FetchItem::Section { name, data: None });
+            // RFC 3501 leaves a missing part open; like Dovecot (the reference) we answer an
+            // empty string, which every client parses (some choke on NIL).
+            w.item(
+                &mut wire.buf,
+                &FetchItem::Section {
+                    name,
+                    data: Some(&[]),
+                },
+            );
             Ok(())
         }
         Err(FetchError::Store(e)) => Err(e.into()),
