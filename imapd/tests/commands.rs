@@ -142,7 +142,11 @@ async fn search_variants_and_saved_results() {
             "STATUS INBOX (MESSAGES RECENT UNSEEN SIZE APPENDLIMIT)",
         )
         .await;
-    assert!(r[0].contains("MESSAGES 6 RECENT 0 UNSEEN 6 SIZE "), "{r:?}");
+    // The selected mailbox's RECENT is this session's (it was the first to see them).
+    assert!(r[0].contains("MESSAGES 6 RECENT 6 UNSEEN 6 SIZE "), "{r:?}");
+    let mut other = Client::login(w.addr).await;
+    let r = other.cmd("k", "STATUS INBOX (RECENT)").await;
+    assert_eq!(r[0], "* STATUS INBOX (RECENT 0)", "{r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

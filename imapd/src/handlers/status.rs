@@ -32,8 +32,13 @@ pub async fn status_items(
     Ok(out)
 }
 
-/// Messages above the process's `\Recent` horizon (those the next SELECT would see as recent).
+/// Messages above the process's `\Recent` horizon (those the next SELECT would see as recent),
+/// or for the selected mailbox the ones recent in this session.
 async fn recent(ex: &Exec<'_>, m: &Mailbox) -> Result<u64, StoreError> {
+    // The selected mailbox: what this session holds as recent.
+    if let Some(v) = ex.view.as_ref().filter(|v| v.mailbox() == m.id) {
+        return Ok(u64::from(v.recent_count()));
+    }
     let horizon = ex.shared.recent.peek(m.id, m.uid_validity, Uid(0));
     if horizon.0.saturating_add(1) >= m.uid_next.0 {
         return Ok(0);
