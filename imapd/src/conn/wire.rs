@@ -93,12 +93,17 @@ impl Wire {
         self.io.read(into).await
     }
 
-    /// Swaps the stream (STARTTLS / COMPRESS layers wrap the old one).
-    pub fn replace(&mut self, f: impl FnOnce(Box<dyn IoStream>) -> Box<dyn IoStream>) {
+    /// Takes the stream out (to wrap it in a TLS or COMPRESS layer, whose set-up is async),
+    /// leaving a closed placeholder until [`Wire::set_io`]. Flush first: queued output stays.
+    pub fn take_io(&mut self) -> Box<dyn IoStream> {
         let placeholder: Box<dyn IoStream> =
             Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink()));
-        let old = std::mem::replace(&mut self.io, placeholder);
-        self.io = f(old);
+        std::mem::replace(&mut self.io, placeholder)
+    }
+
+    /// Puts a (wrapped) stream back.
+    pub fn set_io(&mut self, io: Box<dyn IoStream>) {
+        self.io = io;
     }
 
     /// Closes the write side.
