@@ -389,3 +389,55 @@ async fn utf8_accept_append_and_silent_condstore_store() {
         "{r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn garbage_never_takes_the_server_down() {
+    let w = World::start_opts(eider_imapd::Options {
+        max_errors: 1000,
+        ..eider_imapd::Options::default()
+    })
+    .await;
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let pieces: [&[u8]; 12] = [
+        b"a ",
+        b"FETCH ",
+        b"1:* ",
+        b"(",
+        b")",
+        b"{5}\r\n",
+        b"{3+}\r\n",
+        b"\r\n",
+        b"\"",
+        b"BODY[",
+        b"UID ",
+        b"LOGIN ",
+    ];
+    for round in 0..4 {
+        let mut c = if round % 2 == 0 {
+            Client::connect(w.addr).await.0
+        } else {
+            Client::login(w.addr).await
+        };
+        let mut junk = Vec::new();
+        for _ in 0..400 {
+            let r = next();
+            if r % 3 == 0 {
+                junk.push((r >> 8) as u8);
+            } else {
+                junk.extend_from_slice(pieces[(r >> 16) as usize % pieces.len()]);
+            }
+        }
+        junk.extend_from_slice(b"\r\n\r\n");
+        c.send(&junk).await;
+        // Whatever happened, the server still answers a new connection.
+        let mut fresh = Client::login(w.addr).await;
+        let r = fresh.cmd("n", "NOOP").await;
+        assert_eq!(r, ["n OK NOOP completed"], "round {round}");
+    }
+}
