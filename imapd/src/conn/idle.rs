@@ -1,7 +1,8 @@
 //! IDLE (RFC 2177): wait for DONE while pushing untagged updates for the selected mailbox.
 //!
-//! Wake-ups come from the store's change events (filtered to the selected mailbox), with a
-//! periodic poll as a fallback for missed events; a keep-alive `* OK Still here` goes out every
+//! Wake-ups come from the change bus (`ctx.bus`: this process's store events and, with Redis,
+//! other processes'; filtered to the selected mailbox; a bus `Tick` means "events may have been
+//! missed, check"), with a periodic poll as a further fallback; a keep-alive `* OK Still here` goes out every
 //! few minutes so NAT boxes keep the connection, and an IDLE longer than the session timeout
 //! ends with BYE.
 
@@ -10,16 +11,14 @@ use crate::proto::receiver::Progress;
 use crate::proto::response::{Response, Status};
 use crate::session::Action;
 use crate::session::error::receive_error_response;
-use eider_common::model::StoreEvent;
-use tokio::sync::broadcast::Receiver;
-use tokio::sync::broadcast::error::RecvError;
+use eider_common::bus::{BusMessage, BusReceiver};
 use tokio::time::{Instant, interval_at};
 
 impl Conn {
     /// Runs IDLE until the client's line arrives (`Ok(action)` for the session's answer) or the
     /// connection must end (`Err(flow)`).
     pub(super) async fn idle(&mut self, cont: Response) -> std::io::Result<Result<Action, Flow>> {
-        let mut events = Some(self.shared.ctx.store.subscribe());
+        let mut events = Some(self.shared.ctx.bus.subscribe());
         self.wire.push(&cont);
         // Changes since the last command are reported right after the continuation.
         if self.view.is_some() && self.push_updates(true).await? == Flow::Close {
@@ -63,10 +62,10 @@ impl Conn {
                     self.rx.feed(&self.readbuf[..n]);
                 }
                 ev = next_event(&mut events) => match ev {
-                    Ok(ev) => refresh = Some(ev.mailbox) == mailbox,
-                    Err(RecvError::Lagged(_)) => refresh = true,
+                    Some(BusMessage::Changed(ev)) => refresh = Some(ev.mailbox) == mailbox,
+                    Some(BusMessage::Tick) => refresh = true,
                     // No more events: the poll alone keeps the client informed.
-                    Err(RecvError::Closed) => events = None,
+                    None => events = None,
                 },
                 _ = poll.tick() => refresh = true,
                 _ = keepalive.tick() => {
@@ -85,8 +84,8 @@ impl Conn {
     }
 }
 
-/// The next store event; pends forever once the channel is gone.
-async fn next_event(events: &mut Option<Receiver<StoreEvent>>) -> Result<StoreEvent, RecvError> {
+/// The next bus message; pends forever once the bus is gone.
+async fn next_event(events: &mut Option<BusReceiver>) -> Option<BusMessage> {
     match events.as_mut() {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

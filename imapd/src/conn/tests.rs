@@ -37,10 +37,7 @@ async fn large_append_and_fetch_stay_bounded() {
         })
         .await
         .unwrap();
-    let ctx = Context {
-        config: Arc::new(Config::default()),
-        store,
-    };
+    let ctx = Context::new(Arc::new(Config::default()), store);
     let shared = Arc::new(Shared::new(ctx, Options::default()));
     let (client, server) = tokio::io::duplex(64 * 1024);
     let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
