@@ -9,7 +9,7 @@
 //! authentication failures. A `limit` of 0 means unlimited.
 //!
 //! Rule when Redis fails (an error or a 2 s timeout): **fall back to this process's own count**,
-//! with a warning log (rate-limited by the connection manager's reconnects). The limits are then
+//! with one warning per outage (and an info log when Redis answers again). The limits are then
 //! enforced per process instead of per cluster: neither fully open (an outage does not disable
 //! brute-force protection or connection caps) nor closed (an outage of the notification layer
 //! does not lock every user out of their mail, which the store alone could still serve). The
@@ -25,6 +25,7 @@ mod redis;
 
 use crate::config::Config;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use memory::Memory;
@@ -40,6 +41,8 @@ pub enum CountersError {
 pub struct Counters {
     local: Memory,
     redis: Option<Arc<redis::RedisCounters>>,
+    /// Set while Redis calls fail, so the fallback is logged once per outage, not per call.
+    degraded: Arc<AtomicBool>,
 }
 
 impl Counters {
@@ -48,6 +51,7 @@ impl Counters {
         Self {
             local: Memory::default(),
             redis: None,
+            degraded: Arc::default(),
         }
     }
 
@@ -67,6 +71,7 @@ impl Counters {
         Ok(Self {
             local: Memory::default(),
             redis: Some(Arc::new(redis::RedisCounters::start(client, lease_ttl))),
+            degraded: Arc::default(),
         })
     }
 
@@ -75,9 +80,9 @@ impl Counters {
     pub async fn acquire(&self, key: &str, limit: u32) -> Option<Lease> {
         if let Some(r) = &self.redis {
             match r.acquire(key, limit).await {
-                Ok(Some(lease)) => return Some(Lease(LeaseKind::Redis(lease))),
-                Ok(None) => return None,
-                Err(e) => tracing::warn!("counters: redis failed, counting leases locally: {e}"),
+                Ok(Some(lease)) => return Some(Lease(LeaseKind::Redis(self.ok(lease)))),
+                Ok(None) => return self.ok(None),
+                Err(e) => self.failed(&e),
             }
         }
         self.local
@@ -90,8 +95,8 @@ impl Counters {
     pub async fn auth_failed(&self, key: &str, window: Duration) -> u64 {
         if let Some(r) = &self.redis {
             match r.auth_failed(key, window).await {
-                Ok(n) => return n,
-                Err(e) => tracing::warn!("counters: redis failed, counting failures locally: {e}"),
+                Ok(n) => return self.ok(n),
+                Err(e) => self.failed(&e),
             }
         }
         self.local.auth_failed(key, window)
@@ -101,8 +106,8 @@ impl Counters {
     pub async fn auth_failures(&self, key: &str) -> u64 {
         if let Some(r) = &self.redis {
             match r.auth_failures(key).await {
-                Ok(n) => return n,
-                Err(e) => tracing::warn!("counters: redis failed, reading failures locally: {e}"),
+                Ok(n) => return self.ok(n),
+                Err(e) => self.failed(&e),
             }
         }
         self.local.auth_failures(key)
@@ -112,11 +117,27 @@ impl Counters {
     pub async fn add_download(&self, key: &str, bytes: u64) -> u64 {
         if let Some(r) = &self.redis {
             match r.add_download(key, bytes).await {
-                Ok(n) => return n,
-                Err(e) => tracing::warn!("counters: redis failed, counting bytes locally: {e}"),
+                Ok(n) => return self.ok(n),
+                Err(e) => self.failed(&e),
             }
         }
         self.local.add_download(key, bytes)
+    }
+
+    /// Passes `value` through, logging the end of an outage.
+    fn ok<T>(&self, value: T) -> T {
+        if self.degraded.swap(false, Ordering::Relaxed) {
+            tracing::info!("counters: redis reachable again, counting across processes");
+        }
+        value
+    }
+
+    fn failed(&self, e: &::redis::RedisError) {
+        if !self.degraded.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "counters: redis failed ({e}); counting in this process until it is back"
+            );
+        }
     }
 
     /// `key`'s downloads of the current UTC day.
