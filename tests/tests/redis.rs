@@ -85,12 +85,15 @@ async fn events_cross_processes_and_own_echoes_are_dropped() {
     let a = Bus::redis(&redis.url(), w1.store.clone(), POLL).expect("bus a");
     let b = Bus::redis(&redis.url(), w2.store.clone(), POLL).expect("bus b");
     wait_connected(&[&a, &b]).await;
-    let (mut rx_a, mut rx_b) = (a.subscribe(), b.subscribe());
     let u1 = w1.user("alice", "pw", &[]).await.expect("user").id;
     // Distinct user ids in the two stores, so events cannot be confused.
     w2.user("nobody", "pw", &[]).await.expect("user");
     let u2 = w2.user("bob", "pw", &[]).await.expect("user").id;
     assert_ne!(u1, u2);
+    // Subscribed once the user creations' events (in flight through Redis) are over, so the
+    // receivers see only what follows.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (mut rx_a, mut rx_b) = (a.subscribe(), b.subscribe());
 
     // Every event of a's commit reaches b within a second, and a exactly once (its echo from
     // Redis is dropped): both see the same sequence.
