@@ -152,7 +152,7 @@ pub enum StartError {
     Signals(#[from] std::io::Error),
     #[error("[tls]: {0}")]
     Tls(#[from] TlsError),
-    #[error("[redis]: {0}")]
+    #[error(transparent)]
     Redis(#[from] crate::context::ContextError),
 }
 

@@ -41,7 +41,7 @@ pub enum BusMessage {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
-    #[error("redis: {0}")]
+    #[error("[redis] url: {0}")]
     Config(String),
 }
 

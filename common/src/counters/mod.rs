@@ -32,7 +32,7 @@ pub use memory::Memory;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CountersError {
-    #[error("redis: {0}")]
+    #[error("[redis] url: {0}")]
     Config(String),
 }
 
