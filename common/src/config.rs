@@ -115,11 +115,26 @@ impl Default for MongoConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisConfig {
-    /// Empty: no Redis (single-process `eider serve` uses an in-process bus).
+    /// Empty: no Redis (single-process `eider serve` uses an in-process bus and counters).
+    /// `redis://[user:pass@]host[:port][/db]` or `redis+unix:///path` (see docs/scaling.md).
     pub url: String,
+    /// Seconds between journal-check ticks sent to IDLE sessions while Redis is unreachable.
+    pub poll_interval_secs: u64,
+    /// Seconds after which a crashed process's connection leases expire (minimum 3).
+    pub lease_ttl_secs: u64,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            poll_interval_secs: 5,
+            lease_ttl_secs: 60,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

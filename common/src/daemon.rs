@@ -152,6 +152,8 @@ pub enum StartError {
     Signals(#[from] std::io::Error),
     #[error("[tls]: {0}")]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Redis(#[from] crate::context::ContextError),
 }
 
 /// Everything a standalone daemon's `run` needs.
@@ -182,10 +184,8 @@ pub async fn start(
     };
     let listener = bind(listen(&config)).await.map_err(bind_error)?;
     tracing::info!("{name} listening on {}", listener.describe());
-    let ctx = Context {
-        config: Arc::new(config),
-        store,
-    };
+    // Redis (when configured) carries change notifications and counters between processes.
+    let ctx = Context::from_config(Arc::new(config), store)?;
     Ok(Started {
         ctx,
         listener,

@@ -5,11 +5,13 @@
 //! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
 
 pub mod address;
+pub mod bus;
 pub mod config;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 pub mod content;
 pub mod context;
+pub mod counters;
 pub mod daemon;
 pub mod embedded;
 pub mod error;
@@ -22,6 +24,7 @@ pub mod model;
 pub mod mongo;
 pub mod open;
 pub mod password;
+pub mod redis_url;
 pub mod store;
 pub mod sweeper;
 pub mod transport;

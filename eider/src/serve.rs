@@ -74,10 +74,8 @@ pub async fn run(config: Config) -> CliResult<()> {
             );
         }
     }
-    let ctx = Context {
-        config: Arc::new(config),
-        store,
-    };
+    // One process: the in-process bus and counters suffice (docs/scaling.md, "Redis").
+    let ctx = Context::new(Arc::new(config), store);
     eider_common::sweeper::spawn(
         Arc::clone(&ctx.store),
         ctx.config.store.clone(),

@@ -1,22 +1,20 @@
-//! eider-imapd (not yet implemented: see the issue tracker).
+//! eider-imapd: the IMAP4rev1 server (RFC 3501 and the extensions listed in
+//! `session::capability`).
+//!
+//! `proto` and `session` are the sans-I/O protocol core; `mailbox`, `fetch` and `search` the
+//! selected-mailbox view, body sections and the search engine; [`server`] accepts connections,
+//! [`conn`] drives one, and `handlers` run each command against the store.
 
 // Tests may unwrap (house style); production code may not.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod conn;
 pub mod fetch;
+pub mod handlers;
 pub mod mailbox;
 pub mod proto;
 pub mod search;
+pub mod server;
 pub mod session;
 
-use eider_common::{Context, Shutdown};
-
-/// Serves connections accepted on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    ctx: Context,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    let _ = (listener, ctx, shutdown);
-    anyhow::bail!("eider-imapd is not implemented yet")
-}
+pub use server::{Options, run, run_with};

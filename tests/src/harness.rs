@@ -38,10 +38,7 @@ impl World {
     }
 
     pub fn ctx(&self) -> Context {
-        Context {
-            config: Arc::clone(&self.config),
-            store: Arc::clone(&self.store),
-        }
+        Context::new(Arc::clone(&self.config), Arc::clone(&self.store))
     }
 
     /// Creates a user with a password and addresses (normalised here).

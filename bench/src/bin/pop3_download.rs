@@ -122,10 +122,7 @@ fn start_eider(dir: &Path, msgs: &[Vec<u8>]) -> anyhow::Result<(SocketAddr, Shut
     let addr = listener.local_addr()?;
     let mut config = Config::default();
     config.pop3.max_messages = 0;
-    let ctx = Context {
-        config: Arc::new(config),
-        store,
-    };
+    let ctx = Context::new(Arc::new(config), store);
     let shutdown = Shutdown::new();
     let stop = shutdown.clone();
     std::thread::spawn(move || rt.block_on(eider_pop3d::run(listener, ctx, stop)));

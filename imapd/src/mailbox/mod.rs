@@ -253,11 +253,14 @@ impl SelectedView {
     /// other mailboxes and entries already applied are ignored.
     pub fn apply(&mut self, entries: &[JournalEntry]) -> Applied {
         let mut out = Applied::default();
+        // One store call may journal several entries under one modseq (`set_flags` gives every
+        // changed message the same one), so compare with the modseq before this batch.
+        let applied_up_to = self.highest_modseq;
         for e in entries {
-            if e.mailbox != self.mailbox || e.modseq <= self.highest_modseq {
+            if e.mailbox != self.mailbox || e.modseq <= applied_up_to {
                 continue;
             }
-            self.highest_modseq = e.modseq;
+            self.highest_modseq = self.highest_modseq.max(e.modseq);
             match &e.change {
                 Change::Added { uid, .. } => self.on_added(*uid),
                 Change::Expunged { uid } => self.on_expunged(*uid),

@@ -96,9 +96,11 @@ pub async fn search(
                 }
             }
             // Text blobs are independent reads: keep a few in flight.
-            let mut texts = stream::iter(need_text)
-                .map(|(p, meta)| async move { (p, meta, load_text(store, meta.text_blob).await) })
-                .buffered(TEXT_READS);
+            let reads: Vec<_> = need_text
+                .into_iter()
+                .map(|(p, meta)| text_of(store, p, meta))
+                .collect();
+            let mut texts = stream::iter(reads).buffered(TEXT_READS);
             while let Some((p, meta, text)) = texts.next().await {
                 let text = text?;
                 let s = &summaries[p.summary];
@@ -146,6 +148,17 @@ fn summary_facts<'a>(
         text: None,
         now,
     }
+}
+
+/// One text read for the stream above. The reads are collected into a `Vec` before being
+/// buffered: a closure kept inside the stream makes the search future fail the `Send` check
+/// when a connection task is spawned (its inferred lifetimes are not general enough).
+async fn text_of<'a>(
+    store: &'a dyn MailStore,
+    p: Pending,
+    meta: &'a MessageMeta,
+) -> (Pending, &'a MessageMeta, Result<String, SearchError>) {
+    (p, meta, load_text(store, meta.text_blob).await)
 }
 
 /// The message's body text, lower-cased; empty when it has none. Reads the blob's chunks

@@ -63,10 +63,7 @@ impl Server {
         };
         let tls_addr = tls_listener.as_ref().map(|l| l.local_addr().unwrap());
         let shutdown = Shutdown::new();
-        let ctx = Context {
-            config: Arc::new(config),
-            store: store.clone(),
-        };
+        let ctx = Context::new(Arc::new(config), store.clone());
         let task = tokio::spawn(eider_pop3d::run_listeners(
             Some(listener),
             tls_listener,
