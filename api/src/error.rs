@@ -30,6 +30,8 @@ pub enum ApiError {
     UnsupportedMedia(String),
     #[error("service unavailable")]
     Unavailable,
+    #[error("relay failed: {0}")]
+    BadGateway(String),
     #[error("internal error")]
     Internal,
 }
@@ -52,6 +54,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "relay_failed"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -16,7 +16,9 @@ mod messages;
 mod metrics;
 mod parsed;
 mod search;
+mod smtp;
 pub mod state;
+mod submit;
 mod users;
 
 use axum::Router;
@@ -68,6 +70,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/users/{user}/updates"),
     ("get", "/metrics"),
     ("get", "/users/{user}/search"),
+    ("post", "/users/{user}/submit"),
 ];
 
 /// The application router over `state`.
@@ -118,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{user}/updates", get(events::updates))
         .route("/metrics", get(metrics::metrics))
         .route("/users/{user}/search", get(search::search))
+        .route("/users/{user}/submit", post(submit::submit))
         .fallback(|| async { error::ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

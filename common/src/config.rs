@@ -181,6 +181,9 @@ pub struct ApiConfig {
     pub token_lifetime_secs: u64,
     /// Largest request body accepted for JSON requests, bytes (uploads use `limits.max_message_size`).
     pub max_json_body: usize,
+    /// SMTP smarthost (`host:port`, plain SMTP) that `POST /users/{user}/submit` relays through;
+    /// empty disables submission.
+    pub smarthost: String,
 }
 
 impl ApiConfig {
@@ -196,6 +199,7 @@ impl Default for ApiConfig {
             operator_tokens: Vec::new(),
             token_lifetime_secs: 86400,
             max_json_body: 1024 * 1024,
+            smarthost: String::new(),
         }
     }
 }
