@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod decode;
+mod download;
 pub mod error;
 mod events;
 mod extract;
@@ -113,10 +114,10 @@ pub fn router(state: AppState) -> Router {
                 .put(messages::update)
                 .delete(messages::delete),
         )
-        .route(&format!("{m}/{{uid}}/raw"), get(parsed::raw))
+        .route(&format!("{m}/{{uid}}/raw"), get(download::raw))
         .route(
             &format!("{m}/{{uid}}/attachments/{{part}}"),
-            get(parsed::attachment),
+            get(download::attachment),
         )
         .route("/users/{user}/updates", get(events::updates))
         .route("/metrics", get(metrics::metrics))
