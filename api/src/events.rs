@@ -131,6 +131,7 @@ pub async fn updates(
     existing(&st, user).await?;
     // Subscribe before reading positions so nothing committed in between is missed.
     let mut wake = st.ctx.store.subscribe();
+    let mut junk = st.junk.subscribe();
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -169,6 +170,16 @@ pub async fn updates(
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => return,
                 },
+                j = junk.recv() => {
+                    // Training signals are live only (not in the journal, so not resumable).
+                    if let Ok(ev) = j && ev.user == user {
+                        let e = Event::default().event(ev.event).data(json!(ev).to_string());
+                        if tx.send(e).await.is_err() {
+                            return;
+                        }
+                    }
+                    false
+                }
                 // Also poll now and then: notifications from other processes may not reach us.
                 () = tokio::time::sleep(Duration::from_secs(30)) => true,
             };

@@ -12,6 +12,7 @@ mod download;
 pub mod error;
 mod events;
 mod extract;
+mod junk;
 mod mailboxes;
 mod messages;
 mod metrics;
@@ -72,6 +73,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/users/{user}/search"),
     ("post", "/users/{user}/submit"),
+    ("get", "/webhooks"),
+    ("post", "/webhooks"),
+    ("delete", "/webhooks/{id}"),
 ];
 
 /// The application router over `state`.
@@ -123,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/users/{user}/search", get(search::search))
         .route("/users/{user}/submit", post(submit::submit))
+        .route("/webhooks", get(junk::list).post(junk::create))
+        .route("/webhooks/{id}", axum::routing::delete(junk::delete))
         .fallback(|| async { error::ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(
@@ -161,6 +167,8 @@ pub async fn run(
         ctx,
         tokens: Arc::new(auth::Tokens::default()),
         metrics: Arc::new(metrics::Metrics::default()),
+        junk: tokio::sync::broadcast::channel(256).0,
+        webhooks: Arc::new(junk::Webhooks::default()),
         shutdown: shutdown.clone(),
     };
     let app = router(state);

@@ -252,6 +252,7 @@ async fn apply(
     match target {
         Some(t) if t.id != mb.id => {
             let copied = st.ctx.store.move_messages(mb.id, uids, t.id).await?;
+            crate::junk::emit(st, mb, &t, &copied.mapping);
             let moved: Vec<Value> = copied
                 .mapping
                 .iter()
