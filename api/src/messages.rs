@@ -430,6 +430,24 @@ pub async fn upload(
     if prepared.size == 0 {
         return Err(ApiError::BadRequest("empty message".into()));
     }
+    // Gmail-like: a client saving its copy of a message already in Sent (same Message-ID, e.g.
+    // one sent through `submit`) gets the stored one back rather than a duplicate.
+    if mb.special_use == Some(eider_common::model::SpecialUse::Sent)
+        && let Some(mid) = &prepared.meta.message_id
+        && let Some(uid) =
+            eider_common::ingest::find_by_message_id(&*st.ctx.store, mb.id, mid).await?
+    {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({
+                "mailbox": mb.id.0.to_string(),
+                "uid": uid.0,
+                "uid_validity": mb.uid_validity.0,
+                "size": prepared.size,
+                "duplicate": true,
+            })),
+        ));
+    }
     let appended = st
         .ctx
         .store
@@ -453,6 +471,7 @@ pub async fn upload(
             "uid": appended.uid.0,
             "uid_validity": appended.uid_validity.0,
             "size": prepared.size,
+            "duplicate": false,
         })),
     ))
 }

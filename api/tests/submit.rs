@@ -126,6 +126,42 @@ async fn submit_relays_stores_sent_and_threads_replies() {
         .await
         .unwrap();
     assert_eq!(raw, data, "the stored copy is what was relayed");
+    // Gmail-like: the client saving the same message to Sent gets the stored copy back.
+    let r = api
+        .req(
+            Method::POST,
+            &format!("/users/me/mailboxes/{sent}/messages"),
+            Some(&t),
+        )
+        .header("content-type", "message/rfc822")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["duplicate"], true);
+    assert_eq!(d["uid"], uid);
+    let box_: Value = api
+        .get(&format!("/users/me/mailboxes/{sent}"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(box_["messages"], 1);
+    // Elsewhere (not Sent) the same bytes are stored again.
+    let r = api
+        .req(
+            Method::POST,
+            &format!("/users/me/mailboxes/{inbox}/messages"),
+            Some(&t),
+        )
+        .header("content-type", "message/rfc822")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
     // The original is now answered.
     let o: Value = api
         .get(&format!("/users/me/mailboxes/{inbox}/messages/{orig}"), &t)
