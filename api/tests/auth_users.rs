@@ -509,3 +509,35 @@ async fn mailboxes_crud() {
     );
     assert_eq!(api.get("/users/me/mailboxes/xyz", &t).await.status(), 404);
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_for_operators() {
+    let api = Api::start().await;
+    api.user("alice", "pw", &[]).await;
+    let t = api.login("alice", "pw").await;
+    assert_eq!(api.get("/users/999", OP).await.status(), 404);
+    assert_eq!(api.get("/metrics", &t).await.status(), 403);
+    let r = api.get("/metrics", OP).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    let count = |class: &str| -> u64 {
+        let needle = format!("eider_api_requests_total{{class=\"{class}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&needle))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(count("2xx") >= 2, "{text}");
+    assert!(count("4xx") >= 2, "{text}");
+    assert!(
+        text.contains("# TYPE eider_store_commits_total counter"),
+        "{text}"
+    );
+}
