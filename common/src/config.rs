@@ -22,7 +22,7 @@ pub struct Config {
     pub imaps: ListenConfig,
     pub pop3: Pop3Config,
     pub pop3s: ListenConfig,
-    pub api: ListenConfig,
+    pub api: ApiConfig,
     pub tls: TlsConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
@@ -40,7 +40,7 @@ impl Default for Config {
             imaps: ListenConfig::off(),
             pop3: Pop3Config::default(),
             pop3s: ListenConfig::off(),
-            api: ListenConfig::at("127.0.0.1:8080"),
+            api: ApiConfig::default(),
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
@@ -253,6 +253,42 @@ impl Default for LmtpConfig {
             spam_value: "YES".into(),
             spam_score_header: "X-Spam-Score".into(),
             implicit_tls: false,
+        }
+    }
+}
+
+/// The HTTP API (`eider-api`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// `host:port`; empty disables the listener.
+    pub listen: String,
+    /// Static bearer tokens with the operator role (access to every user). Empty: none, so only
+    /// per-user tokens from `POST /authenticate` work; there is no open default.
+    pub operator_tokens: Vec<String>,
+    /// Seconds a token issued by `POST /authenticate` stays valid.
+    pub token_lifetime_secs: u64,
+    /// Largest request body accepted for JSON requests, bytes (uploads use `limits.max_message_size`).
+    pub max_json_body: usize,
+    /// SMTP smarthost (`host:port`, plain SMTP) that `POST /users/{user}/submit` relays through;
+    /// empty disables submission.
+    pub smarthost: String,
+}
+
+impl ApiConfig {
+    pub fn enabled(&self) -> bool {
+        !self.listen.is_empty()
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            operator_tokens: Vec::new(),
+            token_lifetime_secs: 86400,
+            max_json_body: 1024 * 1024,
+            smarthost: String::new(),
         }
     }
 }

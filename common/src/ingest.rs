@@ -279,6 +279,32 @@ async fn run(
     Ok((parsed.size, hasher.finalize().into(), parsed.meta))
 }
 
+/// Gmail-like de-duplication for the `\Sent` mailbox: the UID of a message in `mailbox` whose
+/// Message-ID is `message_id`, if any. A client that APPENDs its own copy of a message the
+/// server already stored on submission (same Message-ID) should get that message back instead
+/// of a second copy. Scans the mailbox's records in bounded UID windows (Sent is rarely huge;
+/// an index can replace this when a backend has one).
+pub async fn find_by_message_id(
+    store: &dyn MailStore,
+    mailbox: crate::types::MailboxId,
+    message_id: &str,
+) -> Result<Option<crate::types::Uid>, StoreError> {
+    use crate::types::Uid;
+    const WINDOW: u32 = 512;
+    let summaries = store.list_messages(mailbox, Uid(1)..=Uid(u32::MAX)).await?;
+    for chunk in summaries.chunks(WINDOW as usize) {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            continue;
+        };
+        for m in store.get_messages(mailbox, first.uid..=last.uid).await? {
+            if m.meta.message_id.as_deref() == Some(message_id) {
+                return Ok(Some(m.summary.uid));
+            }
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

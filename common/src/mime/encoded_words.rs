@@ -96,7 +96,7 @@ pub(crate) fn hex_pair(h: &[u8]) -> Option<u8> {
 }
 
 /// Decodes a header value (already unfolded) to display text.
-pub(crate) fn decode(value: &[u8], fallback: Option<&str>) -> String {
+pub fn decode(value: &[u8], fallback: Option<&str>) -> String {
     let mut out = String::new();
     let mut raw_start = 0;
     let mut i = 0;

@@ -30,6 +30,8 @@ mod splitter;
 mod text;
 mod tree;
 
+/// RFC 2047 decoding of a raw header value (API display of envelope names).
+pub use encoded_words::decode as decode_header_value;
 pub use rebuild::{Rebuilder, encode_base64_run, rebuild};
 pub use splitter::Splitter;
 
