@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod corpus_support;
+
+use corpus_support::{corpus, crlf, files};
 use eider_common::content::{read_message, read_range};
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_common::ingest::prepare_message;
@@ -13,58 +16,8 @@ use eider_common::mime::Limits;
 use eider_common::model::{Segment, Transfer};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
-
-fn corpus() -> Option<PathBuf> {
-    let p = match std::env::var_os("EIDER_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("EIDER_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!(
-            "corpus not found at {} and EIDER_REQUIRE_ALL=1",
-            p.display()
-        );
-    }
-    println!("skipped: corpus not found at {}", p.display());
-    None
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let meta = name.starts_with("README")
-                || name.starts_with("UPSTREAM")
-                || name.ends_with(".json");
-            if !meta {
-                out.push(p);
-            }
-        }
-    }
-}
-
-fn crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 30);
-    for (i, &c) in data.iter().enumerate() {
-        if c == b'\n' && (i == 0 || data[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn mentions_base64(data: &[u8]) -> bool {
     data.windows(6).any(|w| w.eq_ignore_ascii_case(b"base64"))

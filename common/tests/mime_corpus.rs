@@ -29,56 +29,16 @@
 //! The test fails if any message panics or does not round-trip, or if more than
 //! `MAX_OTHER` of the compared messages differ for an unexplained ("other") reason.
 
+mod corpus_support;
+
+use corpus_support::{corpus, crlf, files};
 use eider_common::mime::{Limits, Output, Rebuilder, Splitter};
 use eider_common::model::{MessageMeta, Part, Transfer};
 use mail_parser::{MessageParser, PartType};
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Share of compared messages allowed to differ from mail-parser for an unexplained reason.
 const MAX_OTHER: f64 = 0.02;
-
-fn corpus() -> Option<PathBuf> {
-    let p = match std::env::var_os("EIDER_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("EIDER_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!(
-            "corpus not found at {} and EIDER_REQUIRE_ALL=1",
-            p.display()
-        );
-    }
-    println!("skipped: corpus not found at {}", p.display());
-    None
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-            continue;
-        }
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let skip = name.starts_with("README")
-            || name.starts_with("UPSTREAM")
-            || name == "SOURCE.json"
-            || [".json", ".jpg", ".png", ".pdf", ".md", ".odt\""]
-                .iter()
-                .any(|e| name.ends_with(e));
-        if !skip {
-            out.push(p);
-        }
-    }
-}
 
 /// Splits an mbox file into messages (each without its `From ` line).
 fn mbox_messages(data: &[u8]) -> Vec<Vec<u8>> {
@@ -93,17 +53,6 @@ fn mbox_messages(data: &[u8]) -> Vec<Vec<u8>> {
         }
     }
     out.extend(cur);
-    out
-}
-
-fn crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 30);
-    for (i, &c) in data.iter().enumerate() {
-        if c == b'\n' && (i == 0 || data[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(c);
-    }
     out
 }
 
