@@ -402,17 +402,22 @@ pub struct NewMessage {
 impl NewMessage {
     /// The distinct blobs this message refers to (segments and the text blob).
     pub fn blobs(&self) -> BTreeSet<BlobId> {
-        let mut out: BTreeSet<BlobId> = self
-            .segments
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Blob { blob, .. } => Some(*blob),
-                Segment::Inline(_) => None,
-            })
-            .collect();
-        out.extend(self.meta.text_blob);
-        out
+        referenced_blobs(&self.segments, &self.meta)
     }
+}
+
+/// The distinct blobs a message holds one reference on each: those its segments name, plus its
+/// text blob. The one rule every backend counts references by.
+pub fn referenced_blobs(segments: &[Segment], meta: &MessageMeta) -> BTreeSet<BlobId> {
+    let mut out: BTreeSet<BlobId> = segments
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Blob { blob, .. } => Some(*blob),
+            Segment::Inline(_) => None,
+        })
+        .collect();
+    out.extend(meta.text_blob);
+    out
 }
 
 /// The light per-message record: what FETCH FLAGS, STATUS and sequence mapping need.

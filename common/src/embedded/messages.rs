@@ -34,16 +34,7 @@ pub struct MessageBody {
 impl MessageBody {
     /// The distinct blobs the message holds a reference on (same rule as `NewMessage::blobs`).
     pub fn blobs(&self) -> BTreeSet<BlobId> {
-        let mut out: BTreeSet<BlobId> = self
-            .segments
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Blob { blob, .. } => Some(*blob),
-                Segment::Inline(_) => None,
-            })
-            .collect();
-        out.extend(self.meta.text_blob);
-        out
+        crate::model::referenced_blobs(&self.segments, &self.meta)
     }
 }
 
