@@ -12,7 +12,7 @@
 //! The conformance suite (`conformance` module, feature `test-util`) checks all of this against
 //! every backend.
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
     MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
@@ -220,7 +220,9 @@ pub trait MailStore: Send + Sync + 'static {
     /// Turns an upload into blob `id` (the SHA-256 of the decoded bytes, `size` of them, staged in
     /// `chunks` chunks of `chunk_size`). If the blob already exists the staged chunks are dropped
     /// and the existing blob is kept (returns `true` for "already existed"). A new blob starts
-    /// with zero references and is protected from the sweep for the grace period.
+    /// with zero references and is protected from the sweep for the grace period. A new blob
+    /// whose `chunks` is not `size / chunk_size` rounded up, or not exactly the chunks staged,
+    /// is refused with `StoreError::Invalid`.
     ///
     /// Durability exception: a backend may return before the blob is durable, provided it is
     /// durable no later than the next durable write that refers to it (the `append`). A crash
@@ -237,6 +239,34 @@ pub trait MailStore: Send + Sync + 'static {
 
     /// Discards an upload's staged chunks.
     async fn blob_abort(&self, upload: UploadId) -> StoreResult<()>;
+
+    /// Stores a whole blob in one call: the same outcome, errors and durability as
+    /// `blob_begin`, `blob_put_chunk` for each of `chunks` in order, then `blob_commit` (so
+    /// `true` means it already existed). A backend may do it in one step: the embedded store uses
+    /// one write transaction, which matters on the ingest path, where most message skeletons fit
+    /// in one chunk. On error nothing is stored (the default aborts its upload).
+    async fn blob_put(
+        &self,
+        id: BlobId,
+        size: u64,
+        chunk_size: u32,
+        chunks: Vec<Vec<u8>>,
+    ) -> StoreResult<bool> {
+        let count = u32::try_from(chunks.len())
+            .map_err(|_| StoreError::Invalid("too many chunks in one blob".into()))?;
+        let upload = self.blob_begin().await?;
+        for (index, data) in (0..count).zip(chunks) {
+            if let Err(e) = self.blob_put_chunk(upload, index, data).await {
+                let _ = self.blob_abort(upload).await;
+                return Err(e);
+            }
+        }
+        let committed = self.blob_commit(upload, id, size, chunk_size, count).await;
+        if committed.is_err() {
+            let _ = self.blob_abort(upload).await;
+        }
+        committed
+    }
 
     async fn blob_info(&self, id: BlobId) -> StoreResult<Option<BlobInfo>>;
 

@@ -189,6 +189,57 @@ pub async fn content_blob_dedup_and_abort(f: &dyn StoreFactory) {
     check_consistency(s).await.unwrap();
 }
 
+/// `blob_put` stores a whole blob in one call with the outcome of begin + chunks + commit:
+/// a new blob with zero references whose chunks read back, `true` for one that already existed
+/// (whichever way it was written), and a chunk count that contradicts the size is refused
+/// without leaving a blob or an upload behind.
+pub async fn blob_put_whole(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let small = bytes(8, 3000);
+    let id = BlobId(Sha256::digest(&small).into());
+    let chunk = zstd::bulk::compress(&small, 3).unwrap();
+    let n = small.len() as u64;
+    assert!(
+        !s.blob_put(id, n, 65_536, vec![chunk.clone()])
+            .await
+            .unwrap()
+    );
+    let info = s.blob_info(id).await.unwrap().expect("stored");
+    assert_eq!((info.size, info.refs), (n, 0));
+    let back = s.blob_chunks(id, 0..=0).await.unwrap();
+    assert_eq!(zstd::bulk::decompress(&back[0], 65_536).unwrap(), small);
+    assert!(
+        s.blob_put(id, n, 65_536, vec![chunk.clone()])
+            .await
+            .unwrap()
+    );
+    // The staged path and the one-call path meet on the same id.
+    assert_eq!(super::fixtures::put_blob(s, &small).await, id);
+
+    let other = bytes(9, 10);
+    let other_id = BlobId(Sha256::digest(&other).into());
+    let wrong = s
+        .blob_put(
+            other_id,
+            other.len() as u64,
+            65_536,
+            vec![chunk.clone(), chunk],
+        )
+        .await;
+    assert!(wrong.is_err(), "two chunks for 10 bytes: {wrong:?}");
+    assert!(s.blob_info(other_id).await.unwrap().is_none());
+    assert!(
+        !s.blob_put(BlobId(Sha256::digest(b"").into()), 0, 65_536, Vec::new())
+            .await
+            .unwrap()
+    );
+    let stats = s.sweep(now() + 3600, 0).await.unwrap();
+    assert_eq!(stats.uploads, 0, "nothing left staged: {stats:?}");
+    assert_eq!(stats.blobs, 2, "both unreferenced blobs swept");
+    check_consistency(s).await.unwrap();
+}
+
 /// Random messages of inline, identity and base64 segments (every line layout the model allows,
 /// slices anywhere in multi-chunk blobs) read back whole and in random windows.
 pub async fn content_random_layouts(f: &dyn StoreFactory) {

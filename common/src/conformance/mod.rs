@@ -138,6 +138,7 @@ macro_rules! conformance_suite {
             events_follow_commit,
             content_read_back_exact,
             content_blob_dedup_and_abort,
+            blob_put_whole,
             content_random_layouts,
             concurrent_appends_monotonic,
             concurrent_flag_changes_monotonic,

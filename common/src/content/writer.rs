@@ -4,6 +4,10 @@
 //! staged with `blob_put_chunk`. `finish` stages the last partial chunk and commits the upload
 //! under the SHA-256 of all decoded bytes; if that blob already exists the store drops the staged
 //! chunks (deduplication).
+//!
+//! The upload is opened lazily, when the first full chunk must be staged: a blob that fits in
+//! one chunk (most message skeletons) goes to the store in one `blob_put` call at `finish`,
+//! which the embedded store does in one write transaction instead of three.
 
 use super::codec::{CHUNK_SIZE, compress_chunk};
 use crate::error::StoreResult;
@@ -25,7 +29,8 @@ pub struct BlobWritten {
 /// dropped without either leaves a staged upload that the sweep removes after the grace period.
 #[derive(Debug)]
 pub struct BlobWriter {
-    upload: UploadId,
+    /// Opened with the first staged chunk.
+    upload: Option<UploadId>,
     buf: Vec<u8>,
     hasher: Sha256,
     size: u64,
@@ -33,10 +38,11 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    pub async fn begin(store: &dyn MailStore) -> StoreResult<Self> {
-        let upload = store.blob_begin().await?;
+    /// A new writer. Touches the store only once a chunk must be staged (kept async and
+    /// fallible so callers need not change if that moves back here).
+    pub async fn begin(_store: &dyn MailStore) -> StoreResult<Self> {
         Ok(Self {
-            upload,
+            upload: None,
             buf: Vec::with_capacity(CHUNK_SIZE as usize),
             hasher: Sha256::new(),
             size: 0,
@@ -65,10 +71,18 @@ impl BlobWriter {
     }
 
     async fn flush(&mut self, store: &dyn MailStore) -> StoreResult<()> {
+        let upload = match self.upload {
+            Some(u) => u,
+            None => {
+                let u = store.blob_begin().await?;
+                self.upload = Some(u);
+                u
+            }
+        };
         let compressed = compress_chunk(&self.buf)?;
         self.buf.clear();
         store
-            .blob_put_chunk(self.upload, self.chunks, compressed)
+            .blob_put_chunk(upload, self.chunks, compressed)
             .await?;
         self.chunks += 1;
         Ok(())
@@ -82,13 +96,26 @@ impl BlobWriter {
 
     /// Like [`finish`](Self::finish), also saying whether the blob already existed.
     pub async fn finish_report(mut self, store: &dyn MailStore) -> StoreResult<BlobWritten> {
-        if !self.buf.is_empty() {
-            self.flush(store).await?;
-        }
         let id = BlobId(self.hasher.finalize_reset().into());
-        let existed = store
-            .blob_commit(self.upload, id, self.size, CHUNK_SIZE, self.chunks)
-            .await?;
+        let existed = match self.upload {
+            // Never staged: at most one partial chunk, stored in one call.
+            None => {
+                let chunks = if self.buf.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![compress_chunk(&self.buf)?]
+                };
+                store.blob_put(id, self.size, CHUNK_SIZE, chunks).await?
+            }
+            Some(upload) => {
+                if !self.buf.is_empty() {
+                    self.flush(store).await?;
+                }
+                store
+                    .blob_commit(upload, id, self.size, CHUNK_SIZE, self.chunks)
+                    .await?
+            }
+        };
         Ok(BlobWritten {
             id,
             size: self.size,
@@ -98,7 +125,10 @@ impl BlobWriter {
 
     /// Discards everything staged so far.
     pub async fn abort(self, store: &dyn MailStore) -> StoreResult<()> {
-        store.blob_abort(self.upload).await
+        match self.upload {
+            Some(upload) => store.blob_abort(upload).await,
+            None => Ok(()),
+        }
     }
 }
 

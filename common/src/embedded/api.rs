@@ -306,6 +306,22 @@ impl MailStore for EmbeddedStore {
         self.write(false, move |t, _| blobs::abort(t, upload)).await
     }
 
+    async fn blob_put(
+        &self,
+        id: BlobId,
+        size: u64,
+        chunk_size: u32,
+        chunks: Vec<Vec<u8>>,
+    ) -> StoreResult<bool> {
+        // One writer job instead of three: begin, stage and commit in one transaction (a
+        // failure aborts it, so nothing is left staged). Not durable on its own, as
+        // `blob_commit`.
+        self.write(false, move |t, ctx| {
+            blobs::put_whole(t, ctx, id, size, chunk_size, &chunks)
+        })
+        .await
+    }
+
     async fn blob_info(&self, id: BlobId) -> StoreResult<Option<BlobInfo>> {
         self.read(move |txn| blobs::info(txn, id)).await
     }

@@ -146,6 +146,24 @@ pub fn commit(
     Ok(false)
 }
 
+/// `blob_begin` + `blob_put_chunk`s + `blob_commit` inside one transaction.
+pub fn put_whole(
+    t: &mut Tables<'_>,
+    ctx: &Ctx,
+    id: BlobId,
+    size: u64,
+    chunk_size: u32,
+    chunks: &[Vec<u8>],
+) -> StoreResult<bool> {
+    let count = u32::try_from(chunks.len())
+        .map_err(|_| StoreError::Invalid("too many chunks in one blob".into()))?;
+    let upload = begin(t, ctx)?;
+    for (index, data) in (0..count).zip(chunks) {
+        put_chunk(t, upload, index, data)?;
+    }
+    commit(t, ctx, upload, id, size, chunk_size, count)
+}
+
 pub fn abort(t: &mut Tables<'_>, upload: UploadId) -> StoreResult<()> {
     if t.uploads.remove(upload.0)?.is_some() {
         drop_chunks(t, upload.0)?;

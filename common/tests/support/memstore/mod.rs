@@ -569,6 +569,15 @@ impl MailStore for MemStore {
             if s.blobs.contains_key(&id) {
                 return Ok(true);
             }
+            let expected = (chunk_size > 0)
+                .then(|| u32::try_from(size.div_ceil(u64::from(chunk_size))).ok())
+                .flatten();
+            if expected != Some(chunks) || staged.len() != chunks as usize {
+                return Err(StoreError::Invalid(format!(
+                    "{size} bytes in chunks of {chunk_size}: {chunks} named, {} staged",
+                    staged.len()
+                )));
+            }
             let data: Vec<Vec<u8>> = (0..chunks)
                 .map(|i| {
                     staged
