@@ -300,14 +300,20 @@ async fn finish(
         }
     };
     let now = chrono::Utc::now().timestamp();
-    for (_, rcpt) in &tx.recipients {
-        let reply = match deliver_one(ctx, settings, &tx.from, rcpt, &prepared, now).await {
+    // All recipients at once: their appends reach the store's writer together and share one
+    // group commit (one fsync) instead of waiting for one each. Replies keep RCPT order
+    // (RFC 2033 §4.2).
+    let (from, prepared) = (tx.from.as_str(), &prepared);
+    let deliveries = tx.recipients.iter().map(|(_, rcpt)| async move {
+        match deliver_one(ctx, settings, from, rcpt, prepared, now).await {
             Ok(text) => Reply::with(250, (2, 0, 0), text),
             Err(e) => {
                 tracing::warn!(user = %rcpt.user.id, error = %e, "delivery failed");
                 deliver::failure_reply(&e)
             }
-        };
+        }
+    });
+    for reply in futures::future::join_all(deliveries).await {
         reply.encode(out);
     }
 }
