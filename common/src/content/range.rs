@@ -26,6 +26,10 @@ pub async fn read_range(
         let seg_len = segment.encoded_len();
         let (seg_start, seg_end) = (pos, pos + seg_len);
         pos = seg_end;
+        // An empty segment contributes nothing (and would fail the bounds check below).
+        if seg_len == 0 {
+            continue;
+        }
         if seg_end <= start || seg_start >= end {
             if seg_start >= end {
                 break;
