@@ -9,9 +9,9 @@
 //! committed blobs are left to the sweep's grace period.
 
 use crate::content::BlobWriter;
-use crate::error::StoreError;
+use crate::error::{StoreError, StoreResult};
 use crate::mime::{Limits, MimeError, Output, Splitter};
-use crate::model::{MessageMeta, Segment, Transfer};
+use crate::model::{MessageMeta, PendingBlob, Segment, Transfer};
 use crate::store::MailStore;
 use crate::types::BlobId;
 use sha2::{Digest, Sha256};
@@ -43,6 +43,10 @@ pub struct Prepared {
     /// Parsed metadata; offsets are positions in the input, `text_blob` is set when there was
     /// text (shift offsets with [`crate::mime::shift_offsets`] when a prefix is prepended).
     pub meta: MessageMeta,
+    /// Small blobs the segments or `text_blob` name that are not stored yet (only from
+    /// [`prepare_message_deferred`]): store them with the append, through
+    /// `MailStore::append_with_blobs`.
+    pub pending: Vec<PendingBlob>,
 }
 
 /// An output of the splitter, owned, waiting for its async write.
@@ -91,6 +95,8 @@ struct Sink {
     run: Option<BlobWriter>,
     text: Option<BlobWriter>,
     segs: Vec<Seg>,
+    /// Leave one-chunk skeleton and text blobs unstored (see [`prepare_message_deferred`]).
+    defer: bool,
 }
 
 impl Sink {
@@ -168,20 +174,16 @@ impl Sink {
         Ok(())
     }
 
-    /// Commits the skeleton and text blobs and resolves the segment list.
+    /// Commits (or, deferring, returns) the skeleton and text blobs and resolves the segment
+    /// list.
     async fn finish(
         mut self,
         store: &dyn MailStore,
-    ) -> Result<(Vec<Segment>, Option<BlobId>), IngestError> {
+    ) -> Result<(Vec<Segment>, Option<BlobId>, Vec<PendingBlob>), IngestError> {
         self.close_skeleton_slice();
-        let skeleton = match self.skeleton.take() {
-            Some(w) => Some(w.finish(store).await?.0),
-            None => None,
-        };
-        let text = match self.text.take() {
-            Some(w) => Some(w.finish(store).await?.0),
-            None => None,
-        };
+        let mut pending = Vec::new();
+        let skeleton = close_blob(store, self.skeleton.take(), self.defer, &mut pending).await?;
+        let text = close_blob(store, self.text.take(), self.defer, &mut pending).await?;
         let mut out = Vec::with_capacity(self.segs.len());
         for s in self.segs {
             out.push(match (s, skeleton) {
@@ -198,7 +200,7 @@ impl Sink {
                 }
             });
         }
-        Ok((out, text))
+        Ok((out, text, pending))
     }
 
     async fn abort(self, store: &dyn MailStore) {
@@ -210,13 +212,43 @@ impl Sink {
     }
 }
 
+/// Finishes one of the sink's blob writers: commits it, or (deferring) leaves a one-chunk blob
+/// in `pending`.
+async fn close_blob(
+    store: &dyn MailStore,
+    writer: Option<BlobWriter>,
+    defer: bool,
+    pending: &mut Vec<PendingBlob>,
+) -> StoreResult<Option<BlobId>> {
+    let Some(w) = writer else { return Ok(None) };
+    if !defer {
+        return Ok(Some(w.finish(store).await?.0));
+    }
+    let (id, _, unstored) = w.finish_deferred(store).await?;
+    pending.extend(unstored);
+    Ok(Some(id))
+}
+
 /// Reads a message from `reader` and stores its content; see the module doc.
 pub async fn prepare_message(
     store: &dyn MailStore,
     reader: impl AsyncRead + Unpin,
     limits: Limits,
 ) -> Result<Prepared, IngestError> {
-    Ok(prepare_inner(store, reader, limits).await?.0)
+    Ok(prepare_inner(store, reader, limits, false).await?.0)
+}
+
+/// [`prepare_message`] that leaves the message's small blobs (a skeleton or text that fits in
+/// one chunk) in [`Prepared::pending`] instead of storing them: the caller stores them with its
+/// append (`MailStore::append_with_blobs`), one write instead of three. Nothing of a message
+/// whose delivery is then abandoned (every recipient refused, a filter discarding it) is left
+/// behind but its large blobs, unreferenced, which the sweep removes.
+pub async fn prepare_message_deferred(
+    store: &dyn MailStore,
+    reader: impl AsyncRead + Unpin,
+    limits: Limits,
+) -> Result<Prepared, IngestError> {
+    Ok(prepare_inner(store, reader, limits, true).await?.0)
 }
 
 /// [`prepare_message`], also returning the most bytes ever queued between the splitter and the
@@ -225,8 +257,10 @@ async fn prepare_inner(
     store: &dyn MailStore,
     reader: impl AsyncRead + Unpin,
     limits: Limits,
+    defer: bool,
 ) -> Result<(Prepared, usize), IngestError> {
     let mut sink = Sink {
+        defer,
         peak_queued: 0,
         skeleton: None,
         skel_len: 0,
@@ -238,12 +272,13 @@ async fn prepare_inner(
     match run(store, reader, limits, &mut sink).await {
         Ok((size, sha256, meta)) => {
             let peak = sink.peak_queued;
-            let (segments, text_blob) = sink.finish(store).await?;
+            let (segments, text_blob, pending) = sink.finish(store).await?;
             let prepared = Prepared {
                 segments,
                 size,
                 sha256,
                 meta: MessageMeta { text_blob, ..meta },
+                pending,
             };
             Ok((prepared, peak))
         }
@@ -367,7 +402,7 @@ Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\
         let mut input = message(&attachment, false);
         // A large identity body and a long skeleton tail too.
         input.extend(std::iter::repeat_n(b"epilogue line\r\n".as_slice(), 200_000).flatten());
-        let (p, peak) = prepare_inner(&store, &input[..], Limits::default())
+        let (p, peak) = prepare_inner(&store, &input[..], Limits::default(), false)
             .await
             .unwrap();
         assert_eq!(read_message(&store, &p.segments).await.unwrap(), input);

@@ -382,6 +382,18 @@ pub struct MessageMeta {
     pub preview: String,
 }
 
+/// A whole blob not stored yet, in the form `MailStore::blob_put` takes (zstd-compressed
+/// chunks): stored together with the write that first refers to it
+/// (`MailStore::append_with_blobs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingBlob {
+    pub id: BlobId,
+    /// Decoded bytes.
+    pub size: u64,
+    pub chunk_size: u32,
+    pub chunks: Vec<Vec<u8>>,
+}
+
 /// What `append` needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewMessage {

@@ -15,8 +15,8 @@
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
-    User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, PendingBlob, Quota, SpecialUse, StoreEvent, StoredMessage,
+    SweepStats, User, UserUpdate,
 };
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
 use async_trait::async_trait;
@@ -133,6 +133,24 @@ pub trait MailStore: Send + Sync + 'static {
     /// message, takes one reference on each distinct blob, assigns a thread, updates the mailbox
     /// counters and the user's usage, and journals `Added`. Two concurrent appends never share a UID.
     async fn append(&self, mailbox: MailboxId, message: NewMessage) -> StoreResult<Appended>;
+
+    /// Stores each of `blobs` as [`blob_put`](Self::blob_put) does (one that already exists is
+    /// kept), then appends `message`, which may refer to them. A backend may do it all in one
+    /// write: the embedded store does, so an LMTP delivery waits for one group commit instead of
+    /// one per small blob plus one for the append. If the append fails, blobs stored before it
+    /// are left unreferenced (swept after the grace period) or, in a one-write backend, never
+    /// stored.
+    async fn append_with_blobs(
+        &self,
+        mailbox: MailboxId,
+        message: NewMessage,
+        blobs: Vec<PendingBlob>,
+    ) -> StoreResult<Appended> {
+        for b in blobs {
+            self.blob_put(b.id, b.size, b.chunk_size, b.chunks).await?;
+        }
+        self.append(mailbox, message).await
+    }
 
     /// Summaries of the messages whose UID lies in `uids`, ascending by UID.
     async fn list_messages(

@@ -45,10 +45,9 @@ impl Incoming {
     fn start(ctx: &Context) -> Self {
         let (tx, rx) = tokio::io::duplex(64 * 1024);
         let store = Arc::clone(&ctx.store);
-        let task =
-            tokio::spawn(
-                async move { ingest::prepare_message(&*store, rx, Limits::default()).await },
-            );
+        let task = tokio::spawn(async move {
+            ingest::prepare_message_deferred(&*store, rx, Limits::default()).await
+        });
         Self {
             pipe: Some(tx),
             task,
@@ -336,7 +335,9 @@ async fn deliver_one(
     };
     let prefix = deliver::prefix(from, &rcpt.address);
     let message = deliver::personalize(prepared, prefix, flags, now);
-    let appended = store.append(mailbox, message).await?;
+    let appended = store
+        .append_with_blobs(mailbox, message, prepared.pending.clone())
+        .await?;
     tracing::info!(user = %rcpt.user.id, mailbox = %mailbox, uid = %appended.uid, "delivered");
     Ok(format!("Saved as UID {}", appended.uid))
 }

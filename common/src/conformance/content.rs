@@ -4,7 +4,7 @@
 use super::fixtures::{bytes, mailbox_id, make_user, now};
 use super::{StoreFactory, check_consistency};
 use crate::content::{BlobWriter, read_range};
-use crate::model::{Flags, MessageMeta, NewMessage, Segment, Transfer};
+use crate::model::{Flags, MessageMeta, NewMessage, PendingBlob, Segment, Transfer};
 use crate::store::MailStore;
 use crate::types::BlobId;
 use base64::Engine;
@@ -237,6 +237,64 @@ pub async fn blob_put_whole(f: &dyn StoreFactory) {
     let stats = s.sweep(now() + 3600, 0).await.unwrap();
     assert_eq!(stats.uploads, 0, "nothing left staged: {stats:?}");
     assert_eq!(stats.blobs, 2, "both unreferenced blobs swept");
+    check_consistency(s).await.unwrap();
+}
+
+/// `append_with_blobs` stores the pending blobs and the message naming them, which reads back;
+/// each blob then has one reference per message; a second message with the same pending blob
+/// shares it; an append refused over quota leaves no message and no referenced blob (a backend
+/// may keep the blob unreferenced until the sweep, or not store it at all).
+pub async fn append_with_pending_blobs(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let u = make_user(s, "u", 10_000).await;
+    let inbox = mailbox_id(s, u.id, "INBOX").await;
+    let pending = |seed: u64, len: usize| {
+        let data = bytes(seed, len);
+        let blob = PendingBlob {
+            id: BlobId(Sha256::digest(&data).into()),
+            size: len as u64,
+            chunk_size: 65_536,
+            chunks: vec![zstd::bulk::compress(&data, 3).unwrap()],
+        };
+        (data, blob)
+    };
+    let (data, blob) = pending(11, 2000);
+    let msg = super::fixtures::message(b"X: 1\r\n", &[(blob.id, 2000)], Flags::default(), "p");
+    let a = s
+        .append_with_blobs(inbox, msg.clone(), vec![blob.clone()])
+        .await
+        .unwrap();
+    let b = s
+        .append_with_blobs(inbox, msg, vec![blob.clone()])
+        .await
+        .unwrap();
+    assert_ne!(a.uid, b.uid);
+    assert_eq!(s.blob_info(blob.id).await.unwrap().unwrap().refs, 2);
+    let stored = s.get_messages(inbox, a.uid..=a.uid).await.unwrap();
+    let whole = read_range(s, &stored[0].segments, 0, u64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(&whole[..6], b"X: 1\r\n");
+    assert_eq!(&whole[6..], &data[..]);
+
+    let (_, big) = pending(12, 9000);
+    let over = super::fixtures::message(b"", &[(big.id, 9000)], Flags::default(), "q");
+    let res = s.append_with_blobs(inbox, over, vec![big.clone()]).await;
+    assert!(
+        matches!(res, Err(crate::StoreError::OverQuota)),
+        "over quota: {res:?}"
+    );
+    assert_eq!(
+        s.list_messages(inbox, super::fixtures::all_uids())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    if let Some(info) = s.blob_info(big.id).await.unwrap() {
+        assert_eq!(info.refs, 0, "a refused append holds no reference");
+    }
     check_consistency(s).await.unwrap();
 }
 

@@ -11,6 +11,7 @@
 
 use super::codec::{CHUNK_SIZE, compress_chunk};
 use crate::error::StoreResult;
+use crate::model::PendingBlob;
 use crate::store::MailStore;
 use crate::types::{BlobId, UploadId};
 use sha2::{Digest, Sha256};
@@ -96,30 +97,54 @@ impl BlobWriter {
 
     /// Like [`finish`](Self::finish), also saying whether the blob already existed.
     pub async fn finish_report(mut self, store: &dyn MailStore) -> StoreResult<BlobWritten> {
-        let id = BlobId(self.hasher.finalize_reset().into());
-        let existed = match self.upload {
+        let Some(upload) = self.upload else {
             // Never staged: at most one partial chunk, stored in one call.
-            None => {
-                let chunks = if self.buf.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![compress_chunk(&self.buf)?]
-                };
-                store.blob_put(id, self.size, CHUNK_SIZE, chunks).await?
-            }
-            Some(upload) => {
-                if !self.buf.is_empty() {
-                    self.flush(store).await?;
-                }
-                store
-                    .blob_commit(upload, id, self.size, CHUNK_SIZE, self.chunks)
-                    .await?
-            }
+            let p = self.whole()?;
+            let (id, size) = (p.id, p.size);
+            let existed = store.blob_put(id, size, p.chunk_size, p.chunks).await?;
+            return Ok(BlobWritten { id, size, existed });
         };
+        if !self.buf.is_empty() {
+            self.flush(store).await?;
+        }
+        let id = BlobId(self.hasher.finalize_reset().into());
+        let existed = store
+            .blob_commit(upload, id, self.size, CHUNK_SIZE, self.chunks)
+            .await?;
         Ok(BlobWritten {
             id,
             size: self.size,
             existed,
+        })
+    }
+
+    /// Like [`finish`](Self::finish), but a blob that was never staged (it fits in one chunk)
+    /// is not stored: it comes back as a [`PendingBlob`] for the caller to store with the write
+    /// that refers to it (`MailStore::append_with_blobs`). A larger blob is committed as usual.
+    pub async fn finish_deferred(
+        mut self,
+        store: &dyn MailStore,
+    ) -> StoreResult<(BlobId, u64, Option<PendingBlob>)> {
+        if self.upload.is_some() {
+            let (id, size) = self.finish(store).await?;
+            return Ok((id, size, None));
+        }
+        let p = self.whole()?;
+        Ok((p.id, p.size, Some(p)))
+    }
+
+    /// The whole blob of a writer that never staged a chunk.
+    fn whole(&mut self) -> StoreResult<PendingBlob> {
+        let chunks = if self.buf.is_empty() {
+            Vec::new()
+        } else {
+            vec![compress_chunk(&self.buf)?]
+        };
+        Ok(PendingBlob {
+            id: BlobId(self.hasher.finalize_reset().into()),
+            size: self.size,
+            chunk_size: CHUNK_SIZE,
+            chunks,
         })
     }
 

@@ -5,8 +5,8 @@ use super::{EmbeddedStore, blobs, flags, journal, mailboxes, messages, users};
 use crate::error::StoreResult;
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
-    User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, PendingBlob, Quota, SpecialUse, StoreEvent, StoredMessage,
+    SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
@@ -158,6 +158,22 @@ impl MailStore for EmbeddedStore {
 
     async fn append(&self, mailbox: MailboxId, message: NewMessage) -> StoreResult<Appended> {
         self.write(true, move |t, ctx| {
+            messages::append(t, ctx, mailbox, &message)
+        })
+        .await
+    }
+
+    async fn append_with_blobs(
+        &self,
+        mailbox: MailboxId,
+        message: NewMessage,
+        pending: Vec<PendingBlob>,
+    ) -> StoreResult<Appended> {
+        // One durable job: a failing append aborts the transaction, blobs included.
+        self.write(true, move |t, ctx| {
+            for b in &pending {
+                blobs::put_whole(t, ctx, b.id, b.size, b.chunk_size, &b.chunks)?;
+            }
             messages::append(t, ctx, mailbox, &message)
         })
         .await
