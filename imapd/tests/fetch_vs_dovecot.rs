@@ -115,7 +115,7 @@ fn specs(root: &Part) -> Vec<(String, Section, Option<Partial>)> {
 #[ignore = "needs Dovecot and the corpus: see the module doc"]
 async fn fetch_sections_match_dovecot() {
     let Some(corpus) = corpus() else { return };
-    let Some(mut imap) = dovecot() else { return };
+    let Some(mut imap) = dovecot("testuser97") else { return };
     let paths = corpus_files(&corpus);
 
     let dir = tempfile::tempdir().unwrap();

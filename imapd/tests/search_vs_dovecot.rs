@@ -64,7 +64,7 @@ const QUERIES: &[&str] = &[
 #[ignore = "needs Dovecot and the corpus: see the module doc"]
 async fn search_matches_dovecot() {
     let Some(corpus) = corpus() else { return };
-    let Some(mut imap) = dovecot() else { return };
+    let Some(mut imap) = dovecot("testuser98") else { return };
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
     let user = store

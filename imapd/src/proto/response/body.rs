@@ -112,7 +112,23 @@ fn single(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
     out.push(b' ');
     s(out, &part.media_subtype, utf8);
     out.push(b' ');
-    params(out, &part.params, utf8);
+    // RFC 2046 §4.1.2: a text part without a charset parameter is US-ASCII; say so, as Dovecot
+    // does, so that clients need not know the default.
+    if part.media_type.eq_ignore_ascii_case("text")
+        && !part
+            .params
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case("charset"))
+    {
+        let mut ps = part.params.clone();
+        ps.push(Param {
+            name: "charset".into(),
+            value: "us-ascii".into(),
+        });
+        params(out, &ps, utf8);
+    } else {
+        params(out, &part.params, utf8);
+    }
     out.push(b' ');
     ns(out, part.content_id.as_deref(), utf8);
     out.push(b' ');
