@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use super::value::{V, parse};
+use super::value::{V, fetch_items, parse};
 use super::{Resp, canon};
 
 /// Status responses keep tag, status and response code; the human-readable text goes
@@ -26,7 +26,11 @@ fn status(line: &str) -> Option<String> {
         .map(|c| {
             let mut w: Vec<&str> = c.split(' ').collect();
             match w[0] {
-                "UIDVALIDITY" | "APPENDUID" | "COPYUID" if w.len() > 1 => w[1] = "*",
+                // Mod-sequences are the server's own numbers too (RFC 7162 §3.1.1 only orders
+                // them).
+                "UIDVALIDITY" | "APPENDUID" | "COPYUID" | "HIGHESTMODSEQ" if w.len() > 1 => {
+                    w[1] = "*"
+                }
                 _ => {}
             }
             w.join(" ")
@@ -67,7 +71,8 @@ fn pairs(v: &V) -> V {
             let val = match k.as_str() {
                 "FLAGS" => sorted(&val),
                 "INTERNALDATE" => canon::internaldate(&val),
-                "UIDVALIDITY" => V::Atom("*".into()),
+                "UIDVALIDITY" | "HIGHESTMODSEQ" => V::Atom("*".into()),
+                "MODSEQ" => V::List(vec![V::Atom("*".into())]),
                 "BODY" | "BODYSTRUCTURE" => canon::body(&val),
                 _ => val,
             };
@@ -97,6 +102,10 @@ pub fn normalise(r: &Resp) -> Option<String> {
             v[last] = pairs(&v[last]);
         }
         (_, Some("FETCH")) => v[3] = pairs(&v[3]),
+        // The correlator is the command's tag, which differs between the two clients.
+        (Some("ESEARCH"), _) if v.get(2).and_then(V::list).is_some() => {
+            v[2] = V::List(vec![V::Atom("TAG".into()), V::Str(b"tag".to_vec())])
+        }
         _ => {}
     }
     Some(
@@ -105,4 +114,39 @@ pub fn normalise(r: &Resp) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+/// All untagged responses of one command, normalised; FETCH responses for the same message
+/// (with no EXPUNGE in between) are merged into one, since a server may split a message's data
+/// over several (RFC 3501 §7.4.2) and a client sees the union.
+pub fn normalise_all(resps: &[Resp]) -> Vec<String> {
+    let mut out: Vec<Result<String, (u32, Vec<(String, V)>)>> = Vec::new();
+    for r in resps {
+        if let Some((n, items)) = fetch_items(r) {
+            let earlier = out.iter_mut().rev().find_map(|o| match o {
+                Err((m, its)) if *m == n => Some(Some(its)),
+                Ok(l) if l.ends_with(" EXPUNGE") => Some(None),
+                _ => None,
+            });
+            if let Some(Some(its)) = earlier {
+                for (k, v) in items {
+                    its.retain(|(k2, _)| !k2.eq_ignore_ascii_case(&k));
+                    its.push((k, v));
+                }
+                continue;
+            }
+            out.push(Err((n, items)));
+        } else if let Some(l) = normalise(r) {
+            out.push(Ok(l));
+        }
+    }
+    out.into_iter()
+        .map(|o| match o {
+            Ok(l) => l,
+            Err((n, items)) => {
+                let list = V::List(items.into_iter().flat_map(|(k, v)| [V::Atom(k), v]).collect());
+                format!("* {n} FETCH {}", pairs(&list))
+            }
+        })
+        .collect()
 }
