@@ -245,10 +245,12 @@ fn transcript2(imaps: &mut [&mut Imap], script: &[&str]) -> Vec<(String, Vec<Str
             lines.sort();
         }
         // Tags differ (each client numbers its own commands): the tagged line is the last.
-        lines.extend(normalise(&(tagged, Vec::new())).map(|l| match l.split_once(' ') {
-            Some((_, rest)) => format!("tag {rest}"),
-            None => l,
-        }));
+        lines.extend(
+            normalise(&(tagged, Vec::new())).map(|l| match l.split_once(' ') {
+                Some((_, rest)) => format!("tag {rest}"),
+                None => l,
+            }),
+        );
         out.push((full.to_string(), lines));
     }
     out
@@ -261,7 +263,13 @@ fn reset_dovecot(imap: &mut Imap) {
         .iter()
         .filter_map(|(t, _)| {
             let t = String::from_utf8_lossy(t);
-            Some(t.trim_end().rsplit(' ').next()?.trim_matches('"').to_owned())
+            Some(
+                t.trim_end()
+                    .rsplit(' ')
+                    .next()?
+                    .trim_matches('"')
+                    .to_owned(),
+            )
         })
         .collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
@@ -291,7 +299,10 @@ async fn scripted_sessions_match_dovecot() {
         dovecot.cmd(b"CREATE dt");
         dovecot.cmd(b"DELETE dt2");
         ours.extend(transcript2(&mut [&mut eider, &mut eider_b], TWO_SESSIONS));
-        theirs.extend(transcript2(&mut [&mut dovecot, &mut dovecot_b], TWO_SESSIONS));
+        theirs.extend(transcript2(
+            &mut [&mut dovecot, &mut dovecot_b],
+            TWO_SESSIONS,
+        ));
         reset_dovecot(&mut dovecot);
         let mut unexplained = 0;
         for ((cmd, o), (_, t)) in ours.iter().zip(&theirs) {
@@ -316,7 +327,10 @@ async fn scripted_sessions_match_dovecot() {
             })
             .collect();
         assert_eq!(unexplained, 0, "commands answered differently from Dovecot");
-        assert!(stale.is_empty(), "known differences that no longer occur: {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "known differences that no longer occur: {stale:?}"
+        );
     })
     .await
     .unwrap();

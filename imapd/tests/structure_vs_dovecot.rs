@@ -251,7 +251,7 @@ fn leaf_diffs(path: &str, a: &V, b: &V, out: &mut Vec<(String, V, V)>) {
 
 /// The documented category of a difference that is the same meaning in another form, if it is
 /// one (docs/imap.md lists them).
-fn same_meaning(item: &str, a: &V, b: &V) -> Option<&'static str> {
+fn same_meaning(a: &V, b: &V) -> Option<&'static str> {
     let (V::Str(x), V::Str(y)) = (a, b) else {
         return None;
     };
@@ -290,7 +290,10 @@ fn run(eider: &mut Imap, dovecot: &mut Imap, msgs: &[(String, Vec<u8>)]) -> usiz
     for (i, (name, _)) in msgs.iter().enumerate() {
         let (Some(o), Some(t)) = (ours[i], theirs[i]) else {
             if ours[i].is_some() != theirs[i].is_some() {
-                refused.push(format!("{name}: eider {:?} dovecot {:?}", ours[i], theirs[i]));
+                refused.push(format!(
+                    "{name}: eider {:?} dovecot {:?}",
+                    ours[i], theirs[i]
+                ));
             }
             continue;
         };
@@ -308,13 +311,20 @@ fn run(eider: &mut Imap, dovecot: &mut Imap, msgs: &[(String, Vec<u8>)]) -> usiz
                 "INTERNALDATE" => canon::internaldate(v),
                 _ => v.clone(),
             };
-            let (x, y) = (canon(a.get(k).unwrap_or(&nil)), canon(b.get(k).unwrap_or(&nil)));
+            let (x, y) = (
+                canon(a.get(k).unwrap_or(&nil)),
+                canon(b.get(k).unwrap_or(&nil)),
+            );
             let mut leaves = Vec::new();
             leaf_diffs("", &x, &y, &mut leaves);
             for (path, p, q) in leaves {
-                match same_meaning(k, &p, &q) {
+                match same_meaning(&p, &q) {
                     Some(cat) => *same.entry(cat).or_default() += 1,
-                    None => diffs.push((name.clone(), k.clone(), format!("{path}: eider {p} / dovecot {q}"))),
+                    None => diffs.push((
+                        name.clone(),
+                        k.clone(),
+                        format!("{path}: eider {p} / dovecot {q}"),
+                    )),
                 }
             }
         }
@@ -358,8 +368,15 @@ fn run(eider: &mut Imap, dovecot: &mut Imap, msgs: &[(String, Vec<u8>)]) -> usiz
         .flat_map(|(cat, _, fs)| fs.iter().map(move |f| (*cat, *f)))
         .filter(|k| !used.contains(k))
         .collect();
-    assert!(unexplained.is_empty(), "{} unexplained differences", unexplained.len());
-    assert!(stale.is_empty(), "exceptions that no longer apply: {stale:?}");
+    assert!(
+        unexplained.is_empty(),
+        "{} unexplained differences",
+        unexplained.len()
+    );
+    assert!(
+        stale.is_empty(),
+        "exceptions that no longer apply: {stale:?}"
+    );
     assert!(refused.is_empty(), "messages refused by one server only");
     compared
 }

@@ -276,12 +276,20 @@ mod tests {
             (b"a@b.c", vec![a(None, Some("a"), Some("b.c"))]),
             (
                 b"\"Mary Kay\"",
-                vec![a(Some("Mary Kay"), Some("MISSING_MAILBOX"), Some("MISSING_DOMAIN"))],
+                vec![a(
+                    Some("Mary Kay"),
+                    Some("MISSING_MAILBOX"),
+                    Some("MISSING_DOMAIN"),
+                )],
             ),
             (
                 b"MAILER-DAEMON@AOL.com (Mail Delivery System), x@y ()",
                 vec![
-                    a(Some("Mail Delivery System"), Some("MAILER-DAEMON"), Some("AOL.com")),
+                    a(
+                        Some("Mail Delivery System"),
+                        Some("MAILER-DAEMON"),
+                        Some("AOL.com"),
+                    ),
                     a(None, Some("x"), Some("y")),
                 ],
             ),

@@ -120,7 +120,9 @@ pub fn normalise(r: &Resp) -> Option<String> {
 /// (with no EXPUNGE in between) are merged into one, since a server may split a message's data
 /// over several (RFC 3501 §7.4.2) and a client sees the union.
 pub fn normalise_all(resps: &[Resp]) -> Vec<String> {
-    let mut out: Vec<Result<String, (u32, Vec<(String, V)>)>> = Vec::new();
+    // Ok: a normalised line; Err: a FETCH still collecting its items.
+    type Entry = Result<String, (u32, Vec<(String, V)>)>;
+    let mut out: Vec<Entry> = Vec::new();
     for r in resps {
         if let Some((n, items)) = fetch_items(r) {
             let earlier = out.iter_mut().rev().find_map(|o| match o {
@@ -144,7 +146,12 @@ pub fn normalise_all(resps: &[Resp]) -> Vec<String> {
         .map(|o| match o {
             Ok(l) => l,
             Err((n, items)) => {
-                let list = V::List(items.into_iter().flat_map(|(k, v)| [V::Atom(k), v]).collect());
+                let list = V::List(
+                    items
+                        .into_iter()
+                        .flat_map(|(k, v)| [V::Atom(k), v])
+                        .collect(),
+                );
                 format!("* {n} FETCH {}", pairs(&list))
             }
         })
