@@ -397,7 +397,7 @@ impl Core {
         match end.eol_before {
             Some(eol) => {
                 part.body_end = eol.max(part.body_start);
-                // body-fld-lines counts line ends inside the body, as Dovecot (and Cyrus) do:
+                // body-fld-lines counts line ends inside the body, as Dovecot does:
                 // the CRLF before the delimiter belongs to it (RFC 2046 §5.1.1), and an
                 // unterminated last line is not counted.
                 part.body_lines = n.saturating_sub(1);

@@ -251,13 +251,15 @@ fn degenerate_parts() {
         render(|o| body(o, &img, false, true)),
         "(\"image\" \"png\" (\"name\" \"ü.png\") NIL NIL \"7bit\" 0)"
     );
-    // message/rfc822 whose inner message was not parsed is rendered as a basic part.
+    // message/rfc822 whose inner message was not parsed keeps the message form, with an empty
+    // envelope and body (as Dovecot answers).
     img.media_type = "message".into();
     img.media_subtype = "rfc822".into();
     img.params.clear();
     assert_eq!(
         render(|o| body(o, &img, false, false)),
-        "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 0)"
+        "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 0 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) \
+         (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) 0)"
     );
 }
 
