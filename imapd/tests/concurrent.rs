@@ -105,6 +105,9 @@ async fn two_sessions_see_each_others_changes() {
         "{r:?}"
     );
     assert_eq!(untagged_of(&r), ["* SEARCH 2 3 4 5"], "{r:?}");
+    // STORE is the third command during which EXPUNGE must wait (RFC 3501 §7.4.1).
+    let r = b.cmd("b4a", "STORE 2 +FLAGS (\\Flagged)").await;
+    assert_eq!(untagged_of(&r), ["* 2 FETCH (FLAGS (\\Flagged))"], "{r:?}");
     let r = b.cmd("b5", "NOOP").await;
     assert!(
         untagged_of(&r).contains(&"* 1 FETCH (UID 1 FLAGS (\\Deleted))")
