@@ -373,6 +373,35 @@ fn text_is_capped_on_a_char_boundary() {
 }
 
 #[test]
+fn header_block_cut_off_by_a_boundary() {
+    // The CRLF before the delimiter is the delimiter's (RFC 2046 §5.1.1), not the header's.
+    let table: &[(&[u8], &[u8])] = &[
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain\r\n--q--\r\n",
+            b"Content-Type: text/plain",
+        ),
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n--q--\r\n",
+            b"",
+        ),
+    ];
+    for (input, header) in table {
+        let c = split(input);
+        let mut ls = Vec::new();
+        leaves(&c.meta.meta.root, &mut ls);
+        let p = &ls[0];
+        assert_eq!(
+            &input[p.header_start as usize..p.body_start as usize],
+            *header,
+            "{}",
+            String::from_utf8_lossy(input)
+        );
+        assert_eq!(p.body_start, p.body_end);
+        assert_eq!(p.body_lines, 0);
+    }
+}
+
+#[test]
 fn body_lines_as_imap_counts_them() {
     // (input, lines of the first leaf): line ends inside the body, as Dovecot counts them
     // (checked by imapd/tests/structure_vs_dovecot.rs).

@@ -354,7 +354,12 @@ impl Core {
             Some(Phase::Headers { .. })
         ) {
             let depth = self.stack.len();
-            self.end_headers(end.pos);
+            // A header block cut off by a boundary line ends before the CRLF that belongs to
+            // the delimiter (RFC 2046 §5.1.1), as Dovecot reads it: the MIME header section
+            // then has no stray line end and the body is empty.
+            let header_start = self.stack.last().map_or(0, |f| f.part.header_start);
+            let header_end = end.eol_before.map_or(end.pos, |eol| eol.max(header_start));
+            self.end_headers(header_end);
             if self.stack.len() > depth {
                 // end_headers pushed an embedded message with no bytes: close it too.
                 self.close_top(end, out);
