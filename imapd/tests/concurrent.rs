@@ -71,7 +71,8 @@ async fn two_sessions_see_each_others_changes() {
     let r = a.cmd("a3", "STORE 3 +FLAGS.SILENT (\\Deleted)").await;
     assert!(untagged_of(&r).is_empty(), "{r:?}");
     let r = a.cmd("a4", "EXPUNGE").await;
-    assert_eq!(untagged_of(&r), ["* 3 EXPUNGE"], "{r:?}");
+    // Message 3 was recent in A: the RECENT count changes with it (RFC 3501 §7.3.2).
+    assert_eq!(untagged_of(&r), ["* 3 EXPUNGE", "* 4 RECENT"], "{r:?}");
     let r = untagged(&mut b, 2, Duration::from_secs(1)).await;
     assert_eq!(r, ["* 3 FETCH (UID 3 FLAGS (\\Deleted))", "* 3 EXPUNGE"]);
 
@@ -88,7 +89,7 @@ async fn two_sessions_see_each_others_changes() {
     // A expunges message 1; B's FETCH must not get the EXPUNGE, its NOOP must.
     a.cmd("a6", "STORE 1 +FLAGS.SILENT (\\Deleted)").await;
     let r = a.cmd("a7", "EXPUNGE").await;
-    assert_eq!(untagged_of(&r), ["* 1 EXPUNGE"], "{r:?}");
+    assert_eq!(untagged_of(&r), ["* 1 EXPUNGE", "* 3 RECENT"], "{r:?}");
     let r = b.cmd("b3", "FETCH 1:* (UID)").await;
     let u = untagged_of(&r);
     assert!(!u.iter().any(|l| l.contains("EXPUNGE")), "{r:?}");
@@ -104,6 +105,9 @@ async fn two_sessions_see_each_others_changes() {
         "{r:?}"
     );
     assert_eq!(untagged_of(&r), ["* SEARCH 2 3 4 5"], "{r:?}");
+    // STORE is the third command during which EXPUNGE must wait (RFC 3501 §7.4.1).
+    let r = b.cmd("b4a", "STORE 2 +FLAGS (\\Flagged)").await;
+    assert_eq!(untagged_of(&r), ["* 2 FETCH (FLAGS (\\Flagged))"], "{r:?}");
     let r = b.cmd("b5", "NOOP").await;
     assert!(
         untagged_of(&r).contains(&"* 1 FETCH (UID 1 FLAGS (\\Deleted))")
@@ -131,7 +135,7 @@ async fn two_sessions_see_each_others_changes() {
         u[0].starts_with("* OK [COPYUID ") && u[0].contains(" 4 1]"),
         "{r:?}"
     );
-    assert_eq!(&u[1..], ["* 2 EXPUNGE"], "{r:?}");
+    assert_eq!(&u[1..], ["* 2 EXPUNGE", "* 2 RECENT"], "{r:?}");
     // The FETCH answers use the numbers B knows; the EXPUNGE follows them.
     let r = b.cmd("b7", "UID FETCH 1:* (FLAGS)").await;
     assert_eq!(

@@ -1,7 +1,8 @@
 //! Address lists (RFC 5322 §3.4, with the obsolete forms of §4.4) into IMAP envelope addresses
 //! (RFC 3501 §7.4.2), and the ENVELOPE of a header block.
 //!
-//! Lenient: comments are dropped, a missing local part or domain becomes `MISSING_MAILBOX` /
+//! Lenient: comments are dropped (except that a bare `addr (Name)` takes its comment as the
+//! display name), a missing local part or domain becomes `MISSING_MAILBOX` /
 //! `MISSING_DOMAIN` (as Dovecot does), a group missing its `;` is closed at the end. Values stay
 //! raw bytes (no RFC 2047 decoding), as ENVELOPE carries them.
 
@@ -13,6 +14,8 @@ enum Tok {
     Atom(Vec<u8>),
     Quoted(Vec<u8>),
     Special(u8),
+    /// A comment's text: the display name of a bare `addr (Name)`, ignored elsewhere.
+    Comment(Vec<u8>),
 }
 
 fn tokenize(v: &[u8]) -> Vec<Tok> {
@@ -24,6 +27,7 @@ fn tokenize(v: &[u8]) -> Vec<Tok> {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
             b'(' => {
                 let mut depth = 0;
+                let start = i;
                 while i < v.len() {
                     match v[i] {
                         b'\\' => i += 1,
@@ -38,6 +42,8 @@ fn tokenize(v: &[u8]) -> Vec<Tok> {
                     }
                     i += 1;
                 }
+                let text = v.get(start + 1..i.min(v.len())).unwrap_or_default();
+                out.push(Tok::Comment(text.trim_ascii().to_vec()));
                 i += 1;
             }
             b'"' => {
@@ -79,6 +85,7 @@ fn phrase(toks: &[Tok]) -> Option<Vec<u8>> {
                 out.push(*c);
                 continue;
             }
+            Tok::Comment(_) => continue,
         };
         if !out.is_empty() {
             out.push(b' ');
@@ -96,6 +103,7 @@ fn addr_spec(toks: &[Tok]) -> (Vec<u8>, Vec<u8>) {
             .flat_map(|t| match t {
                 Tok::Atom(a) | Tok::Quoted(a) => a.clone(),
                 Tok::Special(c) => vec![*c],
+                Tok::Comment(_) => Vec::new(),
             })
             .collect()
     };
@@ -106,6 +114,18 @@ fn addr_spec(toks: &[Tok]) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn mailbox(toks: &[Tok]) -> Option<EnvelopeAddress> {
+    // `addr (Name)`: the old RFC 822 convention puts the display name in a comment; with no
+    // phrase, the last non-empty comment is the name (as Dovecot and UW-IMAP answer).
+    let comment = toks.iter().rev().find_map(|t| match t {
+        Tok::Comment(c) if !c.is_empty() => Some(c.clone()),
+        _ => None,
+    });
+    let toks: Vec<Tok> = toks
+        .iter()
+        .filter(|t| !matches!(t, Tok::Comment(_)))
+        .cloned()
+        .collect();
+    let toks = &toks[..];
     if toks.is_empty() {
         return None;
     }
@@ -118,7 +138,14 @@ fn mailbox(toks: &[Tok]) -> Option<EnvelopeAddress> {
                 .map_or(toks.len(), |e| i + e);
             (phrase(&toks[..i]), &toks[i + 1..end])
         }
-        None => (None, toks),
+        // A lone quoted phrase (`To: "Mary Smith"`) is a name without an address, as Dovecot
+        // reads it: the address parts become the MISSING_ placeholders below.
+        None if matches!(toks.first(), Some(Tok::Quoted(_)))
+            && !toks.contains(&Tok::Special(b'@')) =>
+        {
+            (phrase(toks), &toks[toks.len()..])
+        }
+        None => (comment, toks),
     };
     let mut adl = None;
     if let Some(c) = spec.iter().rposition(|t| *t == Tok::Special(b':')) {
@@ -247,6 +274,25 @@ mod tests {
     fn table() {
         let table: &[(&[u8], Vec<EnvelopeAddress>)] = &[
             (b"a@b.c", vec![a(None, Some("a"), Some("b.c"))]),
+            (
+                b"\"Mary Kay\"",
+                vec![a(
+                    Some("Mary Kay"),
+                    Some("MISSING_MAILBOX"),
+                    Some("MISSING_DOMAIN"),
+                )],
+            ),
+            (
+                b"MAILER-DAEMON@AOL.com (Mail Delivery System), x@y ()",
+                vec![
+                    a(
+                        Some("Mail Delivery System"),
+                        Some("MAILER-DAEMON"),
+                        Some("AOL.com"),
+                    ),
+                    a(None, Some("x"), Some("y")),
+                ],
+            ),
             (
                 b"\"Doe, John\" <j@x.org>, Jane Roe <jr@y.org> (work)",
                 vec![

@@ -105,12 +105,12 @@ fn multipart_tree_and_outputs() {
     let t = &root.children[0];
     let body = &MULTI[t.body_start as usize..t.body_end as usize];
     assert_eq!(body, b"Hello   world,\r\nline 2");
-    assert_eq!(t.body_lines, 2);
+    assert_eq!(t.body_lines, 1); // line ends, as Dovecot counts
     let hdr = &MULTI[t.header_start as usize..t.body_start as usize];
     assert_eq!(hdr, b"Content-Type: text/plain; charset=utf-8\r\n\r\n");
     let a = &root.children[1];
     assert_eq!(a.decoded_size, Some(69));
-    assert_eq!(a.body_lines, 3);
+    assert_eq!(a.body_lines, 2);
     assert!(MULTI[a.body_end as usize..].starts_with(b"\r\n--XX--"));
     // The text part is a run too (threshold 8), then the attachment, decoded.
     assert_eq!(c.runs.len(), 2);
@@ -373,10 +373,40 @@ fn text_is_capped_on_a_char_boundary() {
 }
 
 #[test]
+fn header_block_cut_off_by_a_boundary() {
+    // The CRLF before the delimiter is the delimiter's (RFC 2046 §5.1.1), not the header's.
+    let table: &[(&[u8], &[u8])] = &[
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain\r\n--q--\r\n",
+            b"Content-Type: text/plain",
+        ),
+        (
+            b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n--q--\r\n",
+            b"",
+        ),
+    ];
+    for (input, header) in table {
+        let c = split(input);
+        let mut ls = Vec::new();
+        leaves(&c.meta.meta.root, &mut ls);
+        let p = &ls[0];
+        assert_eq!(
+            &input[p.header_start as usize..p.body_start as usize],
+            *header,
+            "{}",
+            String::from_utf8_lossy(input)
+        );
+        assert_eq!(p.body_start, p.body_end);
+        assert_eq!(p.body_lines, 0);
+    }
+}
+
+#[test]
 fn body_lines_as_imap_counts_them() {
-    // (input, lines of the first leaf)
+    // (input, lines of the first leaf): line ends inside the body, as Dovecot counts them
+    // (checked by imapd/tests/structure_vs_dovecot.rs).
     let table: &[(&[u8], u64)] = &[
-        (b"\r\na\r\nb", 2),
+        (b"\r\na\r\nb", 1),
         (b"\r\na\r\nb\r\n", 2),
         (b"\r\n", 0),
         (b"\r\n\r\n", 1),
@@ -386,7 +416,7 @@ fn body_lines_as_imap_counts_them() {
         ),
         (
             b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\na\r\nb\r\n--q--\r\n",
-            2,
+            1,
         ),
         (
             b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n--q--\r\n",

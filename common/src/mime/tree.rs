@@ -84,8 +84,6 @@ struct End {
     eol_before: Option<u64>,
     pos: u64,
     lf: u64,
-    last_nonempty: bool,
-    partial: bool,
 }
 
 /// Search text state shared by all leaves of a message.
@@ -104,8 +102,6 @@ pub(crate) struct Core {
     limits: Limits,
     pos: u64,
     lf: u64,
-    last_nonempty: bool,
-    partial: u64,
     prev_eol_start: u64,
     last_cr: bool,
     finishing: bool,
@@ -126,8 +122,6 @@ impl Core {
             limits,
             pos: 0,
             lf: 0,
-            last_nonempty: false,
-            partial: 0,
             prev_eol_start: 0,
             last_cr: false,
             finishing: false,
@@ -168,8 +162,6 @@ impl Core {
             eol_before,
             pos: self.pos,
             lf: self.lf,
-            last_nonempty: self.last_nonempty,
-            partial: self.partial > 0,
         }
     }
 
@@ -183,10 +175,6 @@ impl Core {
             };
             self.lf += 1;
             self.prev_eol_start = self.pos - 1 - u64::from(cr);
-            self.last_nonempty = self.partial + len > 1 + u64::from(cr);
-            self.partial = 0;
-        } else {
-            self.partial += len;
         }
         self.last_cr = p.bytes.last() == Some(&b'\r');
     }
@@ -366,7 +354,12 @@ impl Core {
             Some(Phase::Headers { .. })
         ) {
             let depth = self.stack.len();
-            self.end_headers(end.pos);
+            // A header block cut off by a boundary line ends before the CRLF that belongs to
+            // the delimiter (RFC 2046 §5.1.1), as Dovecot reads it: the MIME header section
+            // then has no stray line end and the body is empty.
+            let header_start = self.stack.last().map_or(0, |f| f.part.header_start);
+            let header_end = end.eol_before.map_or(end.pos, |eol| eol.max(header_start));
+            self.end_headers(header_end);
             if self.stack.len() > depth {
                 // end_headers pushed an embedded message with no bytes: close it too.
                 self.close_top(end, out);
@@ -409,11 +402,14 @@ impl Core {
         match end.eol_before {
             Some(eol) => {
                 part.body_end = eol.max(part.body_start);
-                part.body_lines = n.saturating_sub(1) + u64::from(n > 0 && end.last_nonempty);
+                // body-fld-lines counts line ends inside the body, as Dovecot does:
+                // the CRLF before the delimiter belongs to it (RFC 2046 §5.1.1), and an
+                // unterminated last line is not counted.
+                part.body_lines = n.saturating_sub(1);
             }
             None => {
                 part.body_end = end.pos;
-                part.body_lines = n + u64::from(end.partial);
+                part.body_lines = n;
             }
         }
         match self.stack.last_mut() {

@@ -34,6 +34,7 @@ pub async fn fetch(ex: &mut Exec<'_>, f: &Fetch) -> HResult {
     {
         return Err(CommandError::Bad("BINARY is not supported".into()).into());
     }
+    let condstore = ex.condstore;
     let saved = ex.saved.clone();
     let view = ex.view()?;
     let (mailbox, read_only) = (view.mailbox(), view.read_only());
@@ -127,8 +128,20 @@ pub async fn fetch(ex: &mut Exec<'_>, f: &Fetch) -> HResult {
                 }
             }
         }
-        if newly_seen.contains(&s.uid) && !f.attrs.contains(&FetchAttr::Flags) {
-            w.item(&mut ex.wire.buf, &FetchItem::Flags(&flags));
+        if newly_seen.contains(&s.uid) {
+            if !f.attrs.contains(&FetchAttr::Flags) {
+                w.item(&mut ex.wire.buf, &FetchItem::Flags(&flags));
+            }
+            // RFC 7162 §3.1: once CONDSTORE is enabled, a FETCH that implicitly set \Seen
+            // carries the UID and the new mod-sequence too.
+            if condstore {
+                if !f.attrs.contains(&FetchAttr::Uid) {
+                    w.item(&mut ex.wire.buf, &FetchItem::Uid(s.uid.0));
+                }
+                if !f.attrs.contains(&FetchAttr::ModSeq) {
+                    w.item(&mut ex.wire.buf, &FetchItem::ModSeq(s.modseq.0));
+                }
+            }
         }
         w.end(&mut ex.wire.buf);
         ex.wire.flush_if_full().await?;

@@ -8,7 +8,7 @@ use super::{Exec, HResult};
 use crate::mailbox::SelectedView;
 use crate::proto::command::Select;
 use crate::proto::flag::Flag;
-use crate::proto::response::Code;
+use crate::proto::response::{Code, Response, Status};
 use crate::session::{CommandError, Completion, SelectInfo, SelectedMailbox};
 use eider_common::types::Uid;
 use std::collections::BTreeSet;
@@ -26,7 +26,16 @@ pub fn system_flags() -> Vec<Flag> {
 }
 
 pub async fn select(ex: &mut Exec<'_>, s: &Select, read_only: bool) -> HResult {
-    *ex.view = None;
+    // RFC 7162 §3.2.11: closing the selected mailbox by selecting another is announced with
+    // `[CLOSED]`, so that a client knows which responses belong to which mailbox (as Dovecot
+    // does; clients ignore codes they do not know, RFC 3501 §7.1).
+    if ex.view.take().is_some() {
+        ex.wire.push(&Response::Condition {
+            status: Status::Ok,
+            code: Some(Code::Closed),
+            text: "Previous mailbox closed".into(),
+        });
+    }
     let path = ex.path(&s.mailbox)?;
     let store = ex.store();
     let Some(mailbox) = store.find_mailbox(ex.user.id, &path).await? else {

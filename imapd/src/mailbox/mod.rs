@@ -339,6 +339,7 @@ impl SelectedView {
     /// ones before it (as in RFC 3501 §7.4.1's example).
     pub fn pending(&mut self, allow_expunge: bool) -> Vec<Update> {
         let mut out = Vec::new();
+        let mut recent_gone = false;
         if allow_expunge && !self.expunged.is_empty() {
             let expunged = std::mem::take(&mut self.expunged);
             // The k-th expunged message (0-based, ascending) at index i is number i + 1 - k
@@ -349,7 +350,7 @@ impl SelectedView {
                     out.push(Update::Expunge(
                         u32::try_from(i + 1 - removed).unwrap_or(u32::MAX),
                     ));
-                    self.recent.remove(uid);
+                    recent_gone |= self.recent.remove(uid);
                     removed += 1;
                 }
             }
@@ -370,6 +371,10 @@ impl SelectedView {
             let added = std::mem::take(&mut self.added);
             self.admit(added);
             out.push(Update::Exists(self.exists()));
+            out.push(Update::Recent(self.recent_count()));
+        } else if recent_gone {
+            // RFC 3501 §7.3.2: the RECENT count is sent again when the mailbox size changes;
+            // expunging a recent message changes it (Dovecot does the same).
             out.push(Update::Recent(self.recent_count()));
         }
         out

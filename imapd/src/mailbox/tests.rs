@@ -161,10 +161,11 @@ fn expunge_is_held_during_fetch_store_search() {
     );
     assert_eq!(a.seq_of(Uid(4)), Some(4));
     assert!(a.is_expunged(Uid(4)));
-    // At NOOP: ascending EXPUNGEs, each adjusted for the previous one (2, then 4 → 3).
+    // At NOOP: ascending EXPUNGEs, each adjusted for the previous one (2, then 4 → 3), then
+    // the smaller RECENT count (RFC 3501 §7.3.2: the expunged ones were recent here).
     assert_eq!(
         sim.sync(&mut a, expunge_allowed("NOOP", false)),
-        vec![Update::Expunge(2), Update::Expunge(3)]
+        vec![Update::Expunge(2), Update::Expunge(3), Update::Recent(4)]
     );
     assert_eq!(a.uids(), &[Uid(1), Uid(3), Uid(5), Uid(6)]);
     assert_eq!(a.seq_of(Uid(6)), Some(4));
@@ -232,7 +233,10 @@ fn flag_changes_from_elsewhere_become_fetches() {
     sim.flag(1, SystemFlags::DELETED);
     sim.expunge(1);
     assert_eq!(sim.sync(&mut a, false), vec![]);
-    assert_eq!(sim.sync(&mut a, true), vec![Update::Expunge(1)]);
+    assert_eq!(
+        sim.sync(&mut a, true),
+        vec![Update::Expunge(1), Update::Recent(3)]
+    );
     // After the expunge the flag change of uid 4 carries its new sequence number.
     let m = sim.flag(4, SystemFlags::ANSWERED);
     assert_eq!(
@@ -354,7 +358,8 @@ fn mass_expunge_numbers() {
         sim.expunge(uid);
     }
     // 1 → 1, 2 → 1, 5 → 3, 9 → 6, 10 → 6
-    let want: Vec<Update> = [1, 1, 3, 6, 6].into_iter().map(Update::Expunge).collect();
+    let mut want: Vec<Update> = [1, 1, 3, 6, 6].into_iter().map(Update::Expunge).collect();
+    want.push(Update::Recent(5));
     assert_eq!(sim.sync(&mut a, true), want);
     assert_eq!(a.uids(), &[Uid(3), Uid(4), Uid(6), Uid(7), Uid(8)]);
     assert_eq!(a.recent_count(), 5);

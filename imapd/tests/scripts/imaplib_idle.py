@@ -52,6 +52,9 @@ assert typ == "OK", (typ, data)
 assert M.response("EXPUNGE") == ("EXPUNGE", [b"1"]), M.untagged_responses
 l = f.readline().decode().rstrip("\r\n")
 assert l == "* 1 EXPUNGE", l
+# The expunged message was recent here: the RECENT count follows (RFC 3501 §7.3.2).
+l = f.readline().decode().rstrip("\r\n")
+assert l == "* 0 RECENT", l
 M.logout()
 
 send("DONE")

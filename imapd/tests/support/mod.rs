@@ -6,6 +6,11 @@ use eider_imapd::fetch::Partial;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub mod canon;
+pub mod session;
+pub mod value;
 
 pub const MAILBOX: &str = "imapview-cmp";
 
@@ -101,32 +106,107 @@ impl Imap {
         t[i..].split([' ', ']']).nth(2)?.parse().ok()
     }
 
-    /// Dovecot's answer to `UID FETCH uid BODY.PEEK[section]<partial>`: `None` for NIL.
-    pub fn section(&mut self, uid: u32, spec: &str, partial: Option<Partial>) -> Option<Vec<u8>> {
-        let p = partial.map_or(String::new(), |p| format!("<{}.{}>", p.start, p.len));
-        let (untagged, tagged) =
-            self.cmd(format!("UID FETCH {uid} BODY.PEEK[{spec}]{p}").as_bytes());
-        assert!(
-            tagged.windows(3).any(|w| w == b"OK "),
-            "{spec}: {}",
-            String::from_utf8_lossy(&tagged)
-        );
-        let (text, mut lits) = untagged
-            .into_iter()
-            .find(|(t, _)| t.windows(6).any(|w| w == b" FETCH"))?;
-        if let Some(l) = lits.pop() {
-            return Some(l);
+    /// APPENDs every message to `mailbox` with LITERAL+ (no round trip per message), `date`
+    /// and `flags` (`"(\\Seen)"`, empty for none) on each; returns each one's APPENDUID, `None`
+    /// for a refused message. Sent in batches so neither side's socket buffer fills up.
+    pub fn append_all(
+        &mut self,
+        mailbox: &str,
+        flags: &str,
+        date: &str,
+        msgs: &[Vec<u8>],
+    ) -> Vec<Option<u32>> {
+        let each: Vec<(&str, &[u8])> = msgs.iter().map(|m| (date, &m[..])).collect();
+        self.append_each(mailbox, flags, &each)
+    }
+
+    /// [`Imap::append_all`] with a date (`date-time` with quotes, or empty) per message.
+    pub fn append_each(
+        &mut self,
+        mailbox: &str,
+        flags: &str,
+        msgs: &[(&str, &[u8])],
+    ) -> Vec<Option<u32>> {
+        let mut out = Vec::new();
+        for batch in msgs.chunks(20) {
+            let mut tags = Vec::new();
+            for &(date, m) in batch {
+                self.n += 1;
+                let tag = format!("t{}", self.n);
+                let mut c = format!("{tag} APPEND {mailbox}");
+                for extra in [flags, date] {
+                    if !extra.is_empty() {
+                        c = format!("{c} {extra}");
+                    }
+                }
+                let mut c = format!("{c} {{{}+}}\r\n", m.len()).into_bytes();
+                c.extend_from_slice(m);
+                c.extend_from_slice(b"\r\n");
+                self.w.write_all(&c).unwrap();
+                tags.push(tag);
+            }
+            for tag in tags {
+                let (_, tagged) = self.finish(&tag);
+                let t = String::from_utf8_lossy(&tagged);
+                out.push(
+                    t.find("APPENDUID ")
+                        .and_then(|i| t[i..].split([' ', ']']).nth(2)?.parse().ok()),
+                );
+            }
         }
-        let t = String::from_utf8_lossy(&text);
-        let after = &t[t.find("BODY[")?..];
-        let v = after[after.find("] ")? + 2..].trim_start();
-        if v.starts_with("NIL") {
-            None
-        } else if let Some(q) = v.strip_prefix('"') {
-            Some(q.as_bytes()[..q.find('"')?].to_vec())
-        } else {
-            panic!("unparsed FETCH answer {t}")
+        // A session with the mailbox selected learns of the new messages (EXISTS) only at
+        // its next command; UID FETCH of a UID it does not know yet answers nothing.
+        self.cmd(b"NOOP");
+        out
+    }
+
+    /// Dovecot's answers to `UID FETCH uid BODY.PEEK[section]<partial>` for several sections,
+    /// sent pipelined (one round trip): `None` for NIL.
+    pub fn sections(
+        &mut self,
+        uid: u32,
+        specs: &[(String, Option<Partial>)],
+    ) -> Vec<Option<Vec<u8>>> {
+        let mut tags = Vec::new();
+        let mut out = Vec::new();
+        for (spec, partial) in specs {
+            self.n += 1;
+            let tag = format!("t{}", self.n);
+            let p = partial.map_or(String::new(), |p| format!("<{}.{}>", p.start, p.len));
+            out.extend_from_slice(
+                format!("{tag} UID FETCH {uid} BODY.PEEK[{spec}]{p}\r\n").as_bytes(),
+            );
+            tags.push((tag, spec.clone()));
         }
+        self.w.write_all(&out).unwrap();
+        // Dovecot may run pipelined FETCHes together and send their data before their tags
+        // (RFC 3501 §5.5): pool the responses and match them by section name.
+        let mut pool: std::collections::HashMap<String, Option<Vec<u8>>> = Default::default();
+        for (tag, spec) in &tags {
+            let (untagged, tagged) = self.finish(tag);
+            assert!(
+                tagged.windows(3).any(|w| w == b"OK "),
+                "{spec}: {}",
+                String::from_utf8_lossy(&tagged)
+            );
+            for r in &untagged {
+                for (k, v) in value::fetch_items(r).map(|f| f.1).unwrap_or_default() {
+                    let v = match v {
+                        value::V::Str(b) => Some(b),
+                        _ => None,
+                    };
+                    pool.insert(k.to_ascii_uppercase(), v);
+                }
+            }
+        }
+        specs
+            .iter()
+            .map(|(spec, partial)| {
+                let p = partial.map_or(String::new(), |p| format!("<{}>", p.start));
+                let key = format!("BODY[{}]{p}", spec.to_ascii_uppercase());
+                pool.get(&key).cloned().flatten()
+            })
+            .collect()
     }
 }
 
@@ -170,40 +250,122 @@ pub fn normalise(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The corpus directory, if present.
+/// The corpus directory, if present (else skipped, or a failure under `EIDER_REQUIRE_ALL=1`).
 pub fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var("EIDER_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
+    let dir = eider_tests::corpus_dir();
+    eider_tests::require("corpus (../shared/corpus or EIDER_CORPUS)", dir.is_some());
+    dir
+}
+
+/// The corpus fixtures (`fixtures/`, the hard MIME cases) as CRLF messages an IMAP server can
+/// take: (path relative to the corpus, bytes). Empty files, files with NUL bytes (not allowed in
+/// an APPEND literal, RFC 3501 §4.3) and files over 2 MB are left out.
+pub fn fixture_messages(corpus: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut paths = Vec::new();
+    files(&corpus.join("fixtures"), &mut paths);
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let raw = normalise(&std::fs::read(&p).ok()?);
+            let name = p.strip_prefix(corpus).unwrap_or(&p).display().to_string();
+            (!raw.is_empty() && raw.len() <= 2_000_000 && !raw.contains(&0)).then_some((name, raw))
+        })
+        .collect()
+}
+
+/// Where the reference Dovecot listens, if there is one.
+///
+/// `EIDER_TEST_DOVECOT_IMAP=host:port` names a running instance (CI's `.ci/dovecot.sh` starts
+/// one and exports it). Without it, the shared test script `../shared/tools/dovecot-up.sh` (next
+/// to the workspace) is run once if it and `dovecot` exist; it is idempotent and listens on
+/// 127.0.0.1:10143. Otherwise the test is skipped with a message, or fails under
+/// `EIDER_REQUIRE_ALL=1` (see `eider_tests::require`).
+pub fn dovecot_addr() -> Option<String> {
+    static ADDR: OnceLock<Result<String, String>> = OnceLock::new();
+    let found = ADDR.get_or_init(|| {
+        if let Ok(a) =
+            std::env::var("EIDER_TEST_DOVECOT_IMAP").or_else(|_| std::env::var("EIDER_DOVECOT"))
+        {
+            return Ok(a);
+        }
+        let script = eider_tests::workspace_root().join("../shared/tools/dovecot-up.sh");
+        if !script.is_file() {
+            return Err(format!(
+                "Dovecot (EIDER_TEST_DOVECOT_IMAP unset and no {})",
+                script.display()
+            ));
+        }
+        if !eider_tests::have_command("dovecot") {
+            return Err(
+                "Dovecot (not installed: apt-get install dovecot-core dovecot-imapd dovecot-lmtpd)"
+                    .into(),
+            );
+        }
+        // Dovecot daemonises and keeps its inherited descriptors: never capture its output.
+        let ok = std::process::Command::new("bash")
+            .arg(&script)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Ok("127.0.0.1:10143".into())
+        } else {
+            Err(format!("Dovecot ({} failed)", script.display()))
+        }
+    });
+    match found {
+        Ok(a) => Some(a.clone()),
+        Err(why) => {
+            eider_tests::require(why, false);
+            None
+        }
     }
 }
 
-/// A logged-in session on a fresh, selected [`MAILBOX`], if Dovecot is reachable.
-pub fn dovecot() -> Option<Imap> {
-    let addr = std::env::var("EIDER_DOVECOT").unwrap_or_else(|_| "127.0.0.1:10143".into());
-    let Some(mut imap) = Imap::connect(&addr) else {
-        println!("skipped: no Dovecot at {addr}");
+/// A logged-in Dovecot session as `user` (each test binary uses its own user so that they can
+/// run side by side), or `None` (skipped) when there is no Dovecot.
+pub fn dovecot_as(user: &str) -> Option<Imap> {
+    let addr = dovecot_addr()?;
+    let mut imap = None;
+    // Just started: give it a moment to listen.
+    for _ in 0..50 {
+        imap = Imap::connect(&addr);
+        if imap.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let Some(mut imap) = imap else {
+        eider_tests::require(&format!("Dovecot at {addr}"), false);
         return None;
     };
-    imap.cmd(b"LOGIN testuser97 pass");
+    let (_, t) = imap.cmd(format!("LOGIN {user} pass").as_bytes());
+    assert!(
+        t.windows(4).any(|w| w == b" OK "),
+        "Dovecot login: {}",
+        String::from_utf8_lossy(&t)
+    );
+    Some(imap)
+}
+
+/// A logged-in session on a fresh, selected [`MAILBOX`], if Dovecot is reachable.
+pub fn dovecot(user: &str) -> Option<Imap> {
+    let mut imap = dovecot_as(user)?;
     imap.cmd(format!("DELETE {MAILBOX}").as_bytes());
     imap.cmd(format!("CREATE {MAILBOX}").as_bytes());
     imap.cmd(format!("SELECT {MAILBOX}").as_bytes());
     Some(imap)
 }
 
-/// The message files used by the differential tests: all fixtures and every 20th SpamAssassin
+/// The message files used by the differential tests: all fixtures and every 40th SpamAssassin
 /// message, sorted.
 pub fn corpus_files(corpus: &Path) -> Vec<PathBuf> {
     let mut paths = Vec::new();
     files(&corpus.join("fixtures"), &mut paths);
     let mut sa = Vec::new();
     files(&corpus.join("spamassassin"), &mut sa);
-    paths.extend(sa.into_iter().step_by(20));
+    paths.extend(sa.into_iter().step_by(40));
     paths
 }

@@ -92,7 +92,8 @@ fn multipart(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
     out.push(b')');
 }
 
-/// An empty text/plain part, standing in for the missing children of a broken multipart.
+/// An empty text/plain part, standing in for the missing children of a broken multipart or the
+/// unparsed message of a message/rfc822 part.
 fn placeholder() -> Part {
     Part {
         media_type: "text".into(),
@@ -112,7 +113,23 @@ fn single(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
     out.push(b' ');
     s(out, &part.media_subtype, utf8);
     out.push(b' ');
-    params(out, &part.params, utf8);
+    // RFC 2046 §4.1.2: a text part without a charset parameter is US-ASCII; say so, as Dovecot
+    // does, so that clients need not know the default.
+    if part.media_type.eq_ignore_ascii_case("text")
+        && !part
+            .params
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case("charset"))
+    {
+        let mut ps = part.params.clone();
+        ps.push(Param {
+            name: "charset".into(),
+            value: "us-ascii".into(),
+        });
+        params(out, &ps, utf8);
+    } else {
+        params(out, &part.params, utf8);
+    }
     out.push(b' ');
     ns(out, part.content_id.as_deref(), utf8);
     out.push(b' ');
@@ -139,6 +156,15 @@ fn single(out: &mut Vec<u8>, part: &Part, ext: bool, utf8: bool) {
             envelope(out, &m.envelope, utf8);
             out.push(b' ');
             body(out, &m.root, ext, utf8);
+            out.extend_from_slice(format!(" {}", part.body_lines).as_bytes());
+        }
+        (None, _) if is_message => {
+            // body-type-msg needs an envelope and a body even when the encapsulated message
+            // was not parsed (a base64 message/rfc822, which RFC 2046 §5.2.1 forbids): an
+            // empty envelope and an empty text part, as Dovecot sends, so parsers expecting
+            // the message form do not break.
+            out.extend_from_slice(b" (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ");
+            body(out, &placeholder(), ext, utf8);
             out.extend_from_slice(format!(" {}", part.body_lines).as_bytes());
         }
         (_, "text") => out.extend_from_slice(format!(" {}", part.body_lines).as_bytes()),

@@ -251,13 +251,15 @@ fn degenerate_parts() {
         render(|o| body(o, &img, false, true)),
         "(\"image\" \"png\" (\"name\" \"ü.png\") NIL NIL \"7bit\" 0)"
     );
-    // message/rfc822 whose inner message was not parsed is rendered as a basic part.
+    // message/rfc822 whose inner message was not parsed keeps the message form, with an empty
+    // envelope and body (as Dovecot answers).
     img.media_type = "message".into();
     img.media_subtype = "rfc822".into();
     img.params.clear();
     assert_eq!(
         render(|o| body(o, &img, false, false)),
-        "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 0)"
+        "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 0 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) \
+         (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) 0)"
     );
 }
 
@@ -330,4 +332,35 @@ fn matches_dovecot_reference() {
     );
     assert_eq!(render(|o| body(o, &root, false, false)), dovecot_body);
     assert_eq!(render(|o| envelope(o, &env, false)), dovecot_envelope);
+}
+
+#[test]
+fn forms_dovecot_answers_too() {
+    // (part, BODY): the shapes checked against Dovecot by tests/structure_vs_dovecot.rs.
+    let mut no_charset = text_part("html", 3, 0);
+    no_charset.params = vec![p("format", "flowed")];
+    let unparsed = Part {
+        body_end: 130,
+        media_type: "message".into(),
+        media_subtype: "rfc822".into(),
+        encoding: "base64".into(),
+        body_lines: 3,
+        ..Part::default()
+    };
+    let table: &[(&Part, &str)] = &[
+        // RFC 2046 §4.1.2: a text part without charset is US-ASCII, and says so.
+        (
+            &no_charset,
+            "(\"text\" \"html\" (\"format\" \"flowed\" \"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0)",
+        ),
+        // A message/rfc822 that was not parsed still has the message form.
+        (
+            &unparsed,
+            "(\"message\" \"rfc822\" NIL NIL NIL \"base64\" 130 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) \
+             (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) 3)",
+        ),
+    ];
+    for (part, want) in table {
+        assert_eq!(render(|o| body(o, part, false, false)), *want);
+    }
 }
