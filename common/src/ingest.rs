@@ -314,25 +314,36 @@ async fn run(
     Ok((parsed.size, hasher.finalize().into(), parsed.meta))
 }
 
+/// How far back [`find_by_message_id`] looks: the copy a submission stored is seconds old when
+/// the client APPENDs its own, and a bound keeps an APPEND to a large Sent mailbox cheap.
+pub const DEDUP_WINDOW_SECS: i64 = 24 * 3600;
+
 /// Gmail-like de-duplication for the `\Sent` mailbox: the UID of a message in `mailbox` whose
-/// Message-ID is `message_id`, if any. A client that APPENDs its own copy of a message the
-/// server already stored on submission (same Message-ID) should get that message back instead
-/// of a second copy. Scans the mailbox's records in bounded UID windows (Sent is rarely huge;
-/// an index can replace this when a backend has one).
+/// Message-ID is `message_id`, if one has an internal date in the last [`DEDUP_WINDOW_SECS`]
+/// (`submit` stores its copy dated now). A client
+/// that APPENDs its own copy of a message the server already stored on submission (same
+/// Message-ID) should get that message back instead of a second copy. Reads the summaries, then
+/// the full records of the mailbox's tail from the first message dated in the window on (UIDs
+/// grow with arrival, so that tail holds every such message), in bounded windows.
 pub async fn find_by_message_id(
     store: &dyn MailStore,
     mailbox: crate::types::MailboxId,
     message_id: &str,
 ) -> Result<Option<crate::types::Uid>, StoreError> {
     use crate::types::Uid;
-    const WINDOW: u32 = 512;
+    const WINDOW: usize = 512;
+    let since = chrono::Utc::now().timestamp() - DEDUP_WINDOW_SECS;
     let summaries = store.list_messages(mailbox, Uid(1)..=Uid(u32::MAX)).await?;
-    for chunk in summaries.chunks(WINDOW as usize) {
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+    let Some(first) = summaries.iter().position(|m| m.internal_date >= since) else {
+        return Ok(None);
+    };
+    for chunk in summaries[first..].chunks(WINDOW) {
+        let (Some(a), Some(b)) = (chunk.first(), chunk.last()) else {
             continue;
         };
-        for m in store.get_messages(mailbox, first.uid..=last.uid).await? {
-            if m.meta.message_id.as_deref() == Some(message_id) {
+        for m in store.get_messages(mailbox, a.uid..=b.uid).await? {
+            if m.summary.internal_date >= since && m.meta.message_id.as_deref() == Some(message_id)
+            {
                 return Ok(Some(m.summary.uid));
             }
         }

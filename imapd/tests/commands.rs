@@ -238,3 +238,58 @@ async fn missing_body_parts_are_empty_strings() {
         "{r:?}"
     );
 }
+
+/// The `[APPENDUID v u]` of an APPEND's tagged OK.
+fn append_uid(r: &[String]) -> String {
+    let l = last(r);
+    assert!(l.contains("OK [APPENDUID "), "{r:?}");
+    l.split("APPENDUID ")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Gmail-like: APPENDing to Sent a message whose Message-ID is already there from the last day
+/// (the copy `submit` stored) gives back that message instead of a second copy. Elsewhere,
+/// without a Message-ID, or when the stored one is older, every copy is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn append_to_sent_does_not_duplicate_by_message_id() {
+    let w = World::start().await;
+    let raw = "Message-ID: <dup@example.org>\r\nSubject: sent\r\n\r\nhello\r\n";
+    let append = |mailbox: &str, raw: &str| format!("APPEND {mailbox} {{{}+}}\r\n{raw}", raw.len());
+    let mut c = Client::login(w.addr).await;
+    let first = append_uid(&c.cmd("a", &append("Sent", raw)).await);
+    let again = append_uid(&c.cmd("b", &append("Sent", raw)).await);
+    assert_eq!(first, again, "the second APPEND names the stored message");
+    let r = c.cmd("c", "STATUS Sent (MESSAGES)").await;
+    assert!(r[0].ends_with("(MESSAGES 1)"), "{r:?}");
+
+    let other = raw.replace("dup@", "other@");
+    assert_ne!(
+        first,
+        append_uid(&c.cmd("d", &append("Sent", &other)).await)
+    );
+    let bare = "Subject: no id\r\n\r\nx\r\n";
+    append_uid(&c.cmd("e", &append("Sent", bare)).await);
+    append_uid(&c.cmd("f", &append("Sent", bare)).await);
+    let r = c.cmd("g", "STATUS Sent (MESSAGES)").await;
+    assert!(r[0].ends_with("(MESSAGES 4)"), "{r:?}");
+
+    append_uid(&c.cmd("h", &append("INBOX", raw)).await);
+    append_uid(&c.cmd("i", &append("INBOX", raw)).await);
+    let r = c.cmd("j", "STATUS INBOX (MESSAGES)").await;
+    assert!(
+        r[0].ends_with("(MESSAGES 2)"),
+        "not Sent: both stored {r:?}"
+    );
+
+    // A copy older than the window does not absorb a new APPEND.
+    let old = raw.replace("dup@", "old@");
+    w.deliver("Sent", old.as_bytes()).await;
+    append_uid(&c.cmd("k", &append("Sent", &old)).await);
+    let r = c.cmd("l", "STATUS Sent (MESSAGES)").await;
+    assert!(r[0].ends_with("(MESSAGES 6)"), "{r:?}");
+}

@@ -1,7 +1,12 @@
 //! APPEND (RFC 3501 §6.3.11, UIDPLUS RFC 4315 §3, APPENDLIMIT RFC 7889): the message literal is
-//! streamed from the receiver through a `tokio::io::duplex` pipe into `ingest::prepare_message`
-//! running as its own task, so the message is never held whole; it is appended to the store
-//! only once the command completed well-formed.
+//! streamed from the receiver through a `tokio::io::duplex` pipe into
+//! `ingest::prepare_message_deferred` running as its own task, so the message is never held
+//! whole; it is appended to the store (its small blobs in the same write) only once the command
+//! completed well-formed.
+//!
+//! Gmail-like: a message APPENDed to the `\Sent` mailbox whose Message-ID matches one stored
+//! there in the last day (the copy `submit` keeps) is not stored again; the client gets the
+//! existing message's APPENDUID.
 //!
 //! Invariant: a connection that drops (or a command that turns out malformed) mid-APPEND stores
 //! nothing: the preparing task is aborted and its blobs are left unreferenced for the sweep.
@@ -14,8 +19,8 @@ use crate::proto::receiver::Progress;
 use crate::proto::response::{Code, Response};
 use crate::session::error::receive_error_response;
 use crate::session::{AuthUser, CommandError, Completion};
-use eider_common::ingest::{Prepared, prepare_message};
-use eider_common::model::NewMessage;
+use eider_common::ingest::{Prepared, find_by_message_id, prepare_message_deferred};
+use eider_common::model::{NewMessage, SpecialUse};
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
@@ -65,7 +70,7 @@ impl Conn {
         let store = Arc::clone(&self.shared.ctx.store);
         let (mut tx, reader) = tokio::io::duplex(PIPE);
         let task = tokio::spawn(async move {
-            prepare_message(store.as_ref(), reader, Default::default()).await
+            prepare_message_deferred(store.as_ref(), reader, Default::default()).await
         });
         let streamed = self.stream_literal(&mut tx).await;
         drop(tx);
@@ -167,6 +172,24 @@ impl Conn {
             Some(d) => (d.unix, d.tz_minutes),
             None => (unix_now(), 0),
         };
+        let store = self.shared.ctx.store.as_ref();
+        if target.special_use == Some(SpecialUse::Sent)
+            && let Some(mid) = &prepared.meta.message_id
+        {
+            match find_by_message_id(store, target.id, mid).await {
+                Ok(Some(uid)) => {
+                    return Completion::Ok {
+                        code: Some(Code::AppendUid {
+                            validity: target.uid_validity.0,
+                            uid: uid.0,
+                        }),
+                        text: "APPEND completed (already in Sent)".into(),
+                    };
+                }
+                Ok(None) => {}
+                Err(e) => return Completion::Failed(store_error(e)),
+            }
+        }
         let message = NewMessage {
             flags: to_model(&header.flags),
             internal_date,
@@ -176,7 +199,10 @@ impl Conn {
             sha256: prepared.sha256,
             meta: prepared.meta,
         };
-        match self.shared.ctx.store.append(target.id, message).await {
+        let appended = store
+            .append_with_blobs(target.id, message, prepared.pending)
+            .await;
+        match appended {
             Ok(a) => Completion::Ok {
                 code: Some(Code::AppendUid {
                     validity: a.uid_validity.0,
