@@ -207,8 +207,16 @@ fn serve_listens_on_imaps_and_pop3s_with_one_certificate() {
         .unwrap();
     let rx = lines(&mut serve);
     let mut seen = Vec::new();
-    wait_for(&rx, &mut seen, "eider-imapd (implicit TLS) listening on 127.0.0.1:");
-    wait_for(&rx, &mut seen, "eider-pop3d (implicit TLS) listening on 127.0.0.1:");
+    wait_for(
+        &rx,
+        &mut seen,
+        "eider-imapd (implicit TLS) listening on 127.0.0.1:",
+    );
+    wait_for(
+        &rx,
+        &mut seen,
+        "eider-pop3d (implicit TLS) listening on 127.0.0.1:",
+    );
     let ports = [
         port_of(&seen, "eider-imapd"),
         port_of(&seen, "eider-imapd (implicit TLS)"),
@@ -242,5 +250,8 @@ fn serve_refuses_imaps_without_a_certificate() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("[imaps]") && stderr.contains("[tls]"), "{stderr}");
+    assert!(
+        stderr.contains("[imaps]") && stderr.contains("[tls]"),
+        "{stderr}"
+    );
 }

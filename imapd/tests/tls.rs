@@ -103,10 +103,7 @@ impl TlsWorld {
 fn caps_of(greeting: &str) -> Vec<String> {
     let start = greeting.find("[CAPABILITY ").unwrap() + "[CAPABILITY ".len();
     let end = start + greeting[start..].find(']').unwrap();
-    greeting[start..end]
-        .split(' ')
-        .map(str::to_owned)
-        .collect()
+    greeting[start..end].split(' ').map(str::to_owned).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,7 +112,10 @@ async fn starttls_is_offered_only_with_a_certificate() {
     let (mut c, greeting) = Client::connect(plain.addr).await;
     let caps = caps_of(&greeting);
     assert!(!caps.contains(&"STARTTLS".into()), "{caps:?}");
-    assert!(caps.contains(&"AUTH=PLAIN".into()), "loopback allows plaintext: {caps:?}");
+    assert!(
+        caps.contains(&"AUTH=PLAIN".into()),
+        "loopback allows plaintext: {caps:?}"
+    );
     let r = c.cmd("a", "STARTTLS").await;
     assert!(r.last().unwrap().starts_with("a BAD"), "{r:?}");
 
@@ -139,7 +139,9 @@ async fn logindisabled_before_tls_when_plaintext_is_not_allowed() {
         r.last().unwrap().starts_with("a NO [PRIVACYREQUIRED]"),
         "{r:?}"
     );
-    let r = c.cmd("b", "AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldC1wdw==").await;
+    let r = c
+        .cmd("b", "AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldC1wdw==")
+        .await;
     assert!(
         r.last().unwrap().starts_with("b NO [PRIVACYREQUIRED]"),
         "{r:?}"
@@ -162,7 +164,8 @@ async fn starttls_refuses_pipelined_plaintext() {
     }
     assert!(got[0].starts_with("a BAD"), "{got:?}");
     assert!(
-        got.iter().all(|l| !l.starts_with("b ") && !l.starts_with("c ")),
+        got.iter()
+            .all(|l| !l.starts_with("b ") && !l.starts_with("c ")),
         "pipelined commands were executed: {got:?}"
     );
     assert!(got.last().unwrap().starts_with("* BYE"), "{got:?}");
@@ -317,14 +320,19 @@ async fn compress_deflate_plain_pipelined_and_under_tls() {
         let text = String::from_utf8_lossy(out.as_bytes()).into_owned();
         assert!(text.contains("d OK ["), "{mode}: SELECT failed: {text}");
         let literal = format!("BODY[] {{{}}}\r\n", msg.len());
-        let at = text.find(&literal).unwrap_or_else(|| panic!("{mode}: {text}"));
+        let at = text
+            .find(&literal)
+            .unwrap_or_else(|| panic!("{mode}: {text}"));
         let body = &out.as_bytes()[at + literal.len()..at + literal.len() + msg.len()];
         assert_eq!(body, &msg[..], "{mode}: fetched bytes differ");
         assert!(
             text.contains("f NO [COMPRESSIONACTIVE]"),
             "{mode}: second COMPRESS: {text}"
         );
-        let caps = text.lines().find(|l| l.starts_with("* CAPABILITY")).unwrap();
+        let caps = text
+            .lines()
+            .find(|l| l.starts_with("* CAPABILITY"))
+            .unwrap();
         assert!(!caps.contains("COMPRESS=DEFLATE"), "{mode}: {caps}");
         assert!(text.contains("h OK"), "{mode}: {text}");
     }
@@ -347,7 +355,10 @@ async fn logins(addr: SocketAddr, n: usize) -> (Vec<Client>, Vec<String>) {
 async fn per_user_connection_limit() {
     let w = World::start_with(|c| c.limits.imap_connections_per_user = 2).await;
     let (clients, answers) = logins(w.addr, 3).await;
-    assert!(answers[0].starts_with("l OK") && answers[1].starts_with("l OK"), "{answers:?}");
+    assert!(
+        answers[0].starts_with("l OK") && answers[1].starts_with("l OK"),
+        "{answers:?}"
+    );
     assert!(answers[2].starts_with("l NO [LIMIT]"), "{answers:?}");
     // The refused connection stays usable and not authenticated.
     let mut clients = clients;
@@ -378,7 +389,10 @@ async fn auth_failures_close_the_connection() {
     .await;
     let (mut c, _) = Client::connect(w.addr).await;
     let r = c.cmd("a", &format!("LOGIN {USER} wrong")).await;
-    assert!(r.last().unwrap().starts_with("a NO [AUTHENTICATIONFAILED]"), "{r:?}");
+    assert!(
+        r.last().unwrap().starts_with("a NO [AUTHENTICATIONFAILED]"),
+        "{r:?}"
+    );
     c.send(format!("b LOGIN {USER} wrong\r\n").as_bytes()).await;
     let mut got = Vec::new();
     while let Some(r) = c.response().await {
@@ -399,8 +413,18 @@ async fn per_user_limit_holds_across_servers_with_redis() {
         .await
         .unwrap();
     let ttl = Duration::from_secs(3);
-    let (a, _) = start_on(&inner, Some(Counters::redis(&redis.url(), ttl).unwrap()), false).await;
-    let (b, _) = start_on(&inner, Some(Counters::redis(&redis.url(), ttl).unwrap()), false).await;
+    let (a, _) = start_on(
+        &inner,
+        Some(Counters::redis(&redis.url(), ttl).unwrap()),
+        false,
+    )
+    .await;
+    let (b, _) = start_on(
+        &inner,
+        Some(Counters::redis(&redis.url(), ttl).unwrap()),
+        false,
+    )
+    .await;
     let (mut held, answers) = logins(a, 1).await;
     assert!(answers[0].starts_with("l OK"), "{answers:?}");
     let (_, answers) = logins(b, 1).await;

@@ -50,7 +50,10 @@ async fn in_use_across_servers_sharing_redis() {
     let (mut held, answer) = login(a).await;
     assert!(answer.starts_with("+OK"), "{answer}");
     let (_, answer) = login(b).await;
-    assert!(answer.starts_with("-ERR [IN-USE]"), "other server: {answer}");
+    assert!(
+        answer.starts_with("-ERR [IN-USE]"),
+        "other server: {answer}"
+    );
 
     held.get_mut().write_all(b"QUIT\r\n").await.unwrap();
     let mut line = String::new();
