@@ -190,7 +190,7 @@ impl Default for ImapConfig {
             pre_login_timeout_secs: 60,
             idle_timeout_secs: 30 * 60,
             max_bad_commands: 20,
-            max_auth_failures: 3,
+            max_auth_failures: 5,
         }
     }
 }
