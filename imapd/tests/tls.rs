@@ -1,6 +1,7 @@
 //! TLS, COMPRESS and login limits with real clients: Python `imaplib` over implicit TLS and
 //! STARTTLS, `curl imaps://` and `curl --ssl-reqd imap://`, COMPRESS=DEFLATE from Python's zlib
-//! (plain, pipelined behind the command, and under TLS), the STARTTLS command-injection guard,
+//! (plain, pipelined behind the command, and under TLS, with IDLE through the compressed stream),
+//! the STARTTLS command-injection guard,
 //! LOGINDISABLED before TLS, and the per-user connection limit (in-process and across two
 //! servers sharing Redis counters).
 
@@ -288,8 +289,32 @@ assert l.startswith(b'c OK'), l
 assert buf == b'', 'uncompressed bytes after the OK'
 if mode != 'pipelined':
     s.sendall(z(b'd SELECT INBOX\r\n'))
+zbuf = b''
+def zline():
+    global zbuf
+    while b'\r\n' not in zbuf:
+        d = s.recv(65536)
+        assert d, 'closed'
+        zbuf += de.decompress(d)
+    l, zbuf = zbuf.split(b'\r\n', 1)
+    return l + b'\r\n'
+def zuntil(marker):
+    # Decompressed lines up to and including the one starting with `marker` (no literals).
+    out = b''
+    while True:
+        l = zline()
+        out += l
+        if l.startswith(marker):
+            return out
+selected = zuntil(b'd ')
+# IDLE through the compressed stream: continuation, DONE, tagged OK (each needs a sync flush).
+s.sendall(z(b'i IDLE\r\n'))
+assert zuntil(b'+ ').endswith(b'\r\n')
+s.sendall(z(b'DONE\r\n'))
+assert b'i OK' in zuntil(b'i '), 'IDLE under COMPRESS'
+sys.stdout.buffer.write(selected)
 s.sendall(z(b'e FETCH 1 BODY.PEEK[]\r\nf COMPRESS DEFLATE\r\ng CAPABILITY\r\nh LOGOUT\r\n'))
-plain = b''
+plain = zbuf
 while not plain.rstrip().endswith(b'h OK Logout completed') and b'\r\nh ' not in plain:
     d = s.recv(65536)
     if not d:
