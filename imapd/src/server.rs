@@ -204,3 +204,33 @@ pub async fn run_listeners(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_come_from_the_imap_section() {
+        let mut config = Config::default();
+        config.imap.max_connections = 7;
+        config.imap.pre_login_timeout_secs = 5;
+        config.imap.idle_timeout_secs = 900;
+        config.imap.max_bad_commands = 4;
+        config.imap.max_auth_failures = 2;
+        let o = Options::from_config(&config);
+        assert_eq!(o.max_connections, 7);
+        assert_eq!(o.pre_login_timeout, Duration::from_secs(5));
+        assert_eq!(o.idle_timeout, Duration::from_secs(900));
+        assert_eq!(o.max_errors, 4);
+        assert_eq!(o.max_auth_failures, 2);
+        // Zero would make every connection fail at once: at least one of each.
+        config.imap.max_bad_commands = 0;
+        config.imap.pre_login_timeout_secs = 0;
+        let o = Options::from_config(&config);
+        assert_eq!(o.max_errors, 1);
+        assert_eq!(o.pre_login_timeout, Duration::from_secs(1));
+        let d = Options::default();
+        assert_eq!(d.idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(d.max_connections, 2048);
+    }
+}
