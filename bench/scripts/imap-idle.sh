@@ -16,7 +16,10 @@ LMTP_PORT=${LMTP_PORT:-24251}
 CORPUS=${CORPUS:-$ROOT/../shared/corpus/linux-mips}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$CARGO_TARGET_DIR/release
-ulimit -n 65536
+# Server and client are separate processes: each needs one descriptor per connection.
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $(( CONNS + 200 )) ] \
+    || { echo "ulimit -n $(ulimit -n) is too low for $CONNS connections" >&2; exit 1; }
 
 cargo build --release -q -p eider -p eider-ingest -p eider-bench
 WORK=$(mktemp -d /tmp/eider-idle.XXXXXX)
