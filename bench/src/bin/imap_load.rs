@@ -178,6 +178,25 @@ fn exists(lines: &[String]) -> u32 {
         .unwrap_or(0)
 }
 
+/// The message count after a response's untagged EXISTS and EXPUNGE lines, in order (other
+/// sessions' `\Deleted` messages are expunged too, so one EXPUNGE command may remove several).
+fn track(mut n: u32, lines: &[String]) -> u32 {
+    for l in lines {
+        let Some(rest) = l.strip_prefix("* ") else {
+            continue;
+        };
+        if rest.ends_with(" EXPUNGE\r\n") {
+            n = n.saturating_sub(1);
+        } else if let Some(e) = rest
+            .strip_suffix(" EXISTS\r\n")
+            .and_then(|v| v.parse().ok())
+        {
+            n = e;
+        }
+    }
+    n
+}
+
 async fn client(args: &Args, i: usize, deadline: Instant) -> anyhow::Result<(Latencies, usize)> {
     let mut rng = Rng(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1));
     let (mut c, mut n) = login(args, i).await?;
@@ -222,16 +241,7 @@ async fn client(args: &Args, i: usize, deadline: Instant) -> anyhow::Result<(Lat
                 eprintln!("{} client {i}: {} (op {roll})", args.label, r.status);
             }
         }
-        let e = exists(&r.lines());
-        if e > 0 {
-            n = e;
-        }
-        if r.lines().iter().any(|l| l.ends_with(" EXPUNGE\r\n")) {
-            // Re-sync the count after expunges.
-            let s = c.command("NOOP").await?;
-            let e = exists(&s.lines());
-            n = if e > 0 { e } else { n.saturating_sub(1) };
-        }
+        n = track(n, &r.lines());
     }
     let _ = c.command("LOGOUT").await;
     Ok((lat, errors))
