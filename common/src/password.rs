@@ -237,8 +237,8 @@ mod tests {
 
     #[test]
     fn concurrent_argon2_verifications_share_the_pool() {
-        // More threads than slots: each waits for a work area, all answer correctly, and the
-        // pool never keeps more areas than slots.
+        // More threads than slots: each waits for a work area, all answer correctly, and areas
+        // in use plus idle ones never exceed the slots.
         let good = hash(PW).unwrap();
         let handles: Vec<_> = (0..4 * argon2_slots())
             .map(|i| {
@@ -253,8 +253,13 @@ mod tests {
             let (i, ok) = h.join().unwrap();
             assert_eq!(ok, i % 2 == 0, "thread {i}");
         }
+        // Other tests may be verifying right now: check the invariant, not an idle pool.
         let st = pool().state.lock().unwrap();
-        assert_eq!(st.0, 0);
-        assert!(st.1.len() <= argon2_slots());
+        assert!(
+            st.0 + st.1.len() <= argon2_slots(),
+            "{} + {}",
+            st.0,
+            st.1.len()
+        );
     }
 }
