@@ -78,7 +78,10 @@ fn descendants(pid: u32) -> Vec<u32> {
     out
 }
 
-/// CPU time (user + system) consumed by a process and its live descendants, in seconds.
+/// CPU time (user + system) consumed by a process and its descendants, in seconds: each live
+/// process's own time plus that of its reaped children (`cutime`/`cstime`), so short-lived
+/// workers (Dovecot's `imap` process per connection) are counted once they exit and are waited
+/// for, and each process exactly once.
 pub fn tree_cpu_secs(pid: u32) -> f64 {
     let ticks = 100.0; // USER_HZ on Linux
     let mut total = 0.0;
@@ -90,7 +93,9 @@ pub fn tree_cpu_secs(pid: u32) -> f64 {
             // utime and stime are fields 14 and 15; `rest` starts at field 3.
             let ut: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
             let st: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-            total += (ut + st) / ticks;
+            let cut: f64 = f.get(13).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            let cst: f64 = f.get(14).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            total += (ut + st + cut + cst) / ticks;
         }
     }
     total

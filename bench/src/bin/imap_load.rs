@@ -37,6 +37,12 @@ struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Instead of the random load: one client runs `SEARCH <this>` (e.g. `BODY zebra`) on
+    /// INBOX `--repeat` times and reports each time and the hit count.
+    #[arg(long)]
+    search: Option<String>,
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
 }
 
 const APPEND_MSG: &[u8] = b"From: load@example.org\r\nTo: user@example.org\r\nSubject: load test\r\nMessage-ID: <load@example.org>\r\n\r\nA short body for the load generator.\r\n";
@@ -59,6 +65,9 @@ impl Rng {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Arc::new(Args::parse());
+    if let Some(query) = &args.search {
+        return search(&args, query).await;
+    }
     let cpu0 = args.pid.map(tree_cpu_secs);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
@@ -92,9 +101,51 @@ async fn main() -> anyhow::Result<()> {
             "seconds": secs,
             "ops_per_s": ops as f64 / secs,
             "p50_ms": lat.percentile_ms(50.0),
-            "p90_ms": lat.percentile_ms(90.0),
+            "p95_ms": lat.percentile_ms(95.0),
             "p99_ms": lat.percentile_ms(99.0),
             "server_cpu_ms_per_op": cpu.map(|c| c * 1000.0 / ops.max(1) as f64),
+            "server_cpu_percent": cpu.map(|c| c * 100.0 / secs),
+        })
+    );
+    Ok(())
+}
+
+/// Times one SEARCH repeated on INBOX (the first run reads from disk or page cache, later runs
+/// show what caches give).
+async fn search(args: &Args, query: &str) -> anyhow::Result<()> {
+    let (mut c, exists) = login(args, 0).await?;
+    let cpu0 = args.pid.map(tree_cpu_secs);
+    let mut times = Vec::new();
+    let mut hits = 0;
+    for _ in 0..args.repeat.max(1) {
+        let t = Instant::now();
+        let r = c.command(&format!("SEARCH {query}")).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(r.is_ok(), "SEARCH {query}: {}", r.status);
+        hits = r
+            .lines()
+            .iter()
+            .filter_map(|l| l.strip_prefix("* SEARCH"))
+            .map(|l| l.split_whitespace().count())
+            .sum::<usize>();
+    }
+    let cpu = match (args.pid, cpu0) {
+        (Some(pid), Some(c0)) => Some(tree_cpu_secs(pid) - c0),
+        _ => None,
+    };
+    let _ = c.command("LOGOUT").await;
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        serde_json::json!({
+            "label": args.label,
+            "search": query,
+            "messages": exists,
+            "hits": hits,
+            "ms": times,
+            "median_ms": sorted[sorted.len() / 2],
+            "server_cpu_ms_per_search": cpu.map(|c| c * 1000.0 / times.len() as f64),
         })
     );
     Ok(())
@@ -125,6 +176,25 @@ fn exists(lines: &[String]) -> u32 {
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// The message count after a response's untagged EXISTS and EXPUNGE lines, in order (other
+/// sessions' `\Deleted` messages are expunged too, so one EXPUNGE command may remove several).
+fn track(mut n: u32, lines: &[String]) -> u32 {
+    for l in lines {
+        let Some(rest) = l.strip_prefix("* ") else {
+            continue;
+        };
+        if rest.ends_with(" EXPUNGE\r\n") {
+            n = n.saturating_sub(1);
+        } else if let Some(e) = rest
+            .strip_suffix(" EXISTS\r\n")
+            .and_then(|v| v.parse().ok())
+        {
+            n = e;
+        }
+    }
+    n
 }
 
 async fn client(args: &Args, i: usize, deadline: Instant) -> anyhow::Result<(Latencies, usize)> {
@@ -167,17 +237,11 @@ async fn client(args: &Args, i: usize, deadline: Instant) -> anyhow::Result<(Lat
         lat.push(t.elapsed());
         if !r.is_ok() {
             errors += 1;
+            if errors <= 3 {
+                eprintln!("{} client {i}: {} (op {roll})", args.label, r.status);
+            }
         }
-        let e = exists(&r.lines());
-        if e > 0 {
-            n = e;
-        }
-        if r.lines().iter().any(|l| l.ends_with(" EXPUNGE\r\n")) {
-            // Re-sync the count after expunges.
-            let s = c.command("NOOP").await?;
-            let e = exists(&s.lines());
-            n = if e > 0 { e } else { n.saturating_sub(1) };
-        }
+        n = track(n, &r.lines());
     }
     let _ = c.command("LOGOUT").await;
     Ok((lat, errors))

@@ -25,6 +25,11 @@ impl Conn {
             return Ok(Err(Flow::Close));
         }
         self.wire.flush().await?;
+        // IDLE may last hours: hold only the small read buffer meanwhile.
+        if self.readbuf.len() > super::IDLE_READ_SIZE {
+            self.readbuf = vec![0; super::IDLE_READ_SIZE];
+        }
+        self.rx.shrink();
         self.rx.read_raw_line();
         let o = &self.shared.options;
         let (poll_every, keepalive_every) = (o.idle_poll, o.idle_keepalive);

@@ -35,8 +35,12 @@ use tokio::io::AsyncWriteExt;
 use tracing::Instrument;
 use wire::{IoStream, Transport, Wire};
 
-/// Bytes read from the socket at a time.
+/// Bytes read from the socket at a time during bulk input (APPEND literals).
 const READ_SIZE: usize = 64 * 1024;
+/// The read buffer between commands: most commands fit, and an idle connection (thousands of
+/// them in IDLE) holds only this much. A read that fills it grows it to [`READ_SIZE`]; it
+/// shrinks back at the next command boundary.
+const IDLE_READ_SIZE: usize = 4 * 1024;
 
 /// Whether the connection goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,7 +187,7 @@ impl Conn {
             errors: 0,
             auth_failures: 0,
             shutdown,
-            readbuf: vec![0; READ_SIZE],
+            readbuf: vec![0; IDLE_READ_SIZE],
             span: tracing::Span::current(),
         }
     }
@@ -200,6 +204,12 @@ impl Conn {
                 break;
             }
             self.wire.flush().await?;
+            // A command boundary (or a partial command line): drop bulk-sized buffers so an
+            // idle connection stays small.
+            if self.readbuf.len() > IDLE_READ_SIZE {
+                self.readbuf = vec![0; IDLE_READ_SIZE];
+            }
+            self.rx.shrink();
             match self.read_more().await? {
                 Some(n) => self.rx.feed(&self.readbuf[..n]),
                 None => break,
@@ -229,7 +239,13 @@ impl Conn {
                     Ok(None)
                 }
                 Ok(Ok(0)) => Ok(None),
-                Ok(Ok(n)) => Ok(Some(n)),
+                Ok(Ok(n)) => {
+                    if n == self.readbuf.len() && n < READ_SIZE {
+                        // More is probably waiting (a literal): read in bulk from now on.
+                        self.readbuf.resize(READ_SIZE, 0);
+                    }
+                    Ok(Some(n))
+                }
                 Ok(Err(e)) => Err(e),
             },
         }

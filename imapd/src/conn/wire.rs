@@ -19,6 +19,9 @@ pub type Transport = Conn<Box<dyn IoStream>>;
 
 /// Output buffered beyond this is written out even in the middle of a response.
 const HIGH_WATER: usize = 256 * 1024;
+/// The output buffer's usual capacity; a larger one (after a big FETCH) is released once
+/// flushed, so idle connections do not keep it.
+const BUF_SIZE: usize = 16 * 1024;
 /// A client that accepts no data for this long is dropped (it would hold its task forever).
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -51,7 +54,7 @@ impl Wire {
     pub fn new(io: Transport) -> Self {
         Wire {
             io,
-            buf: Vec::with_capacity(16 * 1024),
+            buf: Vec::new(),
             opts: EncodeOptions::default(),
             last_tagged: None,
             peak: 0,
@@ -78,6 +81,9 @@ impl Wire {
         if !self.buf.is_empty() {
             timed(self.io.write_all(&self.buf)).await?;
             self.buf.clear();
+            if self.buf.capacity() > BUF_SIZE {
+                self.buf = Vec::new();
+            }
         }
         timed(self.io.flush()).await
     }

@@ -156,6 +156,20 @@ impl Receiver {
         self.buf.extend_from_slice(data);
     }
 
+    /// Releases the input buffer's memory when everything in it was consumed and it grew
+    /// beyond a command line's usual size (after a literal), so idle connections stay small.
+    pub fn shrink(&mut self) {
+        self.settle();
+        if self.pos == self.buf.len() && self.buf.capacity() > 8 * 1024 {
+            self.buf = Vec::new();
+            self.pos = 0;
+            self.scanned = 0;
+        }
+        if self.cmd.is_empty() && self.cmd.capacity() > 8 * 1024 {
+            self.cmd = Vec::new();
+        }
+    }
+
     /// Bytes fed but not yet consumed (e.g. to hand to a TLS or COMPRESS layer after the
     /// command that switches it on).
     pub fn take_buffered(&mut self) -> Vec<u8> {

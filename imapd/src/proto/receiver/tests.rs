@@ -370,6 +370,23 @@ fn append_streams_without_buffering() {
 }
 
 #[test]
+fn shrink_releases_consumed_buffers_only() {
+    // After a large command is consumed, shrink frees its buffers; a partial command survives.
+    let mut r = Receiver::new(Limits::default());
+    let long = format!("a SEARCH {}\r\n", vec!["SEEN"; 5000].join(" "));
+    r.feed(long.as_bytes());
+    assert!(matches!(r.next(), Progress::Command(c) if c.tag == "a"));
+    assert_eq!(r.next(), Progress::NeedMore);
+    assert!(r.buf.capacity() > 8 * 1024);
+    r.shrink();
+    assert_eq!((r.buf.capacity(), r.cmd.capacity()), (0, 0));
+    r.feed(b"b NO");
+    r.shrink();
+    r.feed(b"OP\r\n");
+    assert!(matches!(r.next(), Progress::Command(c) if c.tag == "b"));
+}
+
+#[test]
 fn literal_waits_for_accept_and_buffered_rest() {
     let mut r = Receiver::new(Limits::default());
     r.feed(b"a LOGIN {4}\r\n");
