@@ -18,7 +18,7 @@ pub struct Config {
     pub mongodb: MongoConfig,
     pub redis: RedisConfig,
     pub lmtp: LmtpConfig,
-    pub imap: ListenConfig,
+    pub imap: ImapConfig,
     pub imaps: ListenConfig,
     pub pop3: Pop3Config,
     pub pop3s: ListenConfig,
@@ -36,7 +36,7 @@ impl Default for Config {
             mongodb: MongoConfig::default(),
             redis: RedisConfig::default(),
             lmtp: LmtpConfig::default(),
-            imap: ListenConfig::at("127.0.0.1:1143"),
+            imap: ImapConfig::default(),
             imaps: ListenConfig::off(),
             pop3: Pop3Config::default(),
             pop3s: ListenConfig::off(),
@@ -145,12 +145,6 @@ pub struct ListenConfig {
 }
 
 impl ListenConfig {
-    fn at(addr: &str) -> Self {
-        Self {
-            listen: addr.into(),
-        }
-    }
-
     fn off() -> Self {
         Self {
             listen: String::new(),
@@ -165,6 +159,45 @@ impl ListenConfig {
 impl Default for ListenConfig {
     fn default() -> Self {
         Self::off()
+    }
+}
+
+/// The IMAP server (`[imap]`); the implicit-TLS listener is `[imaps]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapConfig {
+    /// `host:port`; empty disables the listener. STARTTLS is offered when `[tls]` is configured.
+    pub listen: String,
+    /// Connections served at once by one process (plain and implicit TLS together); more are
+    /// greeted `* BYE [UNAVAILABLE]`.
+    pub max_connections: u32,
+    /// Seconds a connection may stay silent before it has logged in.
+    pub pre_login_timeout_secs: u64,
+    /// Seconds a logged-in connection may stay silent, IDLE included (RFC 3501 §5.4: at least
+    /// 30 minutes).
+    pub idle_timeout_secs: u64,
+    /// Bad commands tolerated per connection before it is closed with `* BYE`.
+    pub max_bad_commands: u32,
+    /// Failed LOGIN/AUTHENTICATE attempts tolerated per connection before it is closed.
+    pub max_auth_failures: u32,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:1143".into(),
+            max_connections: 2048,
+            pre_login_timeout_secs: 60,
+            idle_timeout_secs: 30 * 60,
+            max_bad_commands: 20,
+            max_auth_failures: 3,
+        }
+    }
+}
+
+impl ImapConfig {
+    pub fn enabled(&self) -> bool {
+        !self.listen.is_empty()
     }
 }
 

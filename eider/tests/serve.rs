@@ -164,3 +164,94 @@ fn serve_delivers_over_lmtp_and_verify_checks_the_store() {
     site.expect(0, &["verify", "alice@example.org", "--json"])
         .stdout_has("\"damaged\": 0");
 }
+
+const TLS_CLIENTS: &str = r#"
+import imaplib, poplib, ssl, sys
+imap, imaps, pop3s, ca = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+m = imaplib.IMAP4_SSL('localhost', imaps, ssl_context=ctx)
+m.login('alice', 'pw')
+assert m.select('INBOX')[0] == 'OK'
+m.logout()
+m = imaplib.IMAP4('localhost', imap)
+assert 'STARTTLS' in m.capabilities, m.capabilities
+m.starttls(ssl_context=ctx)
+m.login('alice', 'pw')
+m.logout()
+p = poplib.POP3_SSL('localhost', pop3s, context=ctx)
+p.user('alice')
+p.pass_('pw')
+print(p.stat())
+p.quit()
+print('tls ok')
+"#;
+
+#[test]
+fn serve_listens_on_imaps_and_pop3s_with_one_certificate() {
+    if !eider_tests::require("python3", eider_tests::have_command("python3")) {
+        return;
+    }
+    let site = Site::new();
+    site.expect(0, &["user", "add", "alice", "--password", "pw"]);
+    let certs = eider_common::transport::testcert::write_test_cert(site.dir.path()).unwrap();
+    let mut serve = site
+        .command(&["serve"])
+        .env("RUST_LOG", "info")
+        .env("EIDER_TLS_CERT", &certs.cert)
+        .env("EIDER_TLS_KEY", &certs.key)
+        .env("EIDER_IMAPS_LISTEN", "127.0.0.1:0")
+        .env("EIDER_POP3S_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines(&mut serve);
+    let mut seen = Vec::new();
+    wait_for(
+        &rx,
+        &mut seen,
+        "eider-imapd (implicit TLS) listening on 127.0.0.1:",
+    );
+    wait_for(
+        &rx,
+        &mut seen,
+        "eider-pop3d (implicit TLS) listening on 127.0.0.1:",
+    );
+    let ports = [
+        port_of(&seen, "eider-imapd"),
+        port_of(&seen, "eider-imapd (implicit TLS)"),
+        port_of(&seen, "eider-pop3d (implicit TLS)"),
+    ];
+    let out = std::process::Command::new("python3")
+        .args(["-c", TLS_CLIENTS])
+        .args(ports.map(|p| p.to_string()))
+        .arg(&certs.ca_file)
+        .output()
+        .unwrap();
+    signal(&serve, "TERM");
+    let code = wait_exit(&mut serve);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tls ok"),
+        "python: {}\n{}\nserve:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        seen.join("\n")
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn serve_refuses_imaps_without_a_certificate() {
+    let site = Site::new();
+    let out = site
+        .command(&["serve"])
+        .env("EIDER_IMAPS_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[imaps]") && stderr.contains("[tls]"),
+        "{stderr}"
+    );
+}

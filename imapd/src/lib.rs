@@ -17,4 +17,4 @@ pub mod search;
 pub mod server;
 pub mod session;
 
-pub use server::{Options, run, run_with};
+pub use server::{Listeners, Options, run, run_listeners, run_with};

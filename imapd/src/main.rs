@@ -1,6 +1,6 @@
 //! `eider-imapd`: the IMAP server as a process of its own (`eider serve` runs it together with the others).
-//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
-//! the listener.
+//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file picks the
+//! listeners: `[imap]` (plain, with STARTTLS) and, if enabled, `[imaps]` (implicit TLS).
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -23,6 +23,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started =
         eider_common::daemon::start("eider-imapd", args.config.as_deref(), |c| &c.imap.listen)
             .await?;
-    let listener = started.listener.into_tcp("eider-imapd")?;
-    eider_imapd::run(listener, started.ctx, started.shutdown).await
+    let plain = started.listener.into_tcp("eider-imapd")?;
+    let imaps = &started.ctx.config.imaps;
+    let implicit_tls = match imaps.enabled() {
+        true => {
+            let l = eider_common::daemon::bind(&imaps.listen).await?;
+            tracing::info!("eider-imapd (implicit TLS) listening on {}", l.describe());
+            Some(l.into_tcp("eider-imapd")?)
+        }
+        false => None,
+    };
+    // Loaded once and reloaded on SIGHUP (and when the files change).
+    let tls = eider_common::daemon::load_tls(&started.ctx.config)?;
+    let listeners = eider_imapd::Listeners {
+        plain: Some(plain),
+        implicit_tls,
+        tls,
+    };
+    let options = eider_imapd::Options::from_config(&started.ctx.config);
+    eider_imapd::run_listeners(listeners, started.ctx, started.shutdown, options).await
 }

@@ -1,17 +1,22 @@
-//! The accept loop: one task per connection, a global connection limit, per-user connection
-//! counting, and graceful shutdown (stop accepting, let every session say BYE, wait for them).
+//! The accept loops: one task per connection on the plain (`[imap]`, STARTTLS) and implicit-TLS
+//! (`[imaps]`) listeners, a global connection limit, and graceful shutdown (stop accepting, let
+//! every session say BYE, wait for them).
+//!
+//! Per-user connection limits are not counted here but in `ctx.counters` at login (see
+//! `conn::login`), so with `[redis]` they hold across every imapd process.
 //!
 //! Invariant: every spawned connection task is tracked, so `run` returns only after all of
 //! them ended.
 
 use crate::conn;
 use crate::mailbox::recent::RecentRegistry;
-use eider_common::types::UserId;
+use eider_common::config::Config;
+use eider_common::transport::Tls;
 use eider_common::{Context, Shutdown};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -19,8 +24,8 @@ use tracing::Instrument;
 /// How long shutdown waits for sessions to finish their current command.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Limits and timers of the server (the configuration has no keys for them yet; tests shorten
-/// them through [`run_with`]).
+/// Limits and timers of the server: [`Options::from_config`] reads them from `[imap]`; tests
+/// shorten them through [`run_with`].
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Connections served at once by this process; more are greeted with BYE.
@@ -35,17 +40,28 @@ pub struct Options {
     pub idle_keepalive: Duration,
     /// Bad commands tolerated before the connection is closed.
     pub max_errors: u32,
+    /// Failed logins tolerated per connection before it is closed.
+    pub max_auth_failures: u32,
 }
 
 impl Default for Options {
     fn default() -> Self {
+        Options::from_config(&Config::default())
+    }
+}
+
+impl Options {
+    /// The `[imap]` settings (timers of IDLE keep their built-in values).
+    pub fn from_config(config: &Config) -> Self {
+        let imap = &config.imap;
         Options {
-            max_connections: 2048,
-            pre_login_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(30 * 60),
+            max_connections: usize::try_from(imap.max_connections.max(1)).unwrap_or(usize::MAX),
+            pre_login_timeout: Duration::from_secs(imap.pre_login_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(imap.idle_timeout_secs.max(1)),
             idle_poll: Duration::from_secs(30),
             idle_keepalive: Duration::from_secs(120),
-            max_errors: 20,
+            max_errors: imap.max_bad_commands.max(1),
+            max_auth_failures: imap.max_auth_failures.max(1),
         }
     }
 }
@@ -56,69 +72,39 @@ pub struct Shared {
     pub options: Options,
     /// Who gets `\Recent` (process-local, see [`crate::mailbox::recent`]).
     pub recent: Arc<RecentRegistry>,
-    users: Mutex<HashMap<UserId, u32>>,
+    /// The `[tls]` identity: STARTTLS is offered and `[imaps]` served only when present.
+    pub tls: Option<Tls>,
 }
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").finish_non_exhaustive()
-    }
-}
-
-/// One counted login; dropping it releases the slot.
-#[derive(Debug)]
-pub struct UserSlot {
-    shared: Arc<Shared>,
-    user: UserId,
-}
-
-impl Drop for UserSlot {
-    fn drop(&mut self) {
-        let mut map = self.shared.lock_users();
-        if let Some(n) = map.get_mut(&self.user) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.user);
-            }
-        }
+        f.debug_struct("Shared")
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl Shared {
+    /// Without TLS.
     pub fn new(ctx: Context, options: Options) -> Self {
+        Shared::with_tls(ctx, options, None)
+    }
+
+    pub fn with_tls(ctx: Context, options: Options, tls: Option<Tls>) -> Self {
         Shared {
             ctx,
             options,
             recent: Arc::new(RecentRegistry::new()),
-            users: Mutex::new(HashMap::new()),
+            tls,
         }
-    }
-
-    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, u32>> {
-        // Every update is a single counter change: a poisoned map is still consistent.
-        self.users
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Takes one of the user's `limit` connection slots, or `None` when all are in use.
-    pub fn claim_user(self: &Arc<Self>, user: UserId, limit: u32) -> Option<UserSlot> {
-        let mut map = self.lock_users();
-        let n = map.entry(user).or_insert(0);
-        if *n >= limit {
-            return None;
-        }
-        *n += 1;
-        Some(UserSlot {
-            shared: Arc::clone(self),
-            user,
-        })
     }
 }
 
-/// Serves IMAP on `listener` until `shutdown` is cancelled.
+/// Serves IMAP on `listener` until `shutdown` is cancelled, with the `[imap]` options and
+/// STARTTLS when `[tls]` is configured.
 pub async fn run(listener: TcpListener, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
-    run_with(listener, ctx, shutdown, Options::default()).await
+    let options = Options::from_config(&ctx.config);
+    run_with(listener, ctx, shutdown, options).await
 }
 
 /// [`run`] with explicit limits and timers.
@@ -128,33 +114,78 @@ pub async fn run_with(
     shutdown: Shutdown,
     options: Options,
 ) -> anyhow::Result<()> {
+    let tls = Tls::from_config(&ctx.config)?;
+    let listeners = Listeners {
+        plain: Some(listener),
+        implicit_tls: None,
+        tls,
+    };
+    run_listeners(listeners, ctx, shutdown, options).await
+}
+
+/// What [`run_listeners`] serves.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    /// IMAP with STARTTLS (when `tls` is set), port 143.
+    pub plain: Option<TcpListener>,
+    /// IMAP over implicit TLS (RFC 8314), port 993; needs `tls`.
+    pub implicit_tls: Option<TcpListener>,
+    /// The certificate, shared with other daemons of the process so one reload serves all.
+    pub tls: Option<Tls>,
+}
+
+/// Accepts on one optional listener; never completes when there is none.
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Serves both listeners with one connection limit until `shutdown` is cancelled.
+pub async fn run_listeners(
+    listeners: Listeners,
+    ctx: Context,
+    shutdown: Shutdown,
+    options: Options,
+) -> anyhow::Result<()> {
+    if listeners.implicit_tls.is_some() && listeners.tls.is_none() {
+        anyhow::bail!("IMAP over implicit TLS needs [tls] cert and key");
+    }
     let slots = Arc::new(Semaphore::new(options.max_connections));
-    let shared = Arc::new(Shared::new(ctx, options));
+    let shared = Arc::new(Shared::with_tls(ctx, options, listeners.tls));
     let tracker = TaskTracker::new();
     let mut next_id: u64 = 0;
+    let (plain, implicit) = (listeners.plain.as_ref(), listeners.implicit_tls.as_ref());
     loop {
-        let (stream, peer) = tokio::select! {
+        let (accepted, implicit_tls) = tokio::select! {
             _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+            r = accept(plain) => (r, false),
+            r = accept(implicit) => (r, true),
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         next_id += 1;
         let _ = stream.set_nodelay(true);
-        let span = tracing::info_span!("imap", conn = next_id, %peer, user = tracing::field::Empty);
+        let span = tracing::info_span!("imap", conn = next_id, %peer, tls = implicit_tls, user = tracing::field::Empty);
         let permit = Arc::clone(&slots).try_acquire_owned().ok();
         let shared = Arc::clone(&shared);
         let shutdown = shutdown.clone();
         tracker.spawn(
             async move {
                 match permit {
-                    Some(_permit) => conn::serve(stream, peer, shared, shutdown).await,
+                    Some(_permit) => {
+                        conn::accept(stream, peer, implicit_tls, shared, shutdown).await
+                    }
+                    // A TLS client cannot read a clear-text BYE: just close.
+                    None if implicit_tls => drop(stream),
                     None => conn::refuse(stream).await,
                 }
             }

@@ -2,8 +2,8 @@
 //! UTF8 (RFC 6856), and STLS (RFC 2595) / implicit TLS (RFC 8314) when `[tls]` is configured.
 //!
 //! `proto` is the sans-I/O core; [`conn`] drives one connection, [`maildrop`] makes the store
-//! calls of login and the UPDATE state, [`retr`] streams messages, [`limits`] holds the
-//! per-process maildrop locks and download counters. Behaviour and its reasons: `docs/pop3.md`.
+//! calls of login and the UPDATE state, [`retr`] streams messages, [`limits`] keeps the
+//! maildrop lock and download counter in `ctx.counters` (across processes with `[redis]`). Behaviour and its reasons: `docs/pop3.md`.
 
 pub mod conn;
 pub mod limits;
@@ -14,7 +14,6 @@ pub mod retr;
 use conn::{ConnState, Flow};
 use eider_common::transport::{Conn, Tls, accept_tls};
 use eider_common::{Context, Shutdown};
-use limits::{Downloads, Locks};
 use proto::session::{Session, SessionConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,8 +30,6 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// State shared by every connection of this process.
 pub struct Shared {
     pub ctx: Context,
-    pub locks: Arc<Locks>,
-    pub downloads: Downloads,
     /// Present when `[tls]` names a certificate: STLS is offered and port 995 can be served.
     /// Reloaded when the files change (see `eider_common::transport`).
     pub tls: Option<Tls>,
@@ -51,12 +48,12 @@ impl Shared {
     /// Loads the TLS identity (if any) from `ctx.config.tls`.
     pub fn new(ctx: Context) -> Result<Self, eider_common::transport::TlsError> {
         let tls = Tls::from_config(&ctx.config)?;
-        Ok(Self {
-            ctx,
-            locks: Arc::new(Locks::default()),
-            downloads: Downloads::default(),
-            tls,
-        })
+        Ok(Self::with_tls(ctx, tls))
+    }
+
+    /// With an identity loaded elsewhere (shared by the daemons of `eider serve`).
+    pub fn with_tls(ctx: Context, tls: Option<Tls>) -> Self {
+        Self { ctx, tls }
     }
 }
 
@@ -65,15 +62,28 @@ pub async fn run(listener: TcpListener, ctx: Context, shutdown: Shutdown) -> any
     run_listeners(Some(listener), None, ctx, shutdown).await
 }
 
-/// Serves POP3 on `plain` and POP3 over implicit TLS on `implicit_tls` (port 995), sharing the
-/// maildrop locks and download counters, until `shutdown` is cancelled.
+/// Serves POP3 on `plain` and POP3 over implicit TLS on `implicit_tls` (port 995) until
+/// `shutdown` is cancelled, with the `[tls]` identity loaded from the configuration.
 pub async fn run_listeners(
     plain: Option<TcpListener>,
     implicit_tls: Option<TcpListener>,
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let shared = Arc::new(Shared::new(ctx)?);
+    let tls = Tls::from_config(&ctx.config)?;
+    run_listeners_tls(plain, implicit_tls, tls, ctx, shutdown).await
+}
+
+/// [`run_listeners`] with a TLS identity the caller loaded (and reloads), so several daemons of
+/// one process share it.
+pub async fn run_listeners_tls(
+    plain: Option<TcpListener>,
+    implicit_tls: Option<TcpListener>,
+    tls: Option<Tls>,
+    ctx: Context,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let shared = Arc::new(Shared::with_tls(ctx, tls));
     if implicit_tls.is_some() && shared.tls.is_none() {
         anyhow::bail!("POP3 over implicit TLS needs [tls] cert and key");
     }

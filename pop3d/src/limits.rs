@@ -1,93 +1,44 @@
-//! Per-process bookkeeping shared by all connections: which maildrops are held by a POP3 session,
-//! and how many bytes each user downloaded today.
+//! The per-user limits of POP3, kept in `ctx.counters` (`eider_common::counters`): with `[redis]`
+//! set they hold across every `eider-pop3d` process; without it, within the process.
 //!
-//! Both live in this process only. With several `eider-pop3d` processes in front of one store
-//! (the scale-out issue), a user could hold one session per process and download the daily limit
-//! once per process; the Redis-backed lock and counter that close this gap come with scale-out.
+//! - **Maildrop lock** (RFC 1939 §8, exclusive access): a connection lease with limit 1 on key
+//!   `pop3:<user id>`, taken at login and released when the session ends however it ends. The
+//!   lease of a crashed process expires after `[redis] lease_ttl_secs`.
+//! - **Daily download bytes**: `add_download` on the same key, counted per UTC day (the
+//!   counters reset at midnight UTC).
 //!
-//! Invariants: a maildrop is held by at most one [`MaildropLock`] at a time in this process, and
-//! it is released when the guard drops, however the session ends. The counter for a user only
-//! counts bytes of the current UTC day; yesterday's bytes are forgotten at midnight UTC.
+//! If Redis fails, the counters fall back to this process's own count (see the counters module),
+//! so a lock taken during an outage only excludes sessions of the same process.
 
+use eider_common::counters::{Counters, Lease};
 use eider_common::types::UserId;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding these short critical sections cannot leave them inconsistent.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// The counters key of a user's POP3 lock and downloads.
+fn key(user: UserId) -> String {
+    format!("pop3:{}", user.0)
 }
 
-/// Maildrops held by a session in TRANSACTION state (RFC 1939 §8: exclusive access).
-#[derive(Debug, Default)]
-pub struct Locks {
-    held: Mutex<HashSet<UserId>>,
+/// Takes the maildrop of `user`, or `None` if another session (in any process) holds it.
+pub async fn lock_maildrop(counters: &Counters, user: UserId) -> Option<Lease> {
+    counters.acquire(&key(user), 1).await
 }
 
-/// Holds a user's maildrop until dropped.
-#[derive(Debug)]
-pub struct MaildropLock {
-    locks: Arc<Locks>,
-    user: UserId,
+/// Whether `want` more bytes fit under `limit` (0: unlimited) after `used`.
+pub fn allows(used: u64, limit: u64, want: u64) -> bool {
+    limit == 0 || used.saturating_add(want) <= limit
 }
 
-impl Locks {
-    /// Takes the maildrop of `user`, or `None` if another session holds it.
-    pub fn try_lock(self: &Arc<Self>, user: UserId) -> Option<MaildropLock> {
-        lock(&self.held).insert(user).then(|| MaildropLock {
-            locks: self.clone(),
-            user,
-        })
+/// Whether `user` may download `want` more bytes today under `limit` (0: unlimited).
+pub async fn download_allowed(counters: &Counters, user: UserId, limit: u64, want: u64) -> bool {
+    if limit == 0 {
+        return true;
     }
+    allows(counters.downloaded_today(&key(user)).await, limit, want)
 }
 
-impl Drop for MaildropLock {
-    fn drop(&mut self) {
-        lock(&self.locks.held).remove(&self.user);
-    }
-}
-
-/// A UTC day number (days since the Unix epoch).
-pub type Day = i64;
-
-/// The day of a Unix timestamp, in UTC.
-pub fn day_of(unix_secs: i64) -> Day {
-    unix_secs.div_euclid(86_400)
-}
-
-/// Bytes downloaded per user per UTC day.
-#[derive(Debug, Default)]
-pub struct Downloads {
-    used: Mutex<HashMap<UserId, (Day, u64)>>,
-}
-
-impl Downloads {
-    /// Bytes `user` downloaded on `day`.
-    pub fn used(&self, user: UserId, day: Day) -> u64 {
-        match lock(&self.used).get(&user) {
-            Some(&(d, n)) if d == day => n,
-            _ => 0,
-        }
-    }
-
-    /// Whether `user` may download `want` more bytes on `day` under `limit` (0: unlimited).
-    pub fn allows(&self, user: UserId, day: Day, limit: u64, want: u64) -> bool {
-        limit == 0 || self.used(user, day).saturating_add(want) <= limit
-    }
-
-    /// Records `n` bytes sent to `user` on `day`.
-    pub fn add(&self, user: UserId, day: Day, n: u64) {
-        let mut used = lock(&self.used);
-        if used.len() > 4096 {
-            // Keep the map to today's users.
-            used.retain(|_, (d, _)| *d == day);
-        }
-        let entry = used.entry(user).or_insert((day, 0));
-        if entry.0 != day {
-            *entry = (day, 0);
-        }
-        entry.1 = entry.1.saturating_add(n);
-    }
+/// Records `n` bytes sent to `user` today.
+pub async fn add_downloaded(counters: &Counters, user: UserId, n: u64) {
+    counters.add_download(&key(user), n).await;
 }
 
 #[cfg(test)]
@@ -95,36 +46,40 @@ impl Downloads {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_maildrop_is_held_once_until_released() {
-        let locks = Arc::new(Locks::default());
-        let a = locks.try_lock(UserId(1)).unwrap();
-        assert!(locks.try_lock(UserId(1)).is_none());
-        let b = locks.try_lock(UserId(2));
+    #[tokio::test]
+    async fn a_maildrop_is_held_once_until_released() {
+        let counters = Counters::in_process();
+        let a = lock_maildrop(&counters, UserId(1)).await.unwrap();
+        assert!(lock_maildrop(&counters, UserId(1)).await.is_none());
+        let b = lock_maildrop(&counters, UserId(2)).await;
         assert!(b.is_some());
         drop(a);
-        assert!(locks.try_lock(UserId(1)).is_some());
+        assert!(lock_maildrop(&counters, UserId(1)).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn downloads_count_per_user() {
+        let counters = Counters::in_process();
+        let u = UserId(1);
+        assert!(download_allowed(&counters, u, 100, 100).await);
+        add_downloaded(&counters, u, 60).await;
+        assert!(download_allowed(&counters, u, 100, 40).await);
+        assert!(!download_allowed(&counters, u, 100, 41).await);
+        assert!(download_allowed(&counters, u, 0, u64::MAX).await);
+        assert!(download_allowed(&counters, UserId(2), 100, 100).await);
     }
 
     #[test]
-    fn downloads_count_per_user_per_utc_day() {
-        let d = Downloads::default();
-        let (u, today) = (UserId(1), day_of(1_700_000_000));
-        assert_eq!(day_of(-1), -1);
-        assert_eq!(day_of(86_399), 0);
-        assert_eq!(day_of(86_400), 1);
-        assert!(d.allows(u, today, 100, 100));
-        d.add(u, today, 60);
-        assert!(d.allows(u, today, 100, 40));
-        assert!(!d.allows(u, today, 100, 41));
-        assert!(d.allows(u, today, 0, u64::MAX));
-        assert!(d.allows(UserId(2), today, 100, 100));
-        assert!(
-            d.allows(u, today + 1, 100, 100),
-            "a new day starts from zero"
-        );
-        d.add(u, today + 1, 10);
-        assert_eq!(d.used(u, today + 1), 10);
-        assert_eq!(d.used(u, today), 0);
+    fn allows_is_inclusive_and_zero_is_unlimited() {
+        let cases = [
+            (0, 100, 100, true),
+            (60, 100, 40, true),
+            (60, 100, 41, false),
+            (u64::MAX, 100, 1, false),
+            (u64::MAX, 0, u64::MAX, true),
+        ];
+        for (used, limit, want, ok) in cases {
+            assert_eq!(allows(used, limit, want), ok, "{used} {limit} {want}");
+        }
     }
 }

@@ -14,10 +14,10 @@
 //!   (IMAP) removed meanwhile are skipped by the store, not treated as errors.
 
 use crate::Shared;
-use crate::limits::MaildropLock;
 use crate::proto::session::{LoginFailure, Message};
 use crate::proto::uidl;
 use eider_common::config::Pop3DeleteAction;
+use eider_common::counters::Lease;
 use eider_common::model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, SystemFlags, User};
 use eider_common::types::{MailboxId, Uid};
 use eider_common::{MailStore, StoreError, StoreResult};
@@ -52,7 +52,8 @@ pub struct Maildrop {
     events: broadcast::Receiver<StoreEvent>,
     /// Up to [`PREFETCH_DEPTH`] reads of the next messages, in snapshot order.
     prefetch: VecDeque<Prefetch>,
-    _lock: MaildropLock,
+    /// The maildrop lock (`limits::lock_maildrop`), released when the session ends.
+    _lock: Lease,
 }
 
 impl Maildrop {
@@ -172,7 +173,9 @@ pub async fn login(
     if !ok || user.disabled {
         return Err(LoginFailure::Credentials);
     }
-    let lock = shared.locks.try_lock(user.id).ok_or(LoginFailure::InUse)?;
+    let lock = crate::limits::lock_maildrop(&shared.ctx.counters, user.id)
+        .await
+        .ok_or(LoginFailure::InUse)?;
     let inbox = store
         .find_mailbox(user.id, "INBOX")
         .await

@@ -33,5 +33,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         false => None,
     };
-    eider_pop3d::run_listeners(Some(plain), tls, started.ctx, started.shutdown).await
+    // Loaded once and reloaded on SIGHUP (and when the files change).
+    let identity = eider_common::daemon::load_tls(&started.ctx.config)?;
+    eider_pop3d::run_listeners_tls(Some(plain), tls, identity, started.ctx, started.shutdown).await
 }

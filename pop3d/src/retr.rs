@@ -7,7 +7,7 @@
 //! the prefetched first windows of the next few messages (see [`crate::maildrop`]).
 
 use crate::Shared;
-use crate::limits::day_of;
+use crate::limits;
 use crate::maildrop::Maildrop;
 use crate::proto::reply::{Code, Reply};
 use crate::proto::stream::{DotStuffer, TopFilter};
@@ -44,14 +44,13 @@ pub async fn send<S: AsyncWrite + Unpin>(
 ) -> io::Result<bool> {
     let store = shared.ctx.store.as_ref();
     let user = drop.user.id;
-    let today = day_of(chrono::Utc::now().timestamp());
     let limit = drop
         .user
         .limits
         .pop3_daily_download
         .unwrap_or(shared.ctx.config.pop3.daily_download);
     let want = if req.top.is_some() { 1 } else { req.size };
-    if !shared.downloads.allows(user, today, limit, want) {
+    if !limits::download_allowed(&shared.ctx.counters, user, limit, want).await {
         Reply::err_code(
             Code::SysTemp,
             "daily download limit reached, try again tomorrow",
@@ -110,7 +109,7 @@ pub async fn send<S: AsyncWrite + Unpin>(
         next = reader.next_window().await.map_err(io::Error::other)?;
     }
     stuffer.finish(out);
-    shared.downloads.add(user, today, sent);
+    limits::add_downloaded(&shared.ctx.counters, user, sent).await;
     Ok(true)
 }
 

@@ -1,10 +1,16 @@
-//! Checking credentials (LOGIN, AUTHENTICATE PLAIN) against the store, with the failure delay
-//! and the per-user connection limit (answered `NO [LIMIT]`).
+//! Checking credentials (LOGIN, AUTHENTICATE PLAIN) against the store, with the failure delay,
+//! the per-connection failure limit (then `* BYE`), and the per-user connection limit.
+//!
+//! The per-user limit is a lease from `ctx.counters` (key `imap:<user id>`), taken after the
+//! password checked out and held until the connection ends: with `[redis]` it counts the
+//! user's sessions in every imapd process, and a crashed process's leases expire after
+//! `[redis] lease_ttl_secs`. Over the limit the login is answered `NO [LIMIT]` (RFC 5530) and
+//! the connection stays not authenticated, so the client may retry later.
 //!
 //! Invariant: the password is only handed to `password::verify` and never logged; every
 //! failure looks the same to the client (unknown user, wrong password, disabled account).
 
-use super::Conn;
+use super::{Conn, Flow, bye};
 use crate::proto::response::{Code, Response};
 use crate::session::{AuthUser, CommandError};
 use std::time::Duration;
@@ -25,6 +31,7 @@ impl Conn {
                 _ => tracing::info!("authentication failed"),
             }
             if matches!(e, CommandError::No { code: None, .. }) {
+                self.auth_failures += 1;
                 let delay = self.shared.ctx.config.auth.failure_delay_ms;
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
@@ -34,6 +41,15 @@ impl Conn {
             tracing::info!(user = %user.username, "logged in");
         }
         self.session.login_result(tag, result)
+    }
+
+    /// Closes the connection once it has failed to log in too often.
+    pub(super) fn after_login_attempt(&mut self) -> Flow {
+        if self.auth_failures >= self.shared.options.max_auth_failures {
+            self.wire.push(&bye("Too many authentication failures"));
+            return Flow::Close;
+        }
+        Flow::Continue
     }
 
     async fn check(&mut self, username: &str, password: &str) -> Result<AuthUser, CommandError> {
@@ -57,7 +73,8 @@ impl Conn {
             .limits
             .imap_connections
             .unwrap_or(self.shared.ctx.config.limits.imap_connections_per_user);
-        let Some(slot) = self.shared.claim_user(user.id, limit) else {
+        let key = format!("imap:{}", user.id.0);
+        let Some(slot) = self.shared.ctx.counters.acquire(&key, limit).await else {
             return Err(CommandError::no(
                 Code::Limit,
                 "Too many connections for this user",

@@ -5,11 +5,13 @@
 //! - every complete command in the input buffer is processed before output is flushed
 //!   (pipelining), and output is flushed before blocking on a read;
 //! - the selected-mailbox view exists exactly while the session is in the selected state;
-//! - passwords and raw lines are never logged: the command log has tag, verb, result, time.
+//! - passwords and raw lines are never logged: the command log has tag, verb, result, time;
+//! - the stream's layers change only between commands, in [`layers`] (STARTTLS, COMPRESS).
 
 mod append;
 mod execute;
 mod idle;
+mod layers;
 mod login;
 pub mod updates;
 pub mod wire;
@@ -19,17 +21,19 @@ use crate::mailbox::SelectedView;
 use crate::proto::command::Command;
 use crate::proto::receiver::{Limits, Progress, Receiver};
 use crate::proto::response::{Response, Status};
-use crate::server::{Shared, UserSlot};
+use crate::server::Shared;
 use crate::session::error::receive_error_response;
 use crate::session::{Action, Session, SessionConfig};
 use eider_common::Shutdown;
+use eider_common::counters::Lease;
+use eider_common::transport::accept_tls;
 use eider_common::types::Uid;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tracing::Instrument;
-use wire::{IoStream, Wire};
+use wire::{IoStream, Transport, Wire};
 
 /// Bytes read from the socket at a time.
 const READ_SIZE: usize = 64 * 1024;
@@ -52,11 +56,13 @@ pub struct Conn {
     saved: Option<Vec<Uid>>,
     /// Keywords the client was told about in FLAGS for the selected mailbox.
     keywords: handlers::Keywords,
-    slot: Option<UserSlot>,
+    /// The per-user connection lease taken at login (`ctx.counters`), released on drop.
+    slot: Option<Lease>,
     /// The logged-in user's own message size limit (`UserLimits::max_message_size`).
     user_max_message: Option<u64>,
     peer: SocketAddr,
     errors: u32,
+    auth_failures: u32,
     shutdown: Shutdown,
     readbuf: Vec<u8>,
     /// The connection's span (its `user` field is filled at login).
@@ -71,14 +77,46 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-/// Serves one accepted connection until it ends.
+/// Serves one accepted TCP connection until it ends; with `implicit_tls` the TLS handshake
+/// comes first (`[imaps]`, RFC 8314).
+pub async fn accept(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    shared: Arc<Shared>,
+    shutdown: Shutdown,
+) {
+    let io: Box<dyn IoStream> = Box::new(stream);
+    let transport = match (&shared.tls, implicit_tls) {
+        (Some(tls), true) => match accept_tls(tls, io).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::info!(error = %e, "TLS handshake failed");
+                return;
+            }
+        },
+        _ => Transport::plain(io),
+    };
+    run_transport(transport, peer, shared, shutdown).await;
+}
+
+/// Serves one plain connection over any stream until it ends.
 pub async fn serve<S: IoStream + 'static>(
     stream: S,
     peer: SocketAddr,
     shared: Arc<Shared>,
     shutdown: Shutdown,
 ) {
-    let mut conn = Conn::new(Box::new(stream), peer, shared, shutdown);
+    run_transport(Transport::plain(Box::new(stream)), peer, shared, shutdown).await;
+}
+
+async fn run_transport(
+    transport: Transport,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Shutdown,
+) {
+    let mut conn = Conn::with_transport(transport, peer, shared, shutdown);
     match conn.run().await {
         Ok(()) => tracing::debug!("connection closed"),
         Err(e) => tracing::debug!(error = %e, "connection ended"),
@@ -102,8 +140,18 @@ fn bye(text: &str) -> Response {
 }
 
 impl Conn {
+    #[cfg(test)]
     fn new(
         io: Box<dyn IoStream>,
+        peer: SocketAddr,
+        shared: Arc<Shared>,
+        shutdown: Shutdown,
+    ) -> Self {
+        Conn::with_transport(Transport::plain(io), peer, shared, shutdown)
+    }
+
+    fn with_transport(
+        io: Transport,
         peer: SocketAddr,
         shared: Arc<Shared>,
         shutdown: Shutdown,
@@ -113,12 +161,12 @@ impl Conn {
             auth.plaintext_anywhere || (auth.plaintext_loopback && peer.ip().is_loopback());
         let config = SessionConfig {
             plaintext_auth,
-            // STARTTLS and COMPRESS are offered once the stream adapters exist.
-            starttls: false,
-            tls_active: false,
+            // RFC 3501 §6.2.1: offered only where a certificate exists and TLS is not active.
+            starttls: shared.tls.is_some(),
+            tls_active: io.is_tls(),
             max_append: shared.ctx.config.limits.max_message_size,
             literal_plus: true,
-            compress: false,
+            compress: true,
         };
         let session = Session::new(config);
         Conn {
@@ -133,6 +181,7 @@ impl Conn {
             user_max_message: None,
             peer,
             errors: 0,
+            auth_failures: 0,
             shutdown,
             readbuf: vec![0; READ_SIZE],
             span: tracing::Span::current(),
@@ -267,17 +316,8 @@ impl Conn {
                     self.wire.push_all(&rs);
                     break Flow::Close;
                 }
-                // Not offered (SessionConfig::starttls/compress are false), so the session
-                // never asks; answer defensively rather than switch to a layer we lack.
-                Action::StartTls(r) | Action::StartCompress(r) => {
-                    let tag = match &r {
-                        Response::Tagged { tag, .. } => tag.clone(),
-                        _ => "*".into(),
-                    };
-                    self.wire
-                        .push(&Response::tagged(&tag, Status::Bad, None, "Not available"));
-                    break Flow::Continue;
-                }
+                Action::StartTls(r) => break self.start_tls(r).await?,
+                Action::StartCompress(r) => break self.start_compress(r).await?,
                 Action::ReadRawLine(rs) => {
                     self.wire.push_all(&rs);
                     self.wire.flush().await?;
@@ -298,7 +338,7 @@ impl Conn {
                 } => {
                     let rs = self.login(&tag, &username, password.expose()).await;
                     self.wire.push_all(&rs);
-                    break Flow::Continue;
+                    break self.after_login_attempt();
                 }
                 Action::Execute {
                     tag,

@@ -1,17 +1,21 @@
 //! The connection's byte stream and its output buffer.
 //!
-//! The stream is boxed behind [`IoStream`] so a layer (TLS, COMPRESS) can later replace it in
-//! place. Invariant: responses are appended to `buf` whole and only written out by `flush` (or
+//! The stream is a [`Transport`]: the accepted socket boxed behind [`IoStream`], under the
+//! layers STARTTLS and COMPRESS add in place (`eider_common::transport::Conn`). Invariant: responses are appended to `buf` whole and only written out by `flush` (or
 //! `flush_if_full` while streaming a large FETCH), so pipelined commands are answered in one
 //! write once the input is drained.
 
 use crate::proto::response::{EncodeOptions, Response, Status};
+use eider_common::transport::Conn;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Anything a connection can run over (TCP now; TLS and COMPRESS wrappers later).
+/// Anything a connection can run over (TCP, a test's in-memory duplex).
 pub trait IoStream: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> IoStream for T {}
+
+/// The connection's stream with its layers: plain, TLS, DEFLATE over either.
+pub type Transport = Conn<Box<dyn IoStream>>;
 
 /// Output buffered beyond this is written out even in the middle of a response.
 const HIGH_WATER: usize = 256 * 1024;
@@ -26,7 +30,7 @@ async fn timed<T>(f: impl std::future::Future<Output = std::io::Result<T>>) -> s
 
 /// The stream plus pending output.
 pub struct Wire {
-    io: Box<dyn IoStream>,
+    io: Transport,
     pub buf: Vec<u8>,
     pub opts: EncodeOptions,
     /// Status of the last tagged response queued (for the command log and the error count).
@@ -44,7 +48,7 @@ impl std::fmt::Debug for Wire {
 }
 
 impl Wire {
-    pub fn new(io: Box<dyn IoStream>) -> Self {
+    pub fn new(io: Transport) -> Self {
         Wire {
             io,
             buf: Vec::with_capacity(16 * 1024),
@@ -95,15 +99,20 @@ impl Wire {
 
     /// Takes the stream out (to wrap it in a TLS or COMPRESS layer, whose set-up is async),
     /// leaving a closed placeholder until [`Wire::set_io`]. Flush first: queued output stays.
-    pub fn take_io(&mut self) -> Box<dyn IoStream> {
+    pub fn take_io(&mut self) -> Transport {
         let placeholder: Box<dyn IoStream> =
             Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink()));
-        std::mem::replace(&mut self.io, placeholder)
+        std::mem::replace(&mut self.io, Conn::plain(placeholder))
     }
 
     /// Puts a (wrapped) stream back.
-    pub fn set_io(&mut self, io: Box<dyn IoStream>) {
+    pub fn set_io(&mut self, io: Transport) {
         self.io = io;
+    }
+
+    /// The stream's layers (TLS active? compressed?).
+    pub fn transport(&self) -> &Transport {
+        &self.io
     }
 
     /// Closes the write side.
