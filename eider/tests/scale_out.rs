@@ -67,7 +67,9 @@ async fn idle_across_imapds_and_reconnect_after_kill9() {
     };
     let t = Instant::now();
     let store = cluster.store().await;
-    cluster.user(store.as_ref(), "alice").await;
+    let (alice, _) = cluster.user(store.as_ref(), "alice").await;
+    // imapd's per-user connection leases (`ctx.counters`, key `imap:{user id}`).
+    let leases = format!("eider:conn:imap:{}", alice.0);
     eprintln!("store and user ready after {:?}", t.elapsed());
     let ingest = cluster.spawn("eider-ingest");
     let imapd1 = cluster.spawn("eider-imapd");
@@ -89,25 +91,31 @@ async fn idle_across_imapds_and_reconnect_after_kill9() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let within = Duration::from_secs(2);
+    let sent = Instant::now();
     deliver(&ingest.addr, rcpt, "m2").await;
-    let exists = expect_line(&mut b, "* 2 EXISTS", within).await;
+    expect_line(&mut b, "* 2 EXISTS", within).await;
+    let exists = sent.elapsed();
 
+    let sent = Instant::now();
     let r = a.command("STORE 1 +FLAGS (\\Flagged)").await.unwrap();
     assert!(r.is_ok(), "{r:?}");
-    let fetch = expect_line(&mut b, "\\Flagged", within).await;
+    expect_line(&mut b, "\\Flagged", within).await;
+    let fetch = sent.elapsed();
 
     let r = a.command("STORE 2 +FLAGS (\\Deleted)").await.unwrap();
     assert!(r.is_ok(), "{r:?}");
     expect_line(&mut b, "\\Deleted", within).await;
+    let sent = Instant::now();
     let r = a.command("EXPUNGE").await.unwrap();
     assert!(r.is_ok(), "{r:?}");
-    let expunge = expect_line(&mut b, "* 2 EXPUNGE", within).await;
+    expect_line(&mut b, "* 2 EXPUNGE", within).await;
+    let expunge = sent.elapsed();
     eprintln!(
-        "IDLE on imapd #2: EXISTS after {exists:?}, FETCH after {fetch:?}, EXPUNGE after {expunge:?}"
+        "IDLE on imapd #2, from the command: EXISTS {exists:?} (LMTP delivery included), FETCH {fetch:?}, EXPUNGE {expunge:?}"
     );
 
     // Connection leases: one per logged-in session, whichever process holds it.
-    let leases_before = cluster.zcard("eider:conn:alice");
+    let leases_before = cluster.zcard(&leases);
 
     // imapd #2 dies with b connected; mail keeps arriving meanwhile.
     imapd2.kill9();
@@ -142,15 +150,87 @@ async fn idle_across_imapds_and_reconnect_after_kill9() {
     // The dead process's leases are no longer counted once the lease TTL (3 s) has passed:
     // a, and b's new session, remain.
     let ttl = Duration::from_secs(3);
-    let during = cluster.zcard("eider:conn:alice");
+    let during = cluster.zcard(&leases);
     tokio::time::sleep((ttl + Duration::from_millis(1500)).saturating_sub(dead.elapsed())).await;
     // Expired members are dropped by the next acquire; one more login makes it run.
     let c = login(&imapd1.addr, "alice").await;
-    let after = cluster.zcard("eider:conn:alice");
+    let after = cluster.zcard(&leases);
     eprintln!("leases of alice: {leases_before} before kill -9, {during} just after, {after} after the TTL");
     assert_eq!(leases_before, 2, "one lease per session (a on #1, b on #2)");
+    assert_eq!(during, 3, "the dead #2's lease still counts before its TTL");
     assert_eq!(after, 3, "a, b and c on #1; the dead #2's lease expired");
     drop(c);
     drop(imapd1);
     drop(ingest);
+}
+
+/// Delivers `tags` one after another on one LMTP connection; returns the tags answered `250`.
+async fn deliver_all(addr: String, rcpt: &'static str, tags: Vec<String>) -> Vec<String> {
+    let mut lmtp = LmtpClient::connect(&addr).await.unwrap();
+    let mut ok = Vec::new();
+    for tag in tags {
+        let (rcpts, data) = lmtp
+            .deliver("sender@example.org", &[rcpt], &message(&tag))
+            .await
+            .unwrap();
+        assert_eq!(rcpts[0].code, 250, "{tag}: {rcpts:?}");
+        assert_eq!(data.first().map(|r| r.code), Some(250), "{tag}: {data:?}");
+        ok.push(tag);
+    }
+    let _ = lmtp.quit().await;
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_ingests_deliver_1000_messages_with_gap_free_uids() {
+    const TOTAL: usize = 1000;
+    /// LMTP connections per ingest process.
+    const CONNS: usize = 4;
+    let Some(mut cluster) = Cluster::start("uids", Tuning::default()) else {
+        return;
+    };
+    let store = cluster.store().await;
+    let (_, inbox) = cluster.user(store.as_ref(), "bob").await;
+    let ingests = [cluster.spawn("eider-ingest"), cluster.spawn("eider-ingest")];
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (n, ingest) in ingests.iter().enumerate() {
+        for c in 0..CONNS {
+            let tags: Vec<String> = (0..TOTAL / (2 * CONNS))
+                .map(|i| format!("p{n}c{c}m{i}"))
+                .collect();
+            tasks.push(tokio::spawn(deliver_all(
+                ingest.addr.clone(),
+                "bob@example.test",
+                tags,
+            )));
+        }
+    }
+    let mut sent = std::collections::BTreeSet::new();
+    for t in tasks {
+        sent.extend(t.await.unwrap());
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "{TOTAL} messages through 2 ingest processes x {CONNS} connections: {took:?} ({:.0} msg/s)",
+        TOTAL as f64 / took.as_secs_f64()
+    );
+    assert_eq!(sent.len(), TOTAL);
+
+    use eider_common::types::Uid;
+    let listed = store.list_messages(inbox, Uid(1)..=Uid(u32::MAX)).await.unwrap();
+    let uids: Vec<u32> = listed.iter().map(|m| m.uid.0).collect();
+    let expected: Vec<u32> = (1..=TOTAL as u32).collect();
+    assert_eq!(uids, expected, "UIDs 1..=1000, each once, no gap");
+    let stored = store.get_messages(inbox, Uid(1)..=Uid(u32::MAX)).await.unwrap();
+    let ids: std::collections::BTreeSet<String> = stored
+        .iter()
+        .filter_map(|m| m.meta.message_id.clone())
+        .map(|id| id.trim_end_matches("@scale.test").to_owned())
+        .collect();
+    assert_eq!(ids, sent, "every delivered message stored exactly once");
+    let mailbox = store.get_mailbox(inbox).await.unwrap().unwrap();
+    assert_eq!(mailbox.messages as usize, TOTAL);
+    assert_eq!(mailbox.uid_next, Uid(TOTAL as u32 + 1));
 }

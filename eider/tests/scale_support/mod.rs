@@ -282,12 +282,12 @@ impl Cluster {
         )
     }
 
-    /// Creates `name` with password `pw` and `name@example.test`; returns its INBOX id.
+    /// Creates `name` with password `pw` and `name@example.test`; returns it and its INBOX id.
     pub async fn user(
         &self,
         store: &dyn MailStore,
         name: &str,
-    ) -> eider_common::types::MailboxId {
+    ) -> (eider_common::types::UserId, eider_common::types::MailboxId) {
         let user = store
             .create_user(NewUser {
                 username: name.into(),
@@ -301,12 +301,13 @@ impl Cluster {
         let address = format!("{name}@example.test");
         let n = eider_common::address::normalize(&address).unwrap();
         store.add_address(user.id, &n, &address).await.unwrap();
-        store
+        let inbox = store
             .find_mailbox(user.id, "INBOX")
             .await
             .unwrap()
             .expect("INBOX")
-            .id
+            .id;
+        (user.id, inbox)
     }
 
     /// Starts `bin` on the shared config and waits for its listening line.
