@@ -83,7 +83,10 @@ async fn idle_across_imapds_and_reconnect_after_kill9() {
     let mut b = login(&imapd2.addr, "alice").await;
     assert!(a.command("SELECT INBOX").await.unwrap().is_ok());
     let sel = b.command("SELECT INBOX").await.unwrap();
-    assert!(sel.lines().iter().any(|l| l.contains("* 1 EXISTS")), "{sel:?}");
+    assert!(
+        sel.lines().iter().any(|l| l.contains("* 1 EXISTS")),
+        "{sel:?}"
+    );
     b.send_raw(b"i1 IDLE\r\n").await.unwrap();
     let cont = b.read_line().await.unwrap();
     assert!(cont.starts_with(b"+"), "{}", String::from_utf8_lossy(&cont));
@@ -134,12 +137,21 @@ async fn idle_across_imapds_and_reconnect_after_kill9() {
         sel.lines().iter().any(|l| l.contains("* 2 EXISTS")),
         "{sel:?}"
     );
-    let f = b.command("UID FETCH 1:* (UID FLAGS ENVELOPE)").await.unwrap();
+    let f = b
+        .command("UID FETCH 1:* (UID FLAGS ENVELOPE)")
+        .await
+        .unwrap();
     let lines = f.lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].contains("UID 1 ") && lines[0].contains("\\Flagged"), "{lines:?}");
+    assert!(
+        lines[0].contains("UID 1 ") && lines[0].contains("\\Flagged"),
+        "{lines:?}"
+    );
     assert!(lines[0].contains("<m1@scale.test>"), "{lines:?}");
-    assert!(lines[1].contains("UID 3 ") && lines[1].contains("<m3@scale.test>"), "{lines:?}");
+    assert!(
+        lines[1].contains("UID 3 ") && lines[1].contains("<m3@scale.test>"),
+        "{lines:?}"
+    );
     // And IDLE on the survivor goes on working for it.
     b.send_raw(b"i2 IDLE\r\n").await.unwrap();
     assert!(b.read_line().await.unwrap().starts_with(b"+"));
@@ -155,7 +167,9 @@ async fn idle_across_imapds_and_reconnect_after_kill9() {
     // Expired members are dropped by the next acquire; one more login makes it run.
     let c = login(&imapd1.addr, "alice").await;
     let after = cluster.zcard(&leases);
-    eprintln!("leases of alice: {leases_before} before kill -9, {during} just after, {after} after the TTL");
+    eprintln!(
+        "leases of alice: {leases_before} before kill -9, {during} just after, {after} after the TTL"
+    );
     assert_eq!(leases_before, 2, "one lease per session (a on #1, b on #2)");
     assert_eq!(during, 3, "the dead #2's lease still counts before its TTL");
     assert_eq!(after, 3, "a, b and c on #1; the dead #2's lease expired");
@@ -219,11 +233,17 @@ async fn two_ingests_deliver_1000_messages_with_gap_free_uids() {
     assert_eq!(sent.len(), TOTAL);
 
     use eider_common::types::Uid;
-    let listed = store.list_messages(inbox, Uid(1)..=Uid(u32::MAX)).await.unwrap();
+    let listed = store
+        .list_messages(inbox, Uid(1)..=Uid(u32::MAX))
+        .await
+        .unwrap();
     let uids: Vec<u32> = listed.iter().map(|m| m.uid.0).collect();
     let expected: Vec<u32> = (1..=TOTAL as u32).collect();
     assert_eq!(uids, expected, "UIDs 1..=1000, each once, no gap");
-    let stored = store.get_messages(inbox, Uid(1)..=Uid(u32::MAX)).await.unwrap();
+    let stored = store
+        .get_messages(inbox, Uid(1)..=Uid(u32::MAX))
+        .await
+        .unwrap();
     let ids: std::collections::BTreeSet<String> = stored
         .iter()
         .filter_map(|m| m.meta.message_id.clone())

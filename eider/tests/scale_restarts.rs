@@ -51,7 +51,11 @@ async fn load(addr: String, stop: Arc<AtomicBool>, seen: Arc<Mutex<Seen>>) {
         n += 1;
         let tag = format!("load-{n}");
         let result = c
-            .deliver("sender@example.org", &["carol@example.test"], &message(&tag))
+            .deliver(
+                "sender@example.org",
+                &["carol@example.test"],
+                &message(&tag),
+            )
             .await;
         let mut s = seen.lock().unwrap();
         match result {
@@ -171,7 +175,11 @@ async fn redis_and_store_restarts_under_load_lose_no_acknowledged_message() {
         seen.other.len(),
         seen.io_errors
     );
-    assert!(seen.other.is_empty(), "non-temporary replies: {:?}", seen.other);
+    assert!(
+        seen.other.is_empty(),
+        "non-temporary replies: {:?}",
+        seen.other
+    );
     assert!(
         temp_while_down > 0,
         "the store outage was seen by the loader as 451s"
