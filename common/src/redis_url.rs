@@ -44,7 +44,11 @@ impl Target {
         match self {
             Target::Direct(client) => Ok(client.clone()),
             Target::Sentinel(sentinel) => {
-                let lookup = async { sentinel.lock().await.async_get_client().await };
+                // Boxed: the driver's lookup future is deep, and inlining its layout into every
+                // caller's (an IMAP session's) overflows rustc's query depth limit.
+                let lookup: std::pin::Pin<
+                    Box<dyn Future<Output = redis::RedisResult<redis::Client>> + Send + '_>,
+                > = Box::pin(async move { sentinel.lock().await.async_get_client().await });
                 match tokio::time::timeout(TIMEOUT, lookup).await {
                     Ok(r) => r,
                     Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
