@@ -6,7 +6,8 @@
 # usage: bench/scripts/mongo-vs-embedded.sh [CORPUS_DIR] [MESSAGES] [CONNECTIONS]
 #   defaults: ../shared/corpus/linux-mips 2000 8
 # env: SECANTUSD (default /var/tmp/secantus/bin/secantusd-py), MONGO_URL, USERS (10),
-#      IMAP_SECS (20), IMAP_CLIENTS (10), CARGO_TARGET_DIR.
+#      IMAP_SECS (20), IMAP_CLIENTS (10), CARGO_TARGET_DIR, PROFILE (release; `debug` for the dev
+#      profile, whose dependencies are optimised but Eider's own code is not).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -18,9 +19,13 @@ IMAP_SECS=${IMAP_SECS:-20}
 IMAP_CLIENTS=${IMAP_CLIENTS:-10}
 SECANTUSD=${SECANTUSD:-/var/tmp/secantus/bin/secantusd-py}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$CARGO_TARGET_DIR/release
-
-cargo build --release -q -p eider -p eider-ingest -p eider-imapd -p eider-bench
+PROFILE=${PROFILE:-release}
+BIN=$CARGO_TARGET_DIR/$PROFILE
+if [ "$PROFILE" = release ]; then
+    cargo build --release -q -p eider -p eider-ingest -p eider-imapd -p eider-bench
+else
+    cargo build -q -p eider -p eider-ingest -p eider-imapd -p eider-bench
+fi
 WORK=$(mktemp -d /tmp/eider-bench-mongo.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
