@@ -57,30 +57,31 @@ async fn load(addr: String, stop: Arc<AtomicBool>, seen: Arc<Mutex<Seen>>) {
                 &message(&tag),
             )
             .await;
-        let mut s = seen.lock().unwrap();
-        match result {
-            Ok((rcpts, data)) => {
-                let reply = if rcpts[0].code != 250 {
-                    &rcpts[0]
-                } else {
-                    &data[0]
-                };
-                match reply.code {
-                    250 => s.acked.push((Instant::now(), tag)),
-                    400..=499 => s.temp.push((reply.code, reply.text.clone())),
-                    _ => s.other.push((reply.code, reply.text.clone())),
+        {
+            let mut s = seen.lock().unwrap();
+            match result {
+                Ok((rcpts, data)) => {
+                    let reply = if rcpts[0].code != 250 {
+                        &rcpts[0]
+                    } else {
+                        &data[0]
+                    };
+                    match reply.code {
+                        250 => s.acked.push((Instant::now(), tag)),
+                        400..=499 => s.temp.push((reply.code, reply.text.clone())),
+                        _ => s.other.push((reply.code, reply.text.clone())),
+                    }
+                    if rcpts[0].code != 250 || data.len() > 1 {
+                        // A failed transaction: start the next one on a fresh session.
+                        conn = None;
+                    }
                 }
-                if rcpts[0].code != 250 || data.len() > 1 {
-                    // A failed transaction: start the next one on a fresh session.
+                Err(_) => {
+                    s.io_errors += 1;
                     conn = None;
                 }
             }
-            Err(_) => {
-                s.io_errors += 1;
-                conn = None;
-            }
         }
-        drop(s);
         if conn.is_none() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
