@@ -119,7 +119,8 @@ impl Default for MongoConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RedisConfig {
     /// Empty: no Redis (single-process `eider serve` uses an in-process bus and counters).
-    /// `redis://[user:pass@]host[:port][/db]` or `redis+unix:///path` (see docs/scaling.md).
+    /// `redis://[user:pass@]host[:port][/db]`, `redis+unix:///path` or
+    /// `redis+sentinel://host:port[,host:port...]/SERVICE[/db]` (see docs/scaling.md).
     pub url: String,
     /// Seconds between journal-check ticks sent to IDLE sessions while Redis is unreachable.
     pub poll_interval_secs: u64,

@@ -8,7 +8,7 @@
 
 use super::BusMessage;
 use crate::model::StoreEvent;
-use crate::redis_url::{MAX_BACKOFF, TIMEOUT, manager};
+use crate::redis_url::{MAX_BACKOFF, TIMEOUT, Target, manager};
 use crate::store::MailStore;
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
@@ -41,7 +41,7 @@ pub(super) struct Link {
 
 impl Link {
     pub(super) fn start(
-        client: redis::Client,
+        client: Target,
         store: Arc<dyn MailStore>,
         tx: broadcast::Sender<BusMessage>,
         poll: Duration,
@@ -110,7 +110,7 @@ async fn forward(
 }
 
 /// Drains the outbox into `PUBLISH`es on a self-reconnecting connection.
-async fn publish(client: redis::Client, origin: u64, mut queue: mpsc::Receiver<StoreEvent>) {
+async fn publish(client: Target, origin: u64, mut queue: mpsc::Receiver<StoreEvent>) {
     let mut conn: Option<ConnectionManager> = None;
     while let Some(event) = queue.recv().await {
         if conn.is_none() {
@@ -133,13 +133,16 @@ async fn publish(client: redis::Client, origin: u64, mut queue: mpsc::Receiver<S
             .await;
         if let Err(e) = sent {
             tracing::debug!("change bus: PUBLISH failed (event dropped, journal has it): {e}");
+            // Reconnect through the target next time: after a Sentinel failover the master
+            // has moved (the connection manager alone would retry the old address).
+            conn = None;
         }
     }
 }
 
 /// Subscribes, re-broadcasts remote events, and reconnects with backoff when the stream ends.
 async fn listen(
-    client: redis::Client,
+    client: Target,
     origin: u64,
     tx: broadcast::Sender<BusMessage>,
     up: Arc<AtomicBool>,
@@ -176,7 +179,8 @@ async fn listen(
     }
 }
 
-async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
+async fn subscribe(target: &Target) -> redis::RedisResult<redis::aio::PubSub> {
+    let client = target.client().await?;
     let mut pubsub = tokio::time::timeout(TIMEOUT, client.get_async_pubsub())
         .await
         .map_err(|_| {

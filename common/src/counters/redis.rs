@@ -5,7 +5,7 @@
 //! expiring at the end of that UTC day). Lease acquisition is one Lua script, so the check and
 //! the insert are atomic across processes.
 
-use crate::redis_url::TIMEOUT;
+use crate::redis_url::{TIMEOUT, Target};
 use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +37,7 @@ type Live = Arc<Mutex<HashMap<String, String>>>;
 /// The connection, created on first use and re-created after a failed connect (not more often
 /// than once a second, so an outage costs callers no connect timeout on every call).
 struct Conn {
-    client: redis::Client,
+    client: Target,
     slot: tokio::sync::Mutex<(Option<ConnectionManager>, Option<Instant>)>,
 }
 
@@ -59,6 +59,15 @@ impl Conn {
                 slot.1 = Some(Instant::now());
                 Err(std::io::Error::other("redis unreachable").into())
             }
+        }
+    }
+
+    /// After a failed command: with Sentinel, forget the connection so that the next call asks
+    /// the sentinels for the master again (a failover moves it; the connection manager would
+    /// keep retrying the old address). A direct connection's manager reconnects by itself.
+    async fn failed(&self) {
+        if matches!(self.client, Target::Sentinel(_)) {
+            self.slot.lock().await.0 = None;
         }
     }
 }
@@ -95,7 +104,7 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl RedisCounters {
-    pub(super) fn start(client: redis::Client, ttl: Duration) -> Self {
+    pub(super) fn start(client: Target, ttl: Duration) -> Self {
         let conn = Arc::new(Conn {
             client,
             slot: tokio::sync::Mutex::new((None, None)),
@@ -119,10 +128,14 @@ impl RedisCounters {
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> redis::RedisResult<T> {
         let mut c = self.conn.get().await?;
-        match tokio::time::timeout(TIMEOUT, cmd.query_async(&mut c)).await {
+        let result = match tokio::time::timeout(TIMEOUT, cmd.query_async(&mut c)).await {
             Ok(r) => r,
             Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+        };
+        if result.is_err() {
+            self.conn.failed().await;
         }
+        result
     }
 
     pub(super) async fn acquire(
@@ -190,11 +203,15 @@ impl RedisCounters {
             .arg(end)
             .ignore();
         let mut c = self.conn.get().await?;
-        let (total,): (u64,) = match tokio::time::timeout(TIMEOUT, pipe.query_async(&mut c)).await {
-            Ok(r) => r?,
-            Err(_) => return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
-        };
-        Ok(total)
+        let result: redis::RedisResult<(u64,)> =
+            match tokio::time::timeout(TIMEOUT, pipe.query_async(&mut c)).await {
+                Ok(r) => r,
+                Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+            };
+        if result.is_err() {
+            self.conn.failed().await;
+        }
+        Ok(result?.0)
     }
 }
 
@@ -233,6 +250,7 @@ async fn heartbeat(conn: Arc<Conn>, live: Live, ttl: Duration) {
             };
         if let Err(e) = done {
             tracing::warn!("counters: lease heartbeat failed: {e}");
+            conn.failed().await;
         }
     }
 }
