@@ -8,34 +8,14 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+mod bins;
 mod support;
 
+use bins::build;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::Site;
-
-/// Builds `bin` (package of the same name) and returns its path next to `eider`.
-///
-/// `cargo test` builds a package's binaries only for that package's own integration tests, so
-/// the daemon's may be missing or stale: (re)build it with the same profile and target directory
-/// (a no-op when it is up to date).
-fn build(bin: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_eider")).with_file_name(bin);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "-p", bin, "--bin", bin]);
-    if path.parent().is_some_and(|dir| dir.ends_with("release")) {
-        build.arg("--release");
-    }
-    let status = build
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build --bin {bin} failed");
-    path
-}
 
 fn check_daemon(site: &Site, bin: &str, env: &[(&str, String)], listening: &str) {
     let path = build(bin);

@@ -13,6 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bins;
 mod scale_support;
 
 use eider_tests::imap_client::ImapClient;

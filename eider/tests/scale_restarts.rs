@@ -9,6 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bins;
 mod scale_support;
 
 use eider_common::types::Uid;
