@@ -298,6 +298,26 @@ pub trait MailStore: Send + Sync + 'static {
         chunks: RangeInclusive<u32>,
     ) -> StoreResult<Vec<Vec<u8>>>;
 
+    /// The blob's info and the compressed chunks covering its decoded bytes `start..end`
+    /// (`blob_info`, then `blob_chunks` of those chunks), in one step where the backend can: the
+    /// embedded store uses one read transaction, which halves the store trips of a message read.
+    /// `None` if the blob does not exist; no chunks when `start..end` is empty or not within the
+    /// blob (the caller decides whether that is corruption).
+    async fn blob_read(
+        &self,
+        id: BlobId,
+        start: u64,
+        end: u64,
+    ) -> StoreResult<Option<(BlobInfo, Vec<Vec<u8>>)>> {
+        let Some(info) = self.blob_info(id).await? else {
+            return Ok(None);
+        };
+        match covering_chunks(&info, start, end) {
+            Some(range) => Ok(Some((info, self.blob_chunks(id, range).await?))),
+            None => Ok(Some((info, Vec::new()))),
+        }
+    }
+
     /// Takes an explicit reference on a blob (for holders other than messages).
     async fn blob_ref(&self, id: BlobId) -> StoreResult<()>;
 
@@ -311,4 +331,16 @@ pub trait MailStore: Send + Sync + 'static {
         created_before: UnixTime,
         journal_before: UnixTime,
     ) -> StoreResult<SweepStats>;
+}
+
+/// The chunk indexes holding decoded bytes `start..end` of a blob; `None` when the range is
+/// empty or not within the blob.
+pub fn covering_chunks(info: &BlobInfo, start: u64, end: u64) -> Option<RangeInclusive<u32>> {
+    if start >= end || end > info.size || info.chunk_size == 0 {
+        return None;
+    }
+    let cs = u64::from(info.chunk_size);
+    let first = u32::try_from(start / cs).ok()?;
+    let last = u32::try_from((end - 1) / cs).ok()?;
+    Some(first..=last)
 }

@@ -298,6 +298,33 @@ pub async fn append_with_pending_blobs(f: &dyn StoreFactory) {
     check_consistency(s).await.unwrap();
 }
 
+/// `blob_read` returns the blob's info with exactly the chunks covering a decoded range, none
+/// for an empty or out-of-bounds range, and `None` for a blob that does not exist.
+pub async fn blob_read_covering_chunks(f: &dyn StoreFactory) {
+    let store = f.make().await;
+    let s = store.as_ref();
+    let data = bytes(13, 200_000);
+    let (id, _) = write_blob(s, &data, 50_000).await;
+    let decode = |c: &[u8]| zstd::bulk::decompress(c, 65_536).unwrap();
+    let (info, chunks) = s.blob_read(id, 70_000, 70_010).await.unwrap().unwrap();
+    assert_eq!(
+        (info.size, info.chunk_size, chunks.len()),
+        (200_000, 65_536, 1)
+    );
+    assert_eq!(decode(&chunks[0]), &data[65_536..131_072]);
+    let (_, all) = s.blob_read(id, 0, 200_000).await.unwrap().unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(decode(&all[3]), &data[196_608..]);
+    let (_, two) = s.blob_read(id, 65_535, 65_537).await.unwrap().unwrap();
+    assert_eq!(two.len(), 2, "a range across a chunk boundary");
+    for (a, b) in [(5, 5), (9, 3), (0, 200_001)] {
+        let (_, none) = s.blob_read(id, a, b).await.unwrap().unwrap();
+        assert!(none.is_empty(), "{a}..{b}");
+    }
+    let missing = BlobId(Sha256::digest(b"nothing").into());
+    assert!(s.blob_read(missing, 0, 1).await.unwrap().is_none());
+}
+
 /// Random messages of inline, identity and base64 segments (every line layout the model allows,
 /// slices anywhere in multi-chunk blobs) read back whole and in random windows.
 pub async fn content_random_layouts(f: &dyn StoreFactory) {

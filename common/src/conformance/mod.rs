@@ -140,6 +140,7 @@ macro_rules! conformance_suite {
             content_blob_dedup_and_abort,
             blob_put_whole,
             append_with_pending_blobs,
+            blob_read_covering_chunks,
             content_random_layouts,
             concurrent_appends_monotonic,
             concurrent_flag_changes_monotonic,

@@ -7,7 +7,7 @@ use super::base64::Layout;
 use super::codec::decompress_chunk;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{BlobInfo, Segment, Transfer};
-use crate::store::MailStore;
+use crate::store::{MailStore, covering_chunks};
 use crate::types::BlobId;
 use std::collections::HashMap;
 
@@ -89,7 +89,8 @@ pub async fn read_message(store: &dyn MailStore, segments: &[Segment]) -> StoreR
     read_range(store, segments, 0, total).await
 }
 
-/// Decoded bytes `start..end` of a blob, fetching only the chunks that cover them.
+/// Decoded bytes `start..end` of a blob, fetching only the chunks that cover them (with the
+/// blob's info, in one store call the first time this read meets the blob).
 async fn read_blob(
     store: &dyn MailStore,
     infos: &mut HashMap<BlobId, BlobInfo>,
@@ -100,29 +101,32 @@ async fn read_blob(
     if start >= end {
         return Ok(Vec::new());
     }
-    let info = match infos.get(&blob) {
-        Some(info) => *info,
+    let (info, chunks) = match infos.get(&blob) {
+        Some(info) => {
+            let info = *info;
+            let chunks = match covering_chunks(&info, start, end) {
+                Some(range) => store.blob_chunks(blob, range).await?,
+                None => Vec::new(),
+            };
+            (info, chunks)
+        }
         None => {
-            let info = store
-                .blob_info(blob)
+            let (info, chunks) = store
+                .blob_read(blob, start, end)
                 .await?
                 .ok_or(StoreError::MissingBlob(blob))?;
             infos.insert(blob, info);
-            info
+            (info, chunks)
         }
     };
-    if end > info.size || info.chunk_size == 0 {
+    let Some(range) = covering_chunks(&info, start, end) else {
         return Err(StoreError::Corrupt(format!(
             "segment reads {start}..{end} of blob {blob} of {} bytes",
             info.size
         )));
-    }
+    };
     let cs = u64::from(info.chunk_size);
-    let (first, last) = (start / cs, (end - 1) / cs);
-    let to_u32 = |v: u64| u32::try_from(v).map_err(|_| StoreError::Corrupt("chunk index".into()));
-    let chunks = store
-        .blob_chunks(blob, to_u32(first)?..=to_u32(last)?)
-        .await?;
+    let first = u64::from(*range.start());
     let base = first * cs;
     let mut out = Vec::with_capacity((end - start) as usize);
     for (i, chunk) in chunks.iter().enumerate() {

@@ -356,6 +356,30 @@ impl MailStore for EmbeddedStore {
         Ok(data)
     }
 
+    async fn blob_read(
+        &self,
+        id: BlobId,
+        start: u64,
+        end: u64,
+    ) -> StoreResult<Option<(BlobInfo, Vec<Vec<u8>>)>> {
+        let read = self
+            .read(move |txn| {
+                let Some(info) = blobs::info(txn, id)? else {
+                    return Ok(None);
+                };
+                let Some(range) = crate::store::covering_chunks(&info, start, end) else {
+                    return Ok(Some((info, Vec::new(), 0)));
+                };
+                let (data, bytes) = blobs::chunks(txn, id, range)?;
+                Ok(Some((info, data, bytes)))
+            })
+            .await?;
+        Ok(read.map(|(info, data, bytes)| {
+            self.stats.add_content_read(bytes);
+            (info, data)
+        }))
+    }
+
     async fn blob_ref(&self, id: BlobId) -> StoreResult<()> {
         self.write(true, move |t, _| blobs::add_ref(t, id, 1)).await
     }
