@@ -1,7 +1,7 @@
 //! Message listings, flag changes, moves, deletes (single and batch) and raw uploads.
 //!
 //! Listings page by UID or by internal date with opaque cursors; uploads stream the request
-//! body through `eider_common::ingest::prepare_message`, the same path LMTP delivery takes, and
+//! body through `eider_common::ingest::prepare_message_deferred`, the same path LMTP delivery takes, and
 //! are bounded by `limits.max_message_size` (413 past it, counted as the body arrives).
 
 use crate::auth::Principal;
@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use eider_common::model::{
-    EnvelopeAddress, FlagOp, Flags, Mailbox, MessageSummary, NewMessage, StoredMessage, SystemFlags,
+    EnvelopeAddress, FlagOp, Flags, Mailbox, MessageSummary, StoredMessage, SystemFlags,
 };
 use eider_common::types::Uid;
 use futures::StreamExt;
@@ -411,7 +411,7 @@ pub async fn upload(
         Ok(chunk)
     });
     let reader = tokio_util::io::StreamReader::new(stream);
-    let prepared = eider_common::ingest::prepare_message(
+    let prepared = eider_common::ingest::prepare_message_deferred(
         &*st.ctx.store,
         reader,
         eider_common::mime::Limits::default(),
@@ -448,21 +448,12 @@ pub async fn upload(
             })),
         ));
     }
+    let size = prepared.size;
+    let (message, pending) = prepared.into_message(flags, crate::auth::now(), 0);
     let appended = st
         .ctx
         .store
-        .append(
-            mb.id,
-            NewMessage {
-                flags,
-                internal_date: crate::auth::now(),
-                internal_tz_minutes: 0,
-                size: prepared.size,
-                sha256: prepared.sha256,
-                segments: prepared.segments,
-                meta: prepared.meta,
-            },
-        )
+        .append_with_blobs(mb.id, message, pending)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -470,7 +461,7 @@ pub async fn upload(
             "mailbox": appended.mailbox.0.to_string(),
             "uid": appended.uid.0,
             "uid_validity": appended.uid_validity.0,
-            "size": prepared.size,
+            "size": size,
             "duplicate": false,
         })),
     ))

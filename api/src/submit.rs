@@ -19,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use eider_common::model::{FlagOp, Flags, NewMessage, SpecialUse, SystemFlags};
+use eider_common::model::{FlagOp, Flags, SpecialUse, SystemFlags};
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -273,7 +273,7 @@ pub async fn submit(
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
 
     // The sent copy, through the same ingest path as delivery.
-    let prepared = eider_common::ingest::prepare_message(
+    let prepared = eider_common::ingest::prepare_message_deferred(
         &*st.ctx.store,
         m.as_bytes(),
         eider_common::mime::Limits::default(),
@@ -287,21 +287,11 @@ pub async fn submit(
         system: SystemFlags(SystemFlags::SEEN),
         ..Default::default()
     };
+    let (message, pending) = prepared.into_message(flags, crate::auth::now(), 0);
     let appended = st
         .ctx
         .store
-        .append(
-            sent_box.id,
-            NewMessage {
-                flags,
-                internal_date: crate::auth::now(),
-                internal_tz_minutes: 0,
-                size: prepared.size,
-                sha256: prepared.sha256,
-                segments: prepared.segments,
-                meta: prepared.meta,
-            },
-        )
+        .append_with_blobs(sent_box.id, message, pending)
         .await?;
     if let Some(o) = &original {
         let answered = Flags {

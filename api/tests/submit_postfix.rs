@@ -9,30 +9,16 @@
 mod common;
 
 use common::Api;
-use eider_tests::{have_command, require};
+use eider_tests::postfix;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const LOG: &str = "/var/log/postfix-eider-api-test.log";
 
-fn postfix(args: &[&str]) -> bool {
-    Command::new("postfix")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn submit_through_postfix_back_into_eider() {
-    let allowed = std::env::var("EIDER_TEST_POSTFIX").is_ok_and(|v| v == "1");
-    if !require(
-        "postfix with EIDER_TEST_POSTFIX=1",
-        allowed && have_command("postfix"),
-    ) {
+    if !postfix::available() {
         return;
     }
     let api = Api::start_with(|c| c.api.smarthost = "127.0.0.1:25".into()).await;
@@ -50,10 +36,7 @@ async fn submit_through_postfix_back_into_eider() {
     )
     .unwrap();
     let _ = std::fs::remove_file(LOG);
-    assert!(postfix(&["check"]), "postfix check failed");
-    if !postfix(&["reload"]) {
-        assert!(postfix(&["start"]), "postfix start failed");
-    }
+    postfix::check_and_start();
     // Postfix may take a moment to listen after start.
     for _ in 0..50 {
         if tokio::net::TcpStream::connect("127.0.0.1:25").await.is_ok() {
@@ -95,7 +78,7 @@ async fn submit_through_postfix_back_into_eider() {
         }
     }
     let log = std::fs::read_to_string(LOG).unwrap_or_default();
-    postfix(&["stop"]);
+    postfix::control(&["stop"]);
     assert_eq!(status, 201, "{body}\npostfix log:\n{log}");
     let m = got.unwrap_or_else(|| panic!("nothing delivered in 20 s; postfix log:\n{log}"));
     assert_eq!(m["subject"], "through postfix");

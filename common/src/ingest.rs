@@ -11,9 +11,9 @@
 use crate::content::BlobWriter;
 use crate::error::{StoreError, StoreResult};
 use crate::mime::{Limits, MimeError, Output, Splitter};
-use crate::model::{MessageMeta, PendingBlob, Segment, Transfer};
+use crate::model::{Flags, MessageMeta, NewMessage, PendingBlob, Segment, Transfer};
 use crate::store::MailStore;
-use crate::types::BlobId;
+use crate::types::{BlobId, UnixTime};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -47,6 +47,28 @@ pub struct Prepared {
     /// [`prepare_message_deferred`]): store them with the append, through
     /// `MailStore::append_with_blobs`.
     pub pending: Vec<PendingBlob>,
+}
+
+impl Prepared {
+    /// The record that stores this content as received (no per-recipient prefix), and the
+    /// blobs still to store with it: pass both to `MailStore::append_with_blobs`.
+    pub fn into_message(
+        self,
+        flags: Flags,
+        internal_date: UnixTime,
+        internal_tz_minutes: i16,
+    ) -> (NewMessage, Vec<PendingBlob>) {
+        let message = NewMessage {
+            flags,
+            internal_date,
+            internal_tz_minutes,
+            segments: self.segments,
+            size: self.size,
+            sha256: self.sha256,
+            meta: self.meta,
+        };
+        (message, self.pending)
+    }
 }
 
 /// An output of the splitter, owned, waiting for its async write.

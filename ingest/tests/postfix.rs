@@ -7,7 +7,7 @@
 use eider_common::content::read_message;
 use eider_common::types::Uid;
 use eider_tests::harness::World;
-use eider_tests::{have_command, require};
+use eider_tests::postfix;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -28,22 +28,9 @@ fn main_cf(port: u16) -> String {
     )
 }
 
-fn postfix(args: &[&str]) -> bool {
-    Command::new("postfix")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn postfix_relays_to_eider_over_lmtp() {
-    let allowed = std::env::var("EIDER_TEST_POSTFIX").is_ok_and(|v| v == "1");
-    if !require(
-        "postfix with EIDER_TEST_POSTFIX=1",
-        allowed && have_command("postfix"),
-    ) {
+    if !postfix::available() {
         return;
     }
     let w = World::new(|_| {}).unwrap();
@@ -51,10 +38,7 @@ async fn postfix_relays_to_eider_over_lmtp() {
     let addr = w.spawn(eider_ingest::run).await.unwrap();
     std::fs::write("/etc/postfix/main.cf", main_cf(addr.port())).unwrap();
     let _ = std::fs::remove_file(LOG);
-    assert!(postfix(&["check"]), "postfix check failed");
-    if !postfix(&["reload"]) {
-        assert!(postfix(&["start"]), "postfix start failed");
-    }
+    postfix::check_and_start();
     let body = "Subject: via postfix\r\nFrom: bob@example.net\r\nMessage-ID: <pf1@example.net>\r\n\r\nRelayed by a real MTA.\r\n";
     let mut sendmail = Command::new("sendmail")
         .args(["-f", "bob@example.net", "alice@example.org"])
@@ -86,7 +70,7 @@ async fn postfix_relays_to_eider_over_lmtp() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let log = std::fs::read_to_string(LOG).unwrap_or_default();
-    postfix(&["stop"]);
+    postfix::control(&["stop"]);
     let m = stored.unwrap_or_else(|| panic!("nothing delivered in 20 s; postfix log:\n{log}"));
     let bytes = String::from_utf8(read_message(&*w.store, &m.segments).await.unwrap()).unwrap();
     assert!(

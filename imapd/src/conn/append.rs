@@ -20,7 +20,7 @@ use crate::proto::response::{Code, Response};
 use crate::session::error::receive_error_response;
 use crate::session::{AuthUser, CommandError, Completion};
 use eider_common::ingest::{Prepared, find_by_message_id, prepare_message_deferred};
-use eider_common::model::{NewMessage, SpecialUse};
+use eider_common::model::SpecialUse;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
@@ -190,18 +190,9 @@ impl Conn {
                 Err(e) => return Completion::Failed(store_error(e)),
             }
         }
-        let message = NewMessage {
-            flags: to_model(&header.flags),
-            internal_date,
-            internal_tz_minutes,
-            segments: prepared.segments,
-            size: prepared.size,
-            sha256: prepared.sha256,
-            meta: prepared.meta,
-        };
-        let appended = store
-            .append_with_blobs(target.id, message, prepared.pending)
-            .await;
+        let (message, pending) =
+            prepared.into_message(to_model(&header.flags), internal_date, internal_tz_minutes);
+        let appended = store.append_with_blobs(target.id, message, pending).await;
         match appended {
             Ok(a) => Completion::Ok {
                 code: Some(Code::AppendUid {

@@ -73,16 +73,9 @@ impl World {
                 .await
                 .unwrap();
         let mailbox = self.mailbox(path).await;
-        let msg = eider_common::model::NewMessage {
-            flags: Flags::default(),
-            internal_date: 1_700_000_000,
-            internal_tz_minutes: 60,
-            segments: prepared.segments,
-            size: prepared.size,
-            sha256: prepared.sha256,
-            meta: prepared.meta,
-        };
-        self.store.append(mailbox, msg).await.unwrap().uid.0
+        let (msg, pending) = prepared.into_message(Flags::default(), 1_700_000_000, 60);
+        let appended = self.store.append_with_blobs(mailbox, msg, pending).await;
+        appended.unwrap().uid.0
     }
 
     /// Runs a Python script with `PORT`, `USER`, `PASS` in its environment; panics with its
