@@ -18,6 +18,7 @@ pub mod harness;
 pub mod imap_client;
 pub mod lmtp_client;
 pub mod postfix;
+pub mod redis_cluster;
 pub mod redis_server;
 
 /// True when `EIDER_REQUIRE_ALL=1`: missing tools fail tests instead of skipping them.

@@ -4,9 +4,13 @@
 //! `eider:authfail:{key}` (integer with a TTL of the window), `eider:dl:{key}:{day}` (integer
 //! expiring at the end of that UTC day). Lease acquisition is one Lua script, so the check and
 //! the insert are atomic across processes.
+//!
+//! Redis Cluster: every script touches exactly one key (declared in `KEYS`, so the client routes
+//! it to the node owning that key's slot), so no hash tags are needed; the one multi-key request,
+//! the lease heartbeat's pipeline, is split into one pipeline per slot on a cluster.
 
-use crate::redis_url::{TIMEOUT, Target};
-use redis::aio::ConnectionManager;
+use crate::redis_url::{Connection, TIMEOUT, Target};
+use redis::cluster_routing::Slot;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +35,14 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 ";
 
+/// KEYS[1] day's counter; ARGV: bytes, end of the day (Unix s). One script rather than a
+/// `MULTI` pipeline: atomic on every kind of server, cluster included.
+const DOWNLOAD: &str = r"
+local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return n
+";
+
 /// Live leases of this process: id → set key. The heartbeat refreshes them.
 type Live = Arc<Mutex<HashMap<String, String>>>;
 
@@ -38,11 +50,11 @@ type Live = Arc<Mutex<HashMap<String, String>>>;
 /// than once a second, so an outage costs callers no connect timeout on every call).
 struct Conn {
     client: Target,
-    slot: tokio::sync::Mutex<(Option<ConnectionManager>, Option<Instant>)>,
+    slot: tokio::sync::Mutex<(Option<Connection>, Option<Instant>)>,
 }
 
 impl Conn {
-    async fn get(&self) -> redis::RedisResult<ConnectionManager> {
+    async fn get(&self) -> redis::RedisResult<Connection> {
         let mut slot = self.slot.lock().await;
         if let Some(c) = &slot.0 {
             return Ok(c.clone());
@@ -50,7 +62,7 @@ impl Conn {
         if slot.1.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
             return Err(std::io::Error::other("redis recently unreachable").into());
         }
-        match crate::redis_url::manager(&self.client).await {
+        match crate::redis_url::connection(&self.client).await {
             Some(c) => {
                 slot.0 = Some(c.clone());
                 Ok(c)
@@ -64,9 +76,11 @@ impl Conn {
 
     /// After a failed command: with Sentinel, forget the connection so that the next call asks
     /// the sentinels for the master again (a failover moves it; the connection manager would
-    /// keep retrying the old address). A direct connection's manager reconnects by itself.
+    /// keep retrying the old address); with Cluster, so that the next call rediscovers the
+    /// cluster from the seed nodes (after the whole cluster was down). A direct connection's
+    /// manager reconnects by itself.
     async fn failed(&self) {
-        if matches!(self.client, Target::Sentinel(_)) {
+        if matches!(self.client, Target::Sentinel(_) | Target::Cluster(_)) {
             self.slot.lock().await.0 = None;
         }
     }
@@ -192,26 +206,13 @@ impl RedisCounters {
 
     pub(super) async fn add_download(&self, key: &str, bytes: u64) -> redis::RedisResult<u64> {
         let (day, end) = super::utc_day(chrono::Utc::now());
-        let name = format!("eider:dl:{key}:{day}");
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("INCRBY")
-            .arg(&name)
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(DOWNLOAD)
+            .arg(1)
+            .arg(format!("eider:dl:{key}:{day}"))
             .arg(bytes)
-            .cmd("EXPIREAT")
-            .arg(&name)
-            .arg(end)
-            .ignore();
-        let mut c = self.conn.get().await?;
-        let result: redis::RedisResult<(u64,)> =
-            match tokio::time::timeout(TIMEOUT, pipe.query_async(&mut c)).await {
-                Ok(r) => r,
-                Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
-            };
-        if result.is_err() {
-            self.conn.failed().await;
-        }
-        Ok(result?.0)
+            .arg(end);
+        self.run(&cmd).await
     }
 }
 
@@ -232,8 +233,11 @@ async fn heartbeat(conn: Arc<Conn>, live: Live, ttl: Duration) {
             continue;
         };
         let expiry = now_ms() + ms(ttl);
-        let mut pipe = redis::pipe();
+        // A cluster refuses a pipeline whose keys are in different slots: one per slot there.
+        let mut pipes: HashMap<Option<Slot>, redis::Pipeline> = HashMap::new();
         for (id, set) in &leases {
+            let group = c.is_cluster().then(|| Slot::for_key(set));
+            let pipe = pipes.entry(group).or_default();
             // XX: a lease released meanwhile is not brought back.
             pipe.cmd("ZADD")
                 .arg(set)
@@ -243,14 +247,17 @@ async fn heartbeat(conn: Arc<Conn>, live: Live, ttl: Duration) {
                 .ignore();
             pipe.cmd("PEXPIRE").arg(set).arg(ms(ttl) * 2).ignore();
         }
-        let done: redis::RedisResult<()> =
-            match tokio::time::timeout(TIMEOUT, pipe.query_async(&mut c)).await {
-                Ok(r) => r,
-                Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
-            };
-        if let Err(e) = done {
-            tracing::warn!("counters: lease heartbeat failed: {e}");
-            conn.failed().await;
+        for pipe in pipes.values() {
+            let done: redis::RedisResult<()> =
+                match tokio::time::timeout(TIMEOUT, pipe.query_async(&mut c)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+                };
+            if let Err(e) = done {
+                tracing::warn!("counters: lease heartbeat failed: {e}");
+                conn.failed().await;
+                break;
+            }
         }
     }
 }
