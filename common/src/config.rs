@@ -345,6 +345,14 @@ pub struct AuthConfig {
     pub plaintext_anywhere: bool,
     /// Milliseconds to wait before answering a failed authentication.
     pub failure_delay_ms: u64,
+    /// Failed logins per user name, across every protocol and process, before further logins
+    /// for that name are refused until the window ends (see `crate::auth_limit`); 0: no limit.
+    pub max_failures_per_user: u32,
+    /// Failed logins per client address (IPv6: per /64) before further logins from it are
+    /// refused until the window ends; 0: no limit.
+    pub max_failures_per_ip: u32,
+    /// Length of the failure window in seconds, counted from the first failure.
+    pub failure_window_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -353,6 +361,9 @@ impl Default for AuthConfig {
             plaintext_loopback: true,
             plaintext_anywhere: false,
             failure_delay_ms: 1000,
+            max_failures_per_user: 10,
+            max_failures_per_ip: 50,
+            failure_window_secs: 300,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! content model that rebuilds a message byte-for-byte from its skeleton and blobs.
 
 pub mod address;
+pub mod auth_limit;
 pub mod bus;
 pub mod config;
 #[cfg(feature = "test-util")]
