@@ -7,12 +7,20 @@
 //! `[redis] lease_ttl_secs`. Over the limit the login is answered `NO [LIMIT]` (RFC 5530) and
 //! the connection stays not authenticated, so the client may retry later.
 //!
+//! Failures are also counted per user name and per client address across every process and
+//! protocol (`eider_common::auth_limit`, `[auth] max_failures_per_user` / `_per_ip`); while one
+//! of them is over its limit the login is answered `NO [UNAVAILABLE]` (RFC 5530 §3: temporary,
+//! retry later) without looking at the password. Such a refusal also counts towards the
+//! connection's own limit.
+//!
 //! Invariant: the password is only handed to `password::verify` and never logged; every
 //! failure looks the same to the client (unknown user, wrong password, disabled account).
 
 use super::{Conn, Flow, bye};
 use crate::proto::response::{Code, Response};
 use crate::session::{AuthUser, CommandError};
+use eider_common::auth_limit::AuthLimit;
+use std::sync::Arc;
 use std::time::Duration;
 
 impl Conn {
@@ -22,7 +30,19 @@ impl Conn {
         username: &str,
         password: &str,
     ) -> Vec<Response> {
-        let result = self.check(username, password).await;
+        let shared = Arc::clone(&self.shared);
+        let limit = AuthLimit::new(&shared.ctx.counters, &shared.ctx.config.auth);
+        let ip = Some(self.peer.ip());
+        let (result, throttled) = match limit.check(username, ip).await {
+            Ok(()) => (self.check(username, password).await, false),
+            Err(t) => {
+                let text = format!(
+                    "Too many authentication failures; try again in {} s",
+                    t.retry_after.as_secs()
+                );
+                (Err(CommandError::no(Code::Unavailable, &text)), true)
+            }
+        };
         if let Err(e) = &result {
             match e {
                 CommandError::Internal { detail } => {
@@ -30,7 +50,11 @@ impl Conn {
                 }
                 _ => tracing::info!("authentication failed"),
             }
-            if matches!(e, CommandError::No { code: None, .. }) {
+            let bad_credentials = matches!(e, CommandError::No { code: None, .. });
+            if bad_credentials {
+                limit.failed(username, ip).await;
+            }
+            if bad_credentials || throttled {
                 self.auth_failures += 1;
                 let delay = self.shared.ctx.config.auth.failure_delay_ms;
                 tokio::time::sleep(Duration::from_millis(delay)).await;

@@ -26,6 +26,23 @@ impl Client {
         (c, String::from_utf8_lossy(&greeting).into_owned())
     }
 
+    /// Connects from the local address `from` (e.g. `127.0.0.2`, to appear as another client).
+    pub async fn connect_from(
+        addr: std::net::SocketAddr,
+        from: std::net::IpAddr,
+    ) -> (Self, String) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+        let s = socket.connect(addr).await.unwrap();
+        let (r, w) = s.into_split();
+        let mut c = Client {
+            r: BufReader::new(r),
+            w,
+        };
+        let greeting = c.response().await.expect("greeting");
+        (c, String::from_utf8_lossy(&greeting).into_owned())
+    }
+
     pub async fn login(addr: std::net::SocketAddr) -> Self {
         let (mut c, _) = Self::connect(addr).await;
         let r = c
