@@ -10,6 +10,8 @@
 //!   connection ends the session without the UPDATE state (RFC 1939 §3).
 //! - STLS is refused when plaintext input is already buffered behind it (RFC 2595 §4; a
 //!   command injected before the handshake must never run inside TLS).
+//! - A login is first checked against the failure limits (`eider_common::auth_limit`): over a
+//!   limit it is refused `-ERR [SYS/TEMP]` without verifying the password.
 
 use crate::Shared;
 use crate::maildrop::{self, Maildrop};
@@ -18,7 +20,9 @@ use crate::proto::reply::{Code, Reply};
 use crate::proto::session::{Action, LoginFailure, Session, commit_reply};
 use crate::retr;
 use eider_common::Shutdown;
+use eider_common::auth_limit::AuthLimit;
 use std::io;
+use std::net::IpAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -33,6 +37,8 @@ pub struct ConnState {
     reader: LineReader,
     out: Vec<u8>,
     maildrop: Option<Maildrop>,
+    /// The client's address, for the per-address failure count (`eider_common::auth_limit`).
+    peer: Option<IpAddr>,
 }
 
 impl ConnState {
@@ -45,7 +51,14 @@ impl ConnState {
             reader: LineReader::new(MAX_LINE),
             out,
             maildrop: None,
+            peer: None,
         }
+    }
+
+    /// Counts this connection's failed logins against `peer` too.
+    pub fn with_peer(mut self, peer: IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
     }
 }
 
@@ -158,7 +171,13 @@ async fn act<S: AsyncWrite + Unpin + Send>(
             }
             Action::StartTls => return Ok(Next::StartTls),
             Action::Login { username, password } => {
-                match maildrop::login(shared, &username, password).await {
+                // Over a failure limit: refused before the password is looked at.
+                let limit = AuthLimit::new(&shared.ctx.counters, &shared.ctx.config.auth);
+                let result = match limit.check(&username, st.peer).await {
+                    Ok(()) => maildrop::login(shared, &username, password).await,
+                    Err(_) => Err(LoginFailure::Throttled),
+                };
+                match result {
                     Ok((drop, messages)) => {
                         tracing::info!(user = %username, messages = messages.len(), "POP3 login");
                         st.maildrop = Some(drop);
@@ -167,6 +186,9 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                     Err(why) => {
                         tracing::info!(user = %username, ?why, "POP3 login failed");
                         if why == LoginFailure::Credentials {
+                            limit.failed(&username, st.peer).await;
+                        }
+                        if matches!(why, LoginFailure::Credentials | LoginFailure::Throttled) {
                             let delay = shared.ctx.config.auth.failure_delay_ms;
                             tokio::time::sleep(Duration::from_millis(delay)).await;
                         }

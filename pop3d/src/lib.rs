@@ -152,7 +152,8 @@ async fn handle(
     shutdown: Shutdown,
 ) {
     let _ = tcp.set_nodelay(true);
-    let mut st = ConnState::new(Session::new(session_config(&shared, peer, implicit_tls)));
+    let mut st = ConnState::new(Session::new(session_config(&shared, peer, implicit_tls)))
+        .with_peer(peer.ip());
     let result = if implicit_tls {
         match start_tls(&shared, tcp).await {
             Some(tls) => conn::serve(&shared, tls, &mut st, &shutdown)

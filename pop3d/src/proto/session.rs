@@ -77,6 +77,9 @@ pub enum LoginFailure {
     InUse,
     /// The store failed; retry later.
     Temporary,
+    /// Too many recent failures for this user name or client address
+    /// (`eider_common::auth_limit`); the password was not checked.
+    Throttled,
 }
 
 #[derive(Debug)]
@@ -323,6 +326,12 @@ impl Session {
             LoginFailure::InUse => {
                 Reply::err_code(Code::InUse, "maildrop is locked by another POP3 session")
             }
+            // RFC 3206 §4: SYS/TEMP, a temporary condition; the client may retry later (with
+            // the same credentials: they were not judged).
+            LoginFailure::Throttled => Reply::err_code(
+                Code::SysTemp,
+                "too many authentication failures, try again later",
+            ),
             LoginFailure::Temporary => {
                 return Action::Reply(Reply::err_code(Code::SysTemp, "try again later"));
             }
