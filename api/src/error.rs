@@ -30,6 +30,10 @@ pub enum ApiError {
     UnsupportedMedia(String),
     #[error("service unavailable")]
     Unavailable,
+    /// Too many failed logins for the user name or client address (`eider_common::auth_limit`);
+    /// the seconds until the client may retry (the `Retry-After` header).
+    #[error("too many authentication failures; try again later")]
+    TooManyRequests(u64),
     #[error("relay failed: {0}")]
     BadGateway(String),
     #[error("internal error")]
@@ -54,6 +58,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "relay_failed"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -91,6 +96,11 @@ impl IntoResponse for ApiError {
                     axum::http::header::WWW_AUTHENTICATE,
                     axum::http::HeaderValue::from_static("Bearer"),
                 );
+            }
+            // RFC 6585 §4, RFC 9110 §10.2.3.
+            ApiError::TooManyRequests(secs) => {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
             }
             ApiError::RangeNotSatisfiable(size) => {
                 if let Ok(v) = axum::http::HeaderValue::from_str(&format!("bytes */{size}")) {

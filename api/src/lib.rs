@@ -173,6 +173,8 @@ pub async fn run(
     };
     let app = router(state);
     tracing::info!(addr = ?listener.local_addr().ok(), "eider-api listening");
+    // The peer address reaches handlers as `ConnectInfo` (failure limits per client address).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;

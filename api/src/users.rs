@@ -7,13 +7,15 @@ use crate::auth::{Principal, now};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Q, cursor_decode, cursor_encode, page_limit};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
+use eider_common::auth_limit::AuthLimit;
 use eider_common::model::{Address, NewUser, User, UserUpdate};
 use eider_common::types::UserId;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 #[derive(Debug, Serialize)]
 pub struct UserView {
@@ -47,16 +49,24 @@ pub struct Credentials {
     password: String,
 }
 
-/// `POST /authenticate`.
+/// `POST /authenticate`. Over a failure limit (`eider_common::auth_limit`, keyed by user name
+/// and client address) it answers 429 with `Retry-After` without checking the password.
 pub async fn authenticate(
     State(st): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     JsonBody(c): JsonBody<Credentials>,
 ) -> ApiResult<Json<Value>> {
+    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let limit = AuthLimit::new(&st.ctx.counters, &st.ctx.config.auth);
+    if let Err(t) = limit.check(&c.username, ip).await {
+        return Err(ApiError::TooManyRequests(t.retry_after.as_secs()));
+    }
     let user = st.ctx.store.find_user(&c.username).await?;
     let ok = user
         .as_ref()
         .filter(|u| !u.disabled && eider_common::password::verify(&c.password, &u.password_hash));
     let Some(user) = ok else {
+        limit.failed(&c.username, ip).await;
         let delay = st.ctx.config.auth.failure_delay_ms;
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         return Err(ApiError::Unauthorized);
