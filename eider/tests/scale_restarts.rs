@@ -1,5 +1,6 @@
 //! Restarts under load, black box (issue 6 "Proof"): while `eider-ingest` delivers without
-//! pause, Redis is restarted, then the MongoDB stand-in is stopped and started again.
+//! pause, Redis is restarted, then the MongoDB stand-in is stopped (SIGTERM) and started again,
+//! then crashed (`kill -9`, no shutdown) and started again on the same data directory.
 //!
 //! - every message that got `250` is in the store afterwards (once);
 //! - while the store is down LMTP answers `451 4.3.0` (never a 5xx, never a dropped
@@ -115,6 +116,10 @@ async fn wait_acked(seen: &Mutex<Seen>, t: Instant, n: usize, within: Duration) 
 async fn redis_and_store_restarts_under_load_lose_no_acknowledged_message() {
     let tuning = Tuning {
         server_selection_timeout_ms: 1000,
+        // Durable commits, as mongod's `w: majority` (journaled) gives: the crash below must
+        // test Eider, not the stand-in's unsynced log buffer (which lost an acknowledged
+        // message in 1 of 3 runs without this).
+        sync_on_commit: true,
         ..Tuning::default()
     };
     let Some(mut cluster) = Cluster::start("restarts", tuning) else {
@@ -164,6 +169,53 @@ async fn redis_and_store_restarts_under_load_lose_no_acknowledged_message() {
         .find(|(at, _)| *at > up)
         .map(|(at, _)| *at - up);
     eprintln!("store restart: first 250 {first_after:?} after it was back");
+
+    // Store crash: kill -9 mid-load, down for at least 3 s. The loader's delivery in flight
+    // may sit in the transaction retry loop (`transaction_retry_ms`) through the whole outage
+    // and succeed afterwards, so a fresh delivery probes the outage: it must get 451 4.3.0.
+    let temp_before_crash = seen.lock().unwrap().temp.len();
+    cluster.mongo.crash();
+    let crashed = Instant::now();
+    let probe = async {
+        let mut c = LmtpClient::connect(&ingest.addr).await.unwrap();
+        c.deliver(
+            "sender@example.org",
+            &["carol@example.test"],
+            &message("probe-crash"),
+        )
+        .await
+        .unwrap()
+    };
+    let (rcpts, data) = tokio::time::timeout(Duration::from_secs(20), probe)
+        .await
+        .expect("a delivery is answered while the store is crashed");
+    let reply = if rcpts[0].code != 250 {
+        &rcpts[0]
+    } else {
+        &data[0]
+    };
+    assert_eq!(
+        reply.code, 451,
+        "while crashed: {} {}",
+        reply.code, reply.text
+    );
+    assert!(reply.text.starts_with("4.3.0"), "{}", reply.text);
+    tokio::time::sleep(Duration::from_secs(3).saturating_sub(crashed.elapsed())).await;
+    let temp_while_crashed = seen.lock().unwrap().temp.len() - temp_before_crash;
+    cluster.mongo.restart();
+    let up = Instant::now();
+    wait_acked(&seen, up, 20, Duration::from_secs(60)).await;
+    let first_after = seen
+        .lock()
+        .unwrap()
+        .acked
+        .iter()
+        .find(|(at, _)| *at > up)
+        .map(|(at, _)| *at - up);
+    eprintln!(
+        "store crash: {temp_while_crashed} temporary failures while down, first 250 \
+         {first_after:?} after it was back"
+    );
     stop.store(true, Ordering::Relaxed);
     loader.await.unwrap();
 

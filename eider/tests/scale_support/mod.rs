@@ -57,15 +57,20 @@ pub struct Mongo {
     pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// `--sync-on-commit`: fsync the journal at every commit, as mongod does for `w: majority`
+    /// (journaled by default). Without it the stand-in's transaction commits reach its log
+    /// buffer only, so a `kill -9` can lose the last acknowledged ones.
+    sync_on_commit: bool,
 }
 
 impl Mongo {
-    pub fn start(bin: PathBuf, dir: &Path) -> Self {
+    pub fn start(bin: PathBuf, dir: &Path, sync_on_commit: bool) -> Self {
         let mut m = Self {
             bin,
             port: free_port(),
             dir: dir.to_path_buf(),
             child: None,
+            sync_on_commit,
         };
         m.restart();
         m
@@ -83,7 +88,11 @@ impl Mongo {
             .append(true)
             .open(self.dir.join("secantus.log"))
             .unwrap();
-        let child = Command::new(&self.bin)
+        let mut cmd = Command::new(&self.bin);
+        if self.sync_on_commit {
+            cmd.arg("--sync-on-commit");
+        }
+        let child = cmd
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .arg("--storage-path")
             .arg(self.dir.join("mongo-data"))
@@ -98,6 +107,18 @@ impl Mongo {
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "secantusd did not listen");
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Crashes the server (`kill -9`): no shutdown, whatever it had not made durable is lost.
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill")
+                .args(["-9", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let _ = child.wait();
         }
     }
 
@@ -183,6 +204,8 @@ pub struct Tuning {
     pub lease_ttl_secs: u64,
     pub poll_interval_secs: u64,
     pub server_selection_timeout_ms: u64,
+    /// Start the stand-in with `--sync-on-commit` (see [`Mongo`]).
+    pub sync_on_commit: bool,
 }
 
 impl Default for Tuning {
@@ -191,6 +214,7 @@ impl Default for Tuning {
             lease_ttl_secs: 3,
             poll_interval_secs: 1,
             server_selection_timeout_ms: 2000,
+            sync_on_commit: false,
         }
     }
 }
@@ -218,7 +242,7 @@ impl Cluster {
         };
         let redis = RedisServer::start().unwrap()?;
         let dir = tempfile::tempdir().unwrap();
-        let mongo = Mongo::start(bin, dir.path());
+        let mongo = Mongo::start(bin, dir.path(), tuning.sync_on_commit);
         let database = format!("eider_scale_{tag}");
         let config = dir.path().join("eider.toml");
         let text = format!(
