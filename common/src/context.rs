@@ -41,10 +41,12 @@ pub enum ContextError {
 impl Context {
     /// In-process bus and counters, whatever `[redis]` says. Needs no runtime.
     pub fn new(config: Arc<Config>, store: Arc<dyn MailStore>) -> Self {
+        let metrics = Metrics::in_process();
+        metrics.watch_store(&store);
         Self {
             bus: Bus::in_process(Arc::clone(&store)),
             counters: Counters::in_process(),
-            metrics: Metrics::in_process(),
+            metrics,
             config,
             store,
         }
@@ -56,10 +58,12 @@ impl Context {
         config: Arc<Config>,
         store: Arc<dyn MailStore>,
     ) -> Result<Self, ContextError> {
+        let metrics = Metrics::from_config(&config)?;
+        metrics.watch_store(&store);
         Ok(Self {
             bus: Bus::from_config(&config, Arc::clone(&store))?,
             counters: Counters::from_config(&config)?,
-            metrics: Metrics::from_config(&config)?,
+            metrics,
             config,
             store,
         })

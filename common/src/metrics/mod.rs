@@ -102,11 +102,22 @@ impl HistogramCell {
     }
 }
 
+/// A counter read from elsewhere when a snapshot is taken (the store's own statistics).
+#[derive(Clone)]
+struct Probe(Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Probe")
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Cell {
     Counter(Arc<AtomicU64>),
     Gauge(Arc<AtomicI64>),
     Histogram(Arc<HistogramCell>),
+    Probe(Probe),
 }
 
 impl Cell {
@@ -123,6 +134,7 @@ impl Cell {
             Cell::Counter(c) => Value::Counter(c.load(Ordering::Relaxed)),
             Cell::Gauge(g) => Value::Gauge(g.load(Ordering::Relaxed)),
             Cell::Histogram(h) => h.value(),
+            Cell::Probe(p) => Value::Counter((p.0)()),
         }
     }
 }
@@ -231,6 +243,14 @@ impl Registry {
     /// A counter family with labels; series appear when first used.
     pub fn counter_vec(&self, name: &str, help: &str, labels: &[&str]) -> CounterVec {
         CounterVec(self.family(name, help, Kind::Counter, labels, &[]))
+    }
+
+    /// A counter without labels whose value `read` returns at each snapshot; registering the
+    /// name again replaces the function.
+    pub fn counter_fn(&self, name: &str, help: &str, read: impl Fn() -> u64 + Send + Sync + 'static) {
+        let family = self.family(name, help, Kind::Counter, &[], &[]);
+        let mut series = family.series.write().unwrap_or_else(|e| e.into_inner());
+        series.insert(Vec::new(), Cell::Probe(Probe(Arc::new(read))));
     }
 
     pub fn gauge(&self, name: &str, help: &str) -> Gauge {

@@ -17,6 +17,7 @@ use super::{Counter, Registry, Snapshot, Source, render};
 use crate::config::Config;
 use crate::context::Shutdown;
 use crate::redis_url::{TIMEOUT, Target};
+use crate::store::MailStore;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -90,6 +91,25 @@ impl Metrics {
             redis,
             collect_errors,
         }
+    }
+
+    /// Exposes `store`'s own statistics (`StoreStats`) as counters of this process.
+    pub fn watch_store(&self, store: &Arc<dyn MailStore>) {
+        let weak = Arc::downgrade(store);
+        self.registry.counter_fn(
+            "eider_store_content_read_bytes_total",
+            "Message content bytes read from storage (inline segments and compressed chunks).",
+            move || weak.upgrade().map_or(0, |s| s.stats().content_bytes_read()),
+        );
+        let weak = Arc::downgrade(store);
+        self.registry.counter_fn(
+            "eider_store_commits_total",
+            "Committed store write transactions.",
+            move || {
+                weak.upgrade()
+                    .map_or(0, |s| s.stats().commits.load(std::sync::atomic::Ordering::Relaxed))
+            },
+        );
     }
 
     /// The registry the daemons of this process record into.
