@@ -49,10 +49,7 @@ impl IngestMetrics {
         }
         Self {
             sessions: r.gauge("eider_lmtp_sessions", "LMTP connections open now."),
-            sessions_total: r.counter(
-                "eider_lmtp_sessions_total",
-                "LMTP connections accepted.",
-            ),
+            sessions_total: r.counter("eider_lmtp_sessions_total", "LMTP connections accepted."),
             transactions: r.counter(
                 "eider_lmtp_transactions_total",
                 "Messages whose data was received completely (DATA or BDAT LAST).",

@@ -81,7 +81,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(
         while let Some(line) = st.reader.next_line() {
             let name = match (&line, st.session.in_sasl()) {
                 (_, true) => None,
-                (Line::Complete(l), false) => Some(command::parse(l).map_or("invalid", |c| c.name())),
+                (Line::Complete(l), false) => {
+                    Some(command::parse(l).map_or("invalid", |c| c.name()))
+                }
                 (Line::TooLong, false) => Some("invalid"),
             };
             let action = match line {
@@ -93,7 +95,11 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(
             let streamed = std::mem::take(&mut st.streamed);
             if let Some(name) = name {
                 // A streamed message's `+OK` may already be written out and `out` reused.
-                let first = if streamed { Some(b'+') } else { st.out.get(before).copied() };
+                let first = if streamed {
+                    Some(b'+')
+                } else {
+                    st.out.get(before).copied()
+                };
                 shared.metrics.command(name, first);
             }
             match next {

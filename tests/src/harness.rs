@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use eider_common::config::Config;
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::{NewUser, User};
 use eider_common::metrics::Metrics;
+use eider_common::model::{NewUser, User};
 use eider_common::{Context, MailStore, Shutdown};
 
 pub struct World {

@@ -247,7 +247,12 @@ impl Registry {
 
     /// A counter without labels whose value `read` returns at each snapshot; registering the
     /// name again replaces the function.
-    pub fn counter_fn(&self, name: &str, help: &str, read: impl Fn() -> u64 + Send + Sync + 'static) {
+    pub fn counter_fn(
+        &self,
+        name: &str,
+        help: &str,
+        read: impl Fn() -> u64 + Send + Sync + 'static,
+    ) {
         let family = self.family(name, help, Kind::Counter, &[], &[]);
         let mut series = family.series.write().unwrap_or_else(|e| e.into_inner());
         series.insert(Vec::new(), Cell::Probe(Probe(Arc::new(read))));

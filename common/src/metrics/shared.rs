@@ -106,8 +106,9 @@ impl Metrics {
             "eider_store_commits_total",
             "Committed store write transactions.",
             move || {
-                weak.upgrade()
-                    .map_or(0, |s| s.stats().commits.load(std::sync::atomic::Ordering::Relaxed))
+                weak.upgrade().map_or(0, |s| {
+                    s.stats().commits.load(std::sync::atomic::Ordering::Relaxed)
+                })
             },
         );
     }
