@@ -88,6 +88,9 @@ async fn pop3(addr: &str) {
     }
 }
 
+/// A sample's name, some of its labels, and the expected sum.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
+
 fn one(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     assert!(
         samples.iter().any(|s| s.name == name && s.has(labels)),
@@ -125,7 +128,7 @@ async fn metrics_show_every_daemon_of_the_process() {
             .all(|x| x.labels.contains_key("daemon") && x.labels.contains_key("instance"))
     );
 
-    let cases: &[(&str, &[(&str, &str)], f64)] = &[
+    let cases: &[Case] = &[
         ("eider_lmtp_sessions_total", &[], 1.0),
         ("eider_lmtp_transactions_total", &[], 2.0),
         (

@@ -26,6 +26,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const OP: &str = "operator-metrics-token-0123456789";
 
 /// A config over a private data directory, Redis, one-second metrics snapshots, port 0.
+/// A sample's name, some of its labels, and the expected sum.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
+
 fn config(dir: &Path, redis: &str) -> PathBuf {
     let path = dir.join("eider.toml");
     let text = format!(
@@ -89,21 +92,22 @@ impl Proc {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
+        // Owned by the guard at once, so every exit path (a failed assert too) reaps it.
+        let mut proc = Proc {
+            pid: child.id(),
+            child: Some(child),
+            addr: String::new(),
+        };
         let marker = format!("{bin} listening on ");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             if let Some(at) = text.find(&marker) {
-                let addr: String = text[at + marker.len()..]
+                proc.addr = text[at + marker.len()..]
                     .chars()
                     .take_while(|c| !c.is_whitespace())
                     .collect();
-                let pid = child.id();
-                return Proc {
-                    child: Some(child),
-                    addr,
-                    pid,
-                };
+                return proc;
             }
             assert!(Instant::now() < deadline, "{bin} did not start:\n{text}");
             std::thread::sleep(Duration::from_millis(50));
@@ -231,7 +235,7 @@ async fn metrics_of_separate_processes_reach_the_api_through_redis() {
         "other processes' counters visible after {:?}",
         started.elapsed()
     );
-    let cases: &[(&str, &[(&str, &str)], f64)] = &[
+    let cases: &[Case] = &[
         (
             "eider_lmtp_sessions_total",
             &[("daemon", "eider-ingest")],

@@ -56,8 +56,7 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     if let Some(r) = rest.strip_prefix('{') {
         let mut chars = r.char_indices().peekable();
         let mut end = None;
-        loop {
-            let Some(&(i, c)) = chars.peek() else { break };
+        while let Some(&(i, c)) = chars.peek() {
             if c == '}' {
                 end = Some(i + 1);
                 break;
@@ -203,10 +202,13 @@ pub fn parse(text: &str) -> Result<Vec<Sample>, String> {
     Ok(samples)
 }
 
+/// A histogram series: its family and its labels other than `le`.
+type SeriesKey = (String, Vec<(String, String)>);
+
 /// Buckets cumulative, `+Inf` present and equal to `_count`, per series.
 fn check_histograms(samples: &[Sample], types: &HashMap<String, String>) -> Result<(), String> {
     // (family, labels without le) → [(le, value)]
-    let mut buckets: BTreeMap<(String, Vec<(String, String)>), Vec<(f64, f64)>> = BTreeMap::new();
+    let mut buckets: BTreeMap<SeriesKey, Vec<(f64, f64)>> = BTreeMap::new();
     let mut counts = BTreeMap::new();
     for s in samples {
         let family = family_of(&s.name, types);

@@ -243,3 +243,29 @@ async fn in_process_metrics_render_with_daemon_and_instance() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn unreachable_redis_still_renders_this_process() {
+    // Port 1 on loopback: connection refused at once.
+    let m = Metrics::redis("redis://127.0.0.1:1", Duration::from_secs(1), "h:1".into()).unwrap();
+    m.registry().counter("eider_local_total", "L.").inc();
+    let samples = check::parse(&m.render().await).unwrap();
+    assert_eq!(
+        sum(&samples, "eider_local_total", &[("instance", "h:1")]),
+        1.0
+    );
+    assert_eq!(
+        sum(&samples, "eider_metrics_collect_errors_total", &[]),
+        0.0
+    );
+    let samples = check::parse(&m.render().await).unwrap();
+    assert_eq!(
+        sum(&samples, "eider_metrics_collect_errors_total", &[]),
+        1.0
+    );
+}
+
+#[test]
+fn bad_redis_urls_are_refused() {
+    assert!(Metrics::redis("rediss://h", Duration::from_secs(1), "h:1".into()).is_err());
+}
