@@ -243,4 +243,7 @@ async fn metrics_show_every_daemon_of_the_process() {
         assert!(one(&s, name, &[]) >= *min, "{name} < {min}\n{text}");
     }
     assert!(text.contains("# TYPE eider_imap_command_duration_seconds histogram\n"));
+    // What one process would publish to Redis (docs/scaling.md quotes the size).
+    let json = serde_json::to_string(&w.metrics.registry().snapshot()).unwrap();
+    println!("snapshot of all four daemons: {} bytes of JSON", json.len());
 }
