@@ -247,3 +247,54 @@ async fn metrics_show_every_daemon_of_the_process() {
     let json = serde_json::to_string(&w.metrics.registry().snapshot()).unwrap();
     println!("snapshot of all four daemons: {} bytes of JSON", json.len());
 }
+
+/// `GET /metrics` as parsed samples.
+async fn scrape(api: &Api) -> Vec<Sample> {
+    let text = api.get("/metrics", OP).await.text().await.unwrap();
+    check::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[tokio::test]
+async fn gauges_follow_idle_and_open_connections() {
+    let api = Api::start().await;
+    let w = &api.world;
+    w.user("alice", "pw", &["alice@example.test"])
+        .await
+        .unwrap();
+    let addr = w.spawn(eider_imapd::run).await.unwrap().to_string();
+    let mut c = ImapClient::connect(&addr).await.unwrap();
+    assert!(c.command("LOGIN alice pw").await.unwrap().is_ok());
+    assert!(c.command("SELECT INBOX").await.unwrap().is_ok());
+    c.send_raw(b"i1 IDLE\r\n").await.unwrap();
+    let cont = c.read_line().await.unwrap();
+    assert!(
+        cont.starts_with(b"+ "),
+        "{}",
+        String::from_utf8_lossy(&cont)
+    );
+    let s = scrape(&api).await;
+    assert_eq!(one(&s, "eider_imap_idle_sessions", &[]), 1.0);
+    assert_eq!(one(&s, "eider_imap_connections", &[]), 1.0);
+    c.send_raw(b"DONE\r\n").await.unwrap();
+    assert!(c.until_tagged("i1").await.unwrap().is_ok());
+    let s = scrape(&api).await;
+    assert_eq!(one(&s, "eider_imap_idle_sessions", &[]), 0.0);
+    let idle = [("command", "IDLE"), ("result", "OK")];
+    assert_eq!(one(&s, "eider_imap_commands_total", &idle), 1.0);
+    // IDLE's duration is the client's choice, not a response time.
+    let timed = [("command", "IDLE")];
+    assert!(
+        !s.iter()
+            .any(|x| x.name.starts_with("eider_imap_command_duration") && x.has(&timed))
+    );
+    assert!(c.command("LOGOUT").await.unwrap().is_ok());
+    drop(c);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while one(&scrape(&api).await, "eider_imap_connections", &[]) != 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connection gauge stays up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

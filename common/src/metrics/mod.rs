@@ -18,9 +18,11 @@
 pub mod check;
 mod render;
 mod shared;
+mod snapshot;
 
 pub use render::{Source, render, valid_label_name, valid_metric_name};
 pub use shared::{Metrics, MetricsError};
+pub use snapshot::{FamilySnapshot, SeriesSnapshot, Snapshot, Value};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -381,45 +383,6 @@ impl HistogramVec {
             _ => Histogram(Arc::new(HistogramCell::new(Arc::clone(&self.0.bounds)))),
         }
     }
-}
-
-/// Every family of a registry at one moment; what a process publishes to Redis (as JSON).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub families: Vec<FamilySnapshot>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FamilySnapshot {
-    pub name: String,
-    pub help: String,
-    pub kind: Kind,
-    pub labels: Vec<String>,
-    /// Histogram bucket upper bounds (seconds); empty for other kinds.
-    #[serde(default)]
-    pub bounds: Vec<f64>,
-    pub series: Vec<SeriesSnapshot>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SeriesSnapshot {
-    /// One value per label name of the family.
-    pub values: Vec<String>,
-    pub value: Value,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Value {
-    Counter(u64),
-    Gauge(i64),
-    Histogram {
-        /// Cumulative counts, one per bound (the `+Inf` bucket is `count`).
-        buckets: Vec<u64>,
-        count: u64,
-        /// Seconds.
-        sum: f64,
-    },
 }
 
 #[cfg(test)]
