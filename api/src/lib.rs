@@ -163,10 +163,11 @@ pub async fn run(
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    let metrics = Arc::new(metrics::Metrics::new(ctx.metrics.registry()));
     let state = AppState {
         ctx,
         tokens: Arc::new(auth::Tokens::default()),
-        metrics: Arc::new(metrics::Metrics::default()),
+        metrics,
         junk: tokio::sync::broadcast::channel(256).0,
         webhooks: Arc::new(junk::Webhooks::default()),
         shutdown: shutdown.clone(),

@@ -1,66 +1,66 @@
-//! `GET /metrics` (operator): Prometheus text format (version 0.0.4) with this process's API
-//! request counters and the store's own counters (`StoreStats`). Other daemons' counters are
-//! not collected here (they run in other processes or keep none yet).
+//! `GET /metrics` (operator): every Eider process's metrics in the Prometheus text format
+//! (version 0.0.4), rendered by `ctx.metrics` (`eider_common::metrics`): this process's registry
+//! (under `eider serve` that holds every daemon's counters) and, with `[redis] url`, the
+//! snapshots other processes publish there. The catalogue of names is in docs/api.md "Metrics".
+//!
+//! This module also records the API's own requests: a middleware counts each response by
+//! route template, method and status and times it. Route labels are the router's templates
+//! (`/users/{user}/...`), never the request's own path, so label values stay bounded.
 
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use eider_common::metrics::{CounterVec, HistogramVec, Registry};
+use std::time::Instant;
 
-/// Requests answered, by status class (1xx..5xx).
-#[derive(Debug, Default)]
+/// The API's request counters.
+#[derive(Debug)]
 pub struct Metrics {
-    by_class: [AtomicU64; 5],
+    requests: CounterVec,
+    seconds: HistogramVec,
 }
 
 impl Metrics {
-    fn record(&self, status: u16) {
-        let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
+    pub fn new(r: &Registry) -> Self {
+        Self {
+            requests: r.counter_vec(
+                "eider_api_requests_total",
+                "HTTP requests answered by eider-api, by route template, method and status.",
+                &["route", "method", "status"],
+            ),
+            seconds: r.histogram_vec(
+                "eider_api_request_duration_seconds",
+                "Time to the response head (an event stream's lifetime is not included).",
+                &["route"],
+            ),
+        }
     }
 }
 
-/// Middleware counting every response.
+/// Middleware counting and timing every response.
 pub async fn count(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    // Unmatched paths (404s, probes) share one label value.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let method = req.method().as_str().to_owned();
     let resp = next.run(req).await;
-    st.metrics.record(resp.status().as_u16());
+    let status = resp.status().as_u16().to_string();
+    let m = &st.metrics;
+    m.requests.with(&[&route, &method, &status]).inc();
+    m.seconds.with(&[&route]).observe(started.elapsed());
     resp
 }
 
 pub async fn metrics(p: Principal, State(st): State<AppState>) -> ApiResult<Response> {
     p.require_operator()?;
-    let mut out = String::new();
-    out.push_str("# HELP eider_api_requests_total HTTP requests answered by eider-api.\n");
-    out.push_str("# TYPE eider_api_requests_total counter\n");
-    for (i, c) in st.metrics.by_class.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "eider_api_requests_total{{class=\"{}xx\"}} {}",
-            i + 1,
-            c.load(Ordering::Relaxed)
-        );
-    }
-    let stats = st.ctx.store.stats();
-    out.push_str(
-        "# HELP eider_store_content_bytes_read_total Message content bytes read from storage.\n",
-    );
-    out.push_str("# TYPE eider_store_content_bytes_read_total counter\n");
-    let _ = writeln!(
-        out,
-        "eider_store_content_bytes_read_total {}",
-        stats.content_bytes_read()
-    );
-    out.push_str("# HELP eider_store_commits_total Committed store write transactions.\n");
-    out.push_str("# TYPE eider_store_commits_total counter\n");
-    let _ = writeln!(
-        out,
-        "eider_store_commits_total {}",
-        stats.commits.load(Ordering::Relaxed)
-    );
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+    let text = st.ctx.metrics.render().await;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

@@ -17,6 +17,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub mongodb: MongoConfig,
     pub redis: RedisConfig,
+    pub metrics: MetricsConfig,
     pub lmtp: LmtpConfig,
     pub imap: ImapConfig,
     pub imaps: ListenConfig,
@@ -35,6 +36,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             mongodb: MongoConfig::default(),
             redis: RedisConfig::default(),
+            metrics: MetricsConfig::default(),
             lmtp: LmtpConfig::default(),
             imap: ImapConfig::default(),
             imaps: ListenConfig::off(),
@@ -134,6 +136,23 @@ impl Default for RedisConfig {
             url: String::new(),
             poll_interval_secs: 5,
             lease_ttl_secs: 60,
+        }
+    }
+}
+
+/// Operational metrics (`GET /metrics` of eider-api; docs/api.md "Metrics").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Seconds between the snapshots a standalone daemon writes to Redis for the API to show
+    /// (they expire after three intervals); 0: do not publish. Unused without `[redis] url`.
+    pub publish_interval_secs: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            publish_interval_secs: 5,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! What a daemon is handed to run: the configuration, the store, the change bus and the counters.
+//! What a daemon is handed to run: the configuration, the store, the change bus, the counters
+//! and the metrics.
 //!
 //! Build it with [`Context::new`] (in-process bus and counters: `eider serve`, tests) or
 //! [`Context::from_config`] (Redis when `[redis] url` is set: the standalone daemons). The bus and
@@ -9,6 +10,7 @@
 use crate::bus::{Bus, BusError};
 use crate::config::Config;
 use crate::counters::{Counters, CountersError};
+use crate::metrics::{Metrics, MetricsError};
 use crate::store::MailStore;
 use std::sync::Arc;
 
@@ -21,6 +23,9 @@ pub struct Context {
     pub bus: Bus,
     /// Connection leases, authentication failures, download bytes; see [`crate::counters`].
     pub counters: Counters,
+    /// Counters, gauges and latencies of this process (and, with Redis, a view of every other
+    /// process's); see [`crate::metrics`].
+    pub metrics: Metrics,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,14 +34,19 @@ pub enum ContextError {
     Bus(#[from] BusError),
     #[error(transparent)]
     Counters(#[from] CountersError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 impl Context {
     /// In-process bus and counters, whatever `[redis]` says. Needs no runtime.
     pub fn new(config: Arc<Config>, store: Arc<dyn MailStore>) -> Self {
+        let metrics = Metrics::in_process();
+        metrics.watch_store(&store);
         Self {
             bus: Bus::in_process(Arc::clone(&store)),
             counters: Counters::in_process(),
+            metrics,
             config,
             store,
         }
@@ -48,9 +58,12 @@ impl Context {
         config: Arc<Config>,
         store: Arc<dyn MailStore>,
     ) -> Result<Self, ContextError> {
+        let metrics = Metrics::from_config(&config)?;
+        metrics.watch_store(&store);
         Ok(Self {
             bus: Bus::from_config(&config, Arc::clone(&store))?,
             counters: Counters::from_config(&config)?,
+            metrics,
             config,
             store,
         })

@@ -186,6 +186,8 @@ pub async fn start(
     tracing::info!("{name} listening on {}", listener.describe());
     // Redis (when configured) carries change notifications and counters between processes.
     let ctx = Context::from_config(Arc::new(config), store)?;
+    // With Redis, the API of any process shows this one's metrics (docs/api.md "Metrics").
+    ctx.metrics.publish(name, &shutdown);
     Ok(Started {
         ctx,
         listener,

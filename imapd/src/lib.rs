@@ -12,6 +12,7 @@ pub mod conn;
 pub mod fetch;
 pub mod handlers;
 pub mod mailbox;
+pub mod metrics;
 pub mod proto;
 pub mod search;
 pub mod server;

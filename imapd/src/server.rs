@@ -10,6 +10,7 @@
 
 use crate::conn;
 use crate::mailbox::recent::RecentRegistry;
+use crate::metrics::ImapMetrics;
 use eider_common::config::Config;
 use eider_common::transport::Tls;
 use eider_common::{Context, Shutdown};
@@ -74,6 +75,8 @@ pub struct Shared {
     pub recent: Arc<RecentRegistry>,
     /// The `[tls]` identity: STARTTLS is offered and `[imaps]` served only when present.
     pub tls: Option<Tls>,
+    /// This daemon's counters in `ctx.metrics` (see [`crate::metrics`]).
+    pub metrics: ImapMetrics,
 }
 
 impl std::fmt::Debug for Shared {
@@ -92,6 +95,7 @@ impl Shared {
 
     pub fn with_tls(ctx: Context, options: Options, tls: Option<Tls>) -> Self {
         Shared {
+            metrics: ImapMetrics::new(ctx.metrics.registry()),
             ctx,
             options,
             recent: Arc::new(RecentRegistry::new()),
@@ -185,8 +189,14 @@ pub async fn run_listeners(
                         conn::accept(stream, peer, implicit_tls, shared, shutdown).await
                     }
                     // A TLS client cannot read a clear-text BYE: just close.
-                    None if implicit_tls => drop(stream),
-                    None => conn::refuse(stream).await,
+                    None if implicit_tls => {
+                        shared.metrics.refused.inc();
+                        drop(stream)
+                    }
+                    None => {
+                        shared.metrics.refused.inc();
+                        conn::refuse(stream).await
+                    }
                 }
             }
             .instrument(span),

@@ -46,6 +46,7 @@ async fn idle_on_one_imapd_sees_a_delivery_from_another_process() {
         store: w.store.clone(),
         bus: imapd_bus.clone(),
         counters: Counters::in_process(),
+        metrics: eider_common::metrics::Metrics::in_process(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -2,7 +2,7 @@
 //! shared ingest path, and delivers to every accepted recipient.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use eider_common::ingest::{self, Prepared};
@@ -18,6 +18,7 @@ use crate::lmtp::command;
 use crate::lmtp::data::DataDecoder;
 use crate::lmtp::reply::{Reply, canned};
 use crate::lmtp::session::{Session, SessionConfig, Step, Transaction};
+use crate::metrics::IngestMetrics;
 
 /// Per-daemon settings derived from the configuration once.
 #[derive(Clone, Debug)]
@@ -29,6 +30,7 @@ pub struct Settings {
     pub implicit_tls: bool,
     pub spam: SpamRules,
     pub idle_timeout: Duration,
+    pub metrics: IngestMetrics,
 }
 
 type PrepareTask = JoinHandle<Result<Prepared, ingest::IngestError>>;
@@ -72,7 +74,7 @@ impl Incoming {
     }
 
     /// Closes the pipe and waits for the prepared message.
-    async fn finish(mut self) -> Result<Prepared, Reply> {
+    async fn finish(mut self, metrics: &IngestMetrics) -> Result<Prepared, Reply> {
         if let Some(mut pipe) = self.pipe.take() {
             let _ = pipe.shutdown().await;
         }
@@ -84,10 +86,12 @@ impl Incoming {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "ingest failed");
+                metrics.error("ingest");
                 Err(canned::temp_failure())
             }
             Err(e) => {
                 tracing::error!(error = %e, "ingest task died");
+                metrics.error("ingest");
                 Err(canned::temp_failure())
             }
         }
@@ -172,6 +176,9 @@ where
             }
             Step::ResolveRecipient { to, size } => {
                 let outcome = deliver::check_recipient(&*ctx.store, &to, size, max).await;
+                if let Err(refused) = &outcome {
+                    settings.metrics.recipient_refused(refused.code);
+                }
                 session.rcpt_resolved(to, outcome).encode(&mut out);
             }
             Step::ReceiveData(r) => {
@@ -188,7 +195,7 @@ where
                 let Some(tx) = session.finish_message() else {
                     break;
                 };
-                finish(&ctx, &settings, tx, inc.finish().await, &mut out).await;
+                finish(&ctx, &settings, tx, inc, &mut out).await;
             }
             Step::ReceiveChunk { size, last } => {
                 let inc = incoming.get_or_insert_with(|| Incoming::start(&ctx));
@@ -203,7 +210,7 @@ where
                     break;
                 };
                 let Some(inc) = incoming.take() else { break };
-                finish(&ctx, &settings, tx, inc.finish().await, &mut out).await;
+                finish(&ctx, &settings, tx, inc, &mut out).await;
             }
             Step::DiscardChunk { size, reply } => {
                 if discard(&mut input, size).await.is_err() {
@@ -286,17 +293,30 @@ async fn finish(
     ctx: &Context,
     settings: &Settings,
     tx: Transaction<Recipient>,
-    prepared: Result<Prepared, Reply>,
+    inc: Incoming,
     out: &mut Vec<u8>,
 ) {
+    let (started, metrics) = (Instant::now(), &settings.metrics);
+    metrics.transactions.inc();
+    metrics.bytes_received.add(inc.received);
+    let replies = deliver_all(ctx, settings, &tx, inc.finish(metrics).await).await;
+    for reply in replies {
+        metrics.delivery(reply.code);
+        reply.encode(out);
+    }
+    metrics.delivery_seconds.observe(started.elapsed());
+}
+
+/// One reply per recipient, in RCPT order.
+async fn deliver_all(
+    ctx: &Context,
+    settings: &Settings,
+    tx: &Transaction<Recipient>,
+    prepared: Result<Prepared, Reply>,
+) -> Vec<Reply> {
     let prepared = match prepared {
         Ok(p) => p,
-        Err(reply) => {
-            for _ in &tx.recipients {
-                reply.encode(out);
-            }
-            return;
-        }
+        Err(reply) => return vec![reply; tx.recipients.len()],
     };
     let now = chrono::Utc::now().timestamp();
     // All recipients at once: their appends reach the store's writer together and share one
@@ -308,13 +328,15 @@ async fn finish(
             Ok(text) => Reply::with(250, (2, 0, 0), text),
             Err(e) => {
                 tracing::warn!(user = %rcpt.user.id, error = %e, "delivery failed");
-                deliver::failure_reply(&e)
+                let reply = deliver::failure_reply(&e);
+                if !reply.is_positive() && reply.code < 500 {
+                    settings.metrics.error("store");
+                }
+                reply
             }
         }
     });
-    for reply in futures::future::join_all(deliveries).await {
-        reply.encode(out);
-    }
+    futures::future::join_all(deliveries).await
 }
 
 async fn deliver_one(

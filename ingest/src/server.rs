@@ -13,12 +13,13 @@ use tokio_util::task::TaskTracker;
 use crate::connection::{self, Settings};
 use crate::deliver::SpamRules;
 use crate::lmtp::session::SessionConfig;
+use crate::metrics::IngestMetrics;
 
 /// Most connections served at once; more wait in the listen backlog.
 const MAX_CONNECTIONS: usize = 512;
 
 impl Settings {
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+    pub fn from_config(config: &Config, metrics: IngestMetrics) -> anyhow::Result<Self> {
         let l = &config.lmtp;
         let tls = Tls::from_config(config)?;
         anyhow::ensure!(
@@ -40,6 +41,7 @@ impl Settings {
                 score_header: l.spam_score_header.clone(),
             },
             idle_timeout: Duration::from_secs(l.idle_timeout_secs),
+            metrics,
         })
     }
 }
@@ -99,7 +101,8 @@ pub async fn run_unix(
 }
 
 async fn serve<L: Accept>(listener: L, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
-    let settings = Arc::new(Settings::from_config(&ctx.config)?);
+    let metrics = IngestMetrics::new(ctx.metrics.registry());
+    let settings = Arc::new(Settings::from_config(&ctx.config, metrics)?);
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let tracker = TaskTracker::new();
     loop {
@@ -121,6 +124,8 @@ async fn serve<L: Accept>(listener: L, ctx: Context, shutdown: Shutdown) -> anyh
         };
         let (ctx, settings, shutdown) = (ctx.clone(), Arc::clone(&settings), shutdown.clone());
         tracker.spawn(async move {
+            let _open = settings.metrics.sessions.track();
+            settings.metrics.sessions_total.inc();
             let conn = match (&settings.tls, settings.implicit_tls) {
                 (Some(tls), true) => match accept_tls(tls, stream).await {
                     Ok(c) => c,

@@ -15,6 +15,7 @@
 
 use crate::Shared;
 use crate::maildrop::{self, Maildrop};
+use crate::proto::command;
 use crate::proto::line::{Line, LineReader};
 use crate::proto::reply::{Code, Reply};
 use crate::proto::session::{Action, LoginFailure, Session, commit_reply};
@@ -39,6 +40,8 @@ pub struct ConnState {
     maildrop: Option<Maildrop>,
     /// The client's address, for the per-address failure count (`eider_common::auth_limit`).
     peer: Option<IpAddr>,
+    /// The last action streamed a message (`+OK` already written out), for the metrics.
+    streamed: bool,
 }
 
 impl ConnState {
@@ -52,6 +55,7 @@ impl ConnState {
             out,
             maildrop: None,
             peer: None,
+            streamed: false,
         }
     }
 
@@ -88,11 +92,30 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         while let Some(line) = st.reader.next_line() {
+            let name = match (&line, st.session.in_sasl()) {
+                (_, true) => None,
+                (Line::Complete(l), false) => {
+                    Some(command::parse(l).map_or("invalid", |c| c.name()))
+                }
+                (Line::TooLong, false) => Some("invalid"),
+            };
             let action = match line {
                 Line::Complete(l) => st.session.on_line(&l),
                 Line::TooLong => st.session.on_line_too_long(),
             };
-            match act(shared, &mut stream, st, action).await? {
+            let before = st.out.len();
+            let next = act(shared, &mut stream, st, action).await?;
+            let streamed = std::mem::take(&mut st.streamed);
+            if let Some(name) = name {
+                // A streamed message's `+OK` may already be written out and `out` reused.
+                let first = if streamed {
+                    Some(b'+')
+                } else {
+                    st.out.get(before).copied()
+                };
+                shared.metrics.command(name, first);
+            }
+            match next {
                 Next::Continue => {}
                 Next::Close => {
                     flush(&mut stream, &mut st.out, idle).await?;
@@ -187,6 +210,7 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                         tracing::info!(user = %username, ?why, "POP3 login failed");
                         if why == LoginFailure::Credentials {
                             limit.failed(&username, st.peer).await;
+                            shared.metrics.auth_failures.inc();
                         }
                         if matches!(why, LoginFailure::Credentials | LoginFailure::Throttled) {
                             let delay = shared.ctx.config.auth.failure_delay_ms;
@@ -208,6 +232,7 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                 };
                 let req = retr::Request { uid, size, top };
                 let sent = retr::send(shared, drop, stream, &mut st.out, req).await?;
+                st.streamed = sent;
                 if sent && top.is_none() {
                     st.session.retrieved(msg);
                 }

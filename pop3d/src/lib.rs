@@ -8,6 +8,7 @@
 pub mod conn;
 pub mod limits;
 pub mod maildrop;
+pub mod metrics;
 pub mod proto;
 pub mod retr;
 
@@ -33,6 +34,8 @@ pub struct Shared {
     /// Present when `[tls]` names a certificate: STLS is offered and port 995 can be served.
     /// Reloaded when the files change (see `eider_common::transport`).
     pub tls: Option<Tls>,
+    /// This daemon's counters in `ctx.metrics` (see [`metrics`]).
+    pub metrics: metrics::Pop3Metrics,
 }
 
 impl std::fmt::Debug for Shared {
@@ -53,7 +56,8 @@ impl Shared {
 
     /// With an identity loaded elsewhere (shared by the daemons of `eider serve`).
     pub fn with_tls(ctx: Context, tls: Option<Tls>) -> Self {
-        Self { ctx, tls }
+        let metrics = metrics::Pop3Metrics::new(ctx.metrics.registry());
+        Self { ctx, tls, metrics }
     }
 }
 
@@ -152,6 +156,8 @@ async fn handle(
     shutdown: Shutdown,
 ) {
     let _ = tcp.set_nodelay(true);
+    let _open = shared.metrics.sessions.track();
+    shared.metrics.sessions_total.inc();
     let mut st = ConnState::new(Session::new(session_config(&shared, peer, implicit_tls)))
         .with_peer(peer.ip());
     let result = if implicit_tls {

@@ -109,6 +109,7 @@ pub async fn send<S: AsyncWrite + Unpin>(
         next = reader.next_window().await.map_err(io::Error::other)?;
     }
     stuffer.finish(out);
+    shared.metrics.retrieved_bytes.add(sent);
     limits::add_downloaded(&shared.ctx.counters, user, sent).await;
     Ok(true)
 }

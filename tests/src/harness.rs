@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use eider_common::config::Config;
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
+use eider_common::metrics::Metrics;
 use eider_common::model::{NewUser, User};
 use eider_common::{Context, MailStore, Shutdown};
 
@@ -15,6 +16,8 @@ pub struct World {
     pub config: Arc<Config>,
     pub shutdown: Shutdown,
     pub dir: tempfile::TempDir,
+    /// One registry for every daemon of this world, as in one `eider serve` process.
+    pub metrics: Metrics,
 }
 
 impl World {
@@ -29,7 +32,10 @@ impl World {
         tweak(&mut config);
         let store: Arc<dyn MailStore> =
             Arc::new(EmbeddedStore::open(dir.path(), EmbeddedOptions::default())?);
+        let metrics = Metrics::in_process();
+        metrics.watch_store(&store);
         Ok(Self {
+            metrics,
             store,
             config: Arc::new(config),
             shutdown: Shutdown::new(),
@@ -37,8 +43,11 @@ impl World {
         })
     }
 
+    /// A context over this world's store, config and shared metrics.
     pub fn ctx(&self) -> Context {
-        Context::new(Arc::clone(&self.config), Arc::clone(&self.store))
+        let mut ctx = Context::new(Arc::clone(&self.config), Arc::clone(&self.store));
+        ctx.metrics = self.metrics.clone();
+        ctx
     }
 
     /// Creates a user with a password and addresses (normalised here).

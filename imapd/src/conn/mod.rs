@@ -120,6 +120,8 @@ async fn run_transport(
     shared: Arc<Shared>,
     shutdown: Shutdown,
 ) {
+    let _open = shared.metrics.connections.track();
+    shared.metrics.connections_total.inc();
     let mut conn = Conn::with_transport(transport, peer, shared, shutdown);
     match conn.run().await {
         Ok(()) => tracing::debug!("connection closed"),
@@ -176,7 +178,10 @@ impl Conn {
         Conn {
             rx: Receiver::new(session.limits()),
             session,
-            wire: Wire::new(io),
+            wire: Wire::new(io).metered(
+                shared.metrics.bytes_received.clone(),
+                shared.metrics.bytes_sent.clone(),
+            ),
             shared,
             view: None,
             saved: None,
@@ -272,6 +277,10 @@ impl Conn {
                     let span = tracing::info_span!("command", tag = %tag, command = "APPEND");
                     let flow = self.act(action).instrument(span.clone()).await?;
                     span.in_scope(|| self.log("APPEND", started));
+                    let status = self.wire.last_tagged;
+                    self.shared
+                        .metrics
+                        .command("APPEND", status, Some(started.elapsed()));
                     flow
                 }
                 // Only expected inside an APPEND or a raw-line exchange, handled there.
@@ -279,6 +288,8 @@ impl Conn {
                 Progress::Error(e) => {
                     self.wire.last_tagged = None;
                     self.wire.push(&receive_error_response(&e));
+                    let status = self.wire.last_tagged;
+                    self.shared.metrics.command("invalid", status, None);
                     self.count_error()
                 }
             };
@@ -314,6 +325,10 @@ impl Conn {
         let span = tracing::info_span!("command", tag = %tag, command = name);
         let mut flow = self.act(action).instrument(span.clone()).await?;
         span.in_scope(|| self.log(name, started));
+        let status = self.wire.last_tagged;
+        self.shared
+            .metrics
+            .command(name, status, Some(started.elapsed()));
         if self.wire.last_tagged == Some(Status::Bad) && self.count_error() == Flow::Close {
             flow = Flow::Close;
         }
@@ -343,16 +358,23 @@ impl Conn {
                         None => break Flow::Close,
                     }
                 }
-                Action::Idle(r) => match self.idle(r).await? {
-                    Ok(next) => action = next,
-                    Err(flow) => break flow,
-                },
+                Action::Idle(r) => {
+                    let _idling = self.shared.metrics.idle.track();
+                    match self.idle(r).await? {
+                        Ok(next) => action = next,
+                        Err(flow) => break flow,
+                    }
+                }
                 Action::CheckCredentials {
                     tag,
                     username,
                     password,
                 } => {
+                    let failures = self.auth_failures;
                     let rs = self.login(&tag, &username, password.expose()).await;
+                    if self.auth_failures > failures {
+                        self.shared.metrics.auth_failures.inc();
+                    }
                     self.wire.push_all(&rs);
                     break self.after_login_attempt();
                 }

@@ -6,6 +6,7 @@
 //! write once the input is drained.
 
 use crate::proto::response::{EncodeOptions, Response, Status};
+use eider_common::metrics::Counter;
 use eider_common::transport::Conn;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -40,6 +41,8 @@ pub struct Wire {
     pub last_tagged: Option<Status>,
     /// The most bytes ever buffered (tests check that streamed bodies stay bounded).
     pub peak: usize,
+    /// Bytes read and written, when metered (`crate::metrics`).
+    meter: Option<(Counter, Counter)>,
 }
 
 impl std::fmt::Debug for Wire {
@@ -58,6 +61,19 @@ impl Wire {
             opts: EncodeOptions::default(),
             last_tagged: None,
             peak: 0,
+            meter: None,
+        }
+    }
+
+    /// Counts the bytes read into `received` and the bytes written into `sent`.
+    pub fn metered(mut self, received: Counter, sent: Counter) -> Self {
+        self.meter = Some((received, sent));
+        self
+    }
+
+    fn count_sent(&self) {
+        if let Some((_, sent)) = &self.meter {
+            sent.add(self.buf.len() as u64);
         }
     }
 
@@ -80,6 +96,7 @@ impl Wire {
         self.peak = self.peak.max(self.buf.len());
         if !self.buf.is_empty() {
             timed(self.io.write_all(&self.buf)).await?;
+            self.count_sent();
             self.buf.clear();
             if self.buf.capacity() > BUF_SIZE {
                 self.buf = Vec::new();
@@ -93,6 +110,7 @@ impl Wire {
         self.peak = self.peak.max(self.buf.len());
         if self.buf.len() >= HIGH_WATER {
             timed(self.io.write_all(&self.buf)).await?;
+            self.count_sent();
             self.buf.clear();
         }
         Ok(())
@@ -100,7 +118,11 @@ impl Wire {
 
     /// Reads what the client sent; 0 at end of stream. Cancel-safe.
     pub async fn read(&mut self, into: &mut [u8]) -> std::io::Result<usize> {
-        self.io.read(into).await
+        let n = self.io.read(into).await?;
+        if let Some((received, _)) = &self.meter {
+            received.add(n as u64);
+        }
+        Ok(n)
     }
 
     /// Takes the stream out (to wrap it in a TLS or COMPRESS layer, whose set-up is async),

@@ -148,6 +148,11 @@ impl Session {
         self.cfg.plaintext_allowed || self.cfg.tls_active
     }
 
+    /// Whether the next line is a SASL response (RFC 5034 §4), not a command.
+    pub fn in_sasl(&self) -> bool {
+        matches!(self.state, State::SaslPlain)
+    }
+
     /// Handles one complete command line.
     pub fn on_line(&mut self, line: &[u8]) -> Action {
         if matches!(self.state, State::SaslPlain) {
