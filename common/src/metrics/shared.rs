@@ -2,10 +2,11 @@
 //! other Eider process, so that one `GET /metrics` shows them all.
 //!
 //! Each process started through `daemon::start` publishes its snapshot every
-//! `[metrics] publish_interval_secs` as JSON under `eider:metrics:{daemon}:{instance}` (instance
+//! `[metrics] publish_interval_secs` as JSON under `eider:{metrics}:<daemon>:<instance>` (instance
 //! = `host:pid`) with a TTL of three intervals, and records the key in the sorted set
-//! `eider:metrics:index` scored by that expiry (Unix ms), so a reader finds the live snapshots
-//! without `SCAN`ning the keyspace. A process that stops cleanly deletes its key; a crashed one's
+//! `eider:{metrics}:index` scored by that expiry (Unix ms), so a reader finds the live snapshots
+//! without `SCAN`ning the keyspace. The `{metrics}` hash tag puts every key in one slot, so on a
+//! Redis Cluster each pipeline (and the `MGET`) goes to one node through the routed connection. A process that stops cleanly deletes its key; a crashed one's
 //! key expires and drops out of the index at the next read.
 //!
 //! Reading ([`Metrics::collect`]) always gives this process's live registry first; the other
@@ -18,13 +19,12 @@ use crate::config::Config;
 use crate::context::Shutdown;
 use crate::redis_url::{TIMEOUT, Target};
 use crate::store::MailStore;
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const INDEX: &str = "eider:metrics:index";
-const PREFIX: &str = "eider:metrics:";
+const INDEX: &str = "eider:{metrics}:index";
+const PREFIX: &str = "eider:{metrics}:";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
@@ -213,7 +213,7 @@ fn default_instance() -> String {
 
 struct RedisMetrics {
     target: Target,
-    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    conn: tokio::sync::Mutex<Option<crate::redis_url::Connection>>,
     interval: Duration,
 }
 
@@ -238,7 +238,7 @@ impl RedisMetrics {
     ) -> redis::RedisResult<T> {
         let mut slot = self.conn.lock().await;
         if slot.is_none() {
-            *slot = crate::redis_url::manager(&self.target).await;
+            *slot = crate::redis_url::connection(&self.target).await;
         }
         let Some(conn) = slot.as_mut() else {
             return Err(std::io::Error::other("redis unreachable").into());
