@@ -252,7 +252,13 @@ async fn apply(
     match target {
         Some(t) if t.id != mb.id => {
             let copied = st.ctx.store.move_messages(mb.id, uids, t.id).await?;
-            crate::junk::emit(st, mb, &t, &copied.mapping);
+            let store = st.ctx.store.as_ref();
+            if eider_common::junk::record(store, mb, &t, &copied.mapping)
+                .await
+                .is_some()
+            {
+                crate::outbox::wake(&st.outbox_wake);
+            }
             let moved: Vec<Value> = copied
                 .mapping
                 .iter()

@@ -19,6 +19,7 @@ pub mod error;
 pub mod faulty;
 pub mod filter;
 pub mod ingest;
+pub mod junk;
 pub mod mime;
 pub mod model;
 pub mod mongo;

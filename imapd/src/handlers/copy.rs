@@ -2,6 +2,10 @@
 //!
 //! RFC 6851 §4.3: MOVE sends COPYUID in an untagged OK *before* the EXPUNGE responses; the
 //! expunges themselves come from the driver's update pass over the journal.
+//!
+//! Copying or moving into or out of `\Junk` records a spam/ham training signal in the store's
+//! outbox (`eider_common::junk`, shared with the API), which the API delivers: COPY counts like
+//! MOVE (clients without MOVE mark junk with COPY + `\Deleted` + EXPUNGE).
 
 use super::{Exec, HResult, resolve};
 use crate::proto::command::CopyMove;
@@ -36,6 +40,10 @@ pub async fn copy(ex: &mut Exec<'_>, c: &CopyMove, is_move: bool) -> HResult {
     } else {
         store.copy_messages(source, &uids, target.id).await?
     };
+    // The copy succeeded: a failure to read the source now must not turn it into a NO.
+    if let Ok(Some(from)) = store.get_mailbox(source).await {
+        eider_common::junk::record(store, &from, &target, &copied.mapping).await;
+    }
     let (src, dst): (Vec<u32>, Vec<u32>) = copied.mapping.iter().map(|(a, b)| (a.0, b.0)).unzip();
     let code = (!src.is_empty()).then(|| Code::CopyUid {
         validity: copied.uid_validity.0,
