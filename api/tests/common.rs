@@ -26,6 +26,8 @@ impl Api {
             tweak(c);
         })
         .unwrap();
+        // reqwest is built without a default crypto provider: the workspace's one (ring).
+        eider_common::transport::install_crypto_provider();
         let addr = world.spawn(eider_api::run).await.unwrap();
         Self {
             world,
