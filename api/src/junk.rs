@@ -125,7 +125,10 @@ pub async fn deliver(
         .iter()
         .filter(|(_, h)| h.wants(event))
         .map(|(id, h)| deliver_one(client, id, h, event, body, stop));
-    futures::future::join_all(sends).await.into_iter().all(|ok| ok)
+    futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .all(|ok| ok)
 }
 
 async fn deliver_one(
@@ -161,7 +164,11 @@ async fn deliver_one(
         }
         wait *= 4;
     }
-    tracing::error!(hook = id, event, "webhook delivery given up after {ATTEMPTS} attempts");
+    tracing::error!(
+        hook = id,
+        event,
+        "webhook delivery given up after {ATTEMPTS} attempts"
+    );
     true
 }
 
@@ -183,7 +190,9 @@ fn valid_url(url: &str) -> bool {
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"));
     rest.is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
-        && url.parse::<reqwest::Url>().is_ok_and(|u| u.host().is_some())
+        && url
+            .parse::<reqwest::Url>()
+            .is_ok_and(|u| u.host().is_some())
 }
 
 pub async fn create(

@@ -155,7 +155,10 @@ async fn deliver_entry(
     entry: &OutboxEntry,
 ) -> Option<u64> {
     if entry.claims > MAX_CLAIMS {
-        tracing::error!(id = entry.id, "outbox entry given up after {MAX_CLAIMS} claims");
+        tracing::error!(
+            id = entry.id,
+            "outbox entry given up after {MAX_CLAIMS} claims"
+        );
         return Some(entry.id);
     }
     let Some(ev) = event_of(entry) else {

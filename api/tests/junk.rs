@@ -6,13 +6,13 @@
 #[allow(dead_code)]
 mod common;
 
+use common::receiver;
 use common::{Api, OP};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
-use common::receiver;
 
 fn hmac(key: &[u8], msg: &[u8]) -> String {
     let mut k = [0u8; 64];

@@ -125,7 +125,11 @@ async fn imap_moves_reach_webhook_once_and_streams_of_every_instance() {
         .values()
         .map(|(v, _)| v["event"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["marked.spam", "marked.spam", "marked.ham"], "{got:?}");
+    assert_eq!(
+        names,
+        ["marked.spam", "marked.spam", "marked.ham"],
+        "{got:?}"
+    );
     for (id, (v, count)) in &got {
         assert_eq!(*count, 1, "event {id} delivered {count} times: {v}");
         assert_eq!(v["user_id"], a.as_str());
@@ -139,8 +143,8 @@ async fn imap_moves_reach_webhook_once_and_streams_of_every_instance() {
 /// A move made while no API process runs is delivered by the next one to start.
 #[tokio::test]
 async fn events_recorded_without_an_api_are_delivered_later() {
-    let world = eider_tests::harness::World::new(|c| c.api.operator_tokens = vec![OP.into()])
-        .unwrap();
+    let world =
+        eider_tests::harness::World::new(|c| c.api.operator_tokens = vec![OP.into()]).unwrap();
     eider_common::transport::install_crypto_provider();
     let u = world.user("bob", "pw", &[]).await.unwrap();
     let imapd = world.spawn(eider_imapd::run).await.unwrap();
@@ -162,8 +166,15 @@ async fn events_recorded_without_an_api_are_delivered_later() {
     first.cancel();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let inbox = world.store.find_mailbox(u.id, "INBOX").await.unwrap().unwrap();
-    let msg = eider_common::conformance::simple_message(world.store.as_ref(), 1, 200, Default::default()).await;
+    let inbox = world
+        .store
+        .find_mailbox(u.id, "INBOX")
+        .await
+        .unwrap()
+        .unwrap();
+    let msg =
+        eider_common::conformance::simple_message(world.store.as_ref(), 1, 200, Default::default())
+            .await;
     world.store.append(inbox.id, msg).await.unwrap();
     let mut c = imap(imapd, "bob").await;
     ok(&mut c, "SELECT INBOX").await;
@@ -214,6 +225,10 @@ async fn https_webhooks_trust_the_configured_ca() {
             .await;
         assert_eq!(r.status(), 200);
         let got = collect(&mut hits, Duration::from_secs(3)).await;
-        assert_eq!(got.len(), usize::from(trusted), "trusted={trusted}: {got:?}");
+        assert_eq!(
+            got.len(),
+            usize::from(trusted),
+            "trusted={trusted}: {got:?}"
+        );
     }
 }

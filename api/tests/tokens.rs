@@ -39,9 +39,17 @@ async fn tokens_are_shared_by_instances_and_revoked_everywhere() {
     let alice = api.user("alice", "pw", &[]).await;
     let t1 = api.login("alice", "pw").await;
     assert!(t1.starts_with(&format!("{alice}.")), "{t1}");
-    assert_eq!(me(h, &b, &t1).await, StatusCode::OK, "issued on A, used on B");
+    assert_eq!(
+        me(h, &b, &t1).await,
+        StatusCode::OK,
+        "issued on A, used on B"
+    );
     // Malformed or forged tokens.
-    for bad in ["x", &format!("{alice}.{}", "0".repeat(64)), &t1[..t1.len() - 1]] {
+    for bad in [
+        "x",
+        &format!("{alice}.{}", "0".repeat(64)),
+        &t1[..t1.len() - 1],
+    ] {
         assert_eq!(me(h, &b, bad).await, StatusCode::UNAUTHORIZED, "{bad}");
     }
     // Another user's id in front of a valid secret does not work either.
@@ -69,12 +77,21 @@ async fn tokens_are_shared_by_instances_and_revoked_everywhere() {
     for t in [&t2, &t3] {
         assert_eq!(me(h, &a, t).await, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(me(h, &a, &tb).await, StatusCode::OK, "other users keep theirs");
+    assert_eq!(
+        me(h, &a, &tb).await,
+        StatusCode::OK,
+        "other users keep theirs"
+    );
 
     // Disabling and deleting, by the operator on A, take effect on B.
     let t4 = api.login("alice", "new").await;
     let r = api
-        .json(Method::PUT, &format!("/users/{alice}"), OP, json!({"disabled": true}))
+        .json(
+            Method::PUT,
+            &format!("/users/{alice}"),
+            OP,
+            json!({"disabled": true}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(me(h, &b, &t4).await, StatusCode::UNAUTHORIZED);
@@ -149,7 +166,13 @@ async fn tokens_and_webhooks_survive_a_restart() {
         .as_str()
         .unwrap()
         .to_owned();
-    let del = status(&http, Method::DELETE, &format!("{base}/authenticate"), &revoked).await;
+    let del = status(
+        &http,
+        Method::DELETE,
+        &format!("{base}/authenticate"),
+        &revoked,
+    )
+    .await;
     assert_eq!(del, StatusCode::NO_CONTENT);
     let r = http
         .post(format!("{base}/webhooks"))

@@ -130,7 +130,11 @@ mod tests {
             (None, Some(Archive), None),
         ];
         for (from, to, want) in cases {
-            assert_eq!(classify(&mb(1, from), &mb(2, to)), want, "{from:?} -> {to:?}");
+            assert_eq!(
+                classify(&mb(1, from), &mb(2, to)),
+                want,
+                "{from:?} -> {to:?}"
+            );
         }
     }
 }

@@ -34,7 +34,10 @@ pub async fn records_put_list_expire(f: &dyn StoreFactory) {
     s.record_put("token/1/gone", b"old".to_vec(), Some(now() - 1))
         .await
         .unwrap();
-    assert_eq!(s.record_get("token/1/a").await.unwrap(), Some(b"1a".to_vec()));
+    assert_eq!(
+        s.record_get("token/1/a").await.unwrap(),
+        Some(b"1a".to_vec())
+    );
     assert_eq!(s.record_get("token/1/gone").await.unwrap(), None, "expired");
     assert_eq!(s.record_get("token/3").await.unwrap(), None);
     s.record_put("webhook/x", b"replaced".to_vec(), None)
@@ -68,7 +71,10 @@ pub async fn records_put_list_expire(f: &dyn StoreFactory) {
         .await
         .unwrap();
     assert_eq!(s.record_get("webhook/x").await.unwrap(), None);
-    assert_eq!(keys(&s.record_list("", None, 100).await.unwrap()), ["token/10/a"]);
+    assert_eq!(
+        keys(&s.record_list("", None, 100).await.unwrap()),
+        ["token/10/a"]
+    );
 }
 
 fn ids(entries: &[OutboxEntry]) -> Vec<u64> {
@@ -91,23 +97,36 @@ pub async fn outbox_tail_claim_done(f: &dyn StoreFactory) {
     assert_eq!(ids(&all), pushed, "expired entry hidden");
     assert_eq!(all[1].payload, vec![1u8; 3]);
     assert!(all.iter().all(|e| e.claims == 0 && e.at >= now() - 60));
-    assert_eq!(ids(&s.outbox_after(pushed[0], 1).await.unwrap()), [pushed[1]]);
+    assert_eq!(
+        ids(&s.outbox_after(pushed[0], 1).await.unwrap()),
+        [pushed[1]]
+    );
 
     let long = Duration::from_secs(600);
     let first = s.outbox_claim(long, 2).await.unwrap();
     assert_eq!(ids(&first), pushed[..2]);
     assert!(first.iter().all(|e| e.claims == 1));
     let second = s.outbox_claim(long, 10).await.unwrap();
-    assert_eq!(ids(&second), [pushed[2]], "leased entries are not claimed again");
+    assert_eq!(
+        ids(&second),
+        [pushed[2]],
+        "leased entries are not claimed again"
+    );
     assert!(s.outbox_claim(long, 10).await.unwrap().is_empty());
 
     // A short lease runs out: the entry comes back, with the claim counted.
     let short = s.outbox_push(b"short".to_vec(), keep).await.unwrap();
-    let got = s.outbox_claim(Duration::from_millis(200), 10).await.unwrap();
+    let got = s
+        .outbox_claim(Duration::from_millis(200), 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&got), [short]);
     assert!(s.outbox_claim(long, 10).await.unwrap().is_empty());
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let again = s.outbox_claim(Duration::from_millis(200), 10).await.unwrap();
+    let again = s
+        .outbox_claim(Duration::from_millis(200), 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&again), [short]);
     assert_eq!(again[0].claims, 2);
     s.outbox_done(short).await.unwrap();
@@ -160,7 +179,10 @@ pub async fn records_survive_reopen(f: &dyn StoreFactory) {
         .record_put("token/7/h", b"t".to_vec(), Some(now() + 3600))
         .await
         .unwrap();
-    let id = store.outbox_push(b"e".to_vec(), now() + 3600).await.unwrap();
+    let id = store
+        .outbox_push(b"e".to_vec(), now() + 3600)
+        .await
+        .unwrap();
     let (store, _reopened) = reopen_or_keep(f, store).await;
     assert_eq!(
         store.record_get("token/7/h").await.unwrap(),
@@ -168,8 +190,14 @@ pub async fn records_survive_reopen(f: &dyn StoreFactory) {
     );
     let tail = store.outbox_after(0, 10).await.unwrap();
     assert_eq!(ids(&tail), [id]);
-    let next = store.outbox_push(b"f".to_vec(), now() + 3600).await.unwrap();
+    let next = store
+        .outbox_push(b"f".to_vec(), now() + 3600)
+        .await
+        .unwrap();
     assert!(next > id, "ids keep increasing after a restart");
-    let claimed = store.outbox_claim(Duration::from_secs(60), 10).await.unwrap();
+    let claimed = store
+        .outbox_claim(Duration::from_secs(60), 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&claimed), [id, next]);
 }

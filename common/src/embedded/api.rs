@@ -5,8 +5,8 @@ use super::{EmbeddedStore, blobs, flags, journal, mailboxes, messages, records, 
 use crate::error::StoreResult;
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, OutboxEntry, PendingBlob, Quota, SpecialUse, StoreEvent, StoredMessage,
-    SweepStats, User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, OutboxEntry, PendingBlob, Quota, SpecialUse, StoreEvent,
+    StoredMessage, SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};

@@ -16,8 +16,8 @@
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, OutboxEntry, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
-    User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, OutboxEntry, Quota, SpecialUse, StoreEvent, StoredMessage,
+    SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};

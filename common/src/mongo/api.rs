@@ -8,8 +8,8 @@ use super::{MongoStore, flags, journal, mailboxes, messages, users};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, DEFAULT_MAILBOXES, FlagOp, Flags, FlagsChanged,
-    JournalEntry, Mailbox, MessageSummary, NewMessage, NewUser, OutboxEntry, Quota, SpecialUse, StoreEvent,
-    StoredMessage, SweepStats, User, UserUpdate,
+    JournalEntry, Mailbox, MessageSummary, NewMessage, NewUser, OutboxEntry, Quota, SpecialUse,
+    StoreEvent, StoredMessage, SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UidValidity, UnixTime, UploadId, UserId};

@@ -123,7 +123,9 @@ impl MongoStore {
             .map_err(to_store)?;
         let mut out = Vec::with_capacity(docs.len());
         for d in &docs {
-            let key = d.get_str("_id").map_err(|e| corrupt(format!("record key: {e}")))?;
+            let key = d
+                .get_str("_id")
+                .map_err(|e| corrupt(format!("record key: {e}")))?;
             out.push((key.to_string(), get_bin(d, "v")?.to_vec()));
         }
         Ok(out)
