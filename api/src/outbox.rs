@@ -54,7 +54,7 @@ async fn pause(st: &AppState, rx: &mut watch::Receiver<u64>) -> bool {
 
 /// The event of an entry, with its outbox id.
 fn event_of(entry: &OutboxEntry) -> Option<JunkEvent> {
-    match serde_json::from_slice::<JunkEvent>(&entry.payload) {
+    match JunkEvent::decode(&entry.payload) {
         Ok(mut ev) => {
             ev.id = Some(entry.id.to_string());
             Some(ev)

@@ -45,6 +45,13 @@ pub struct JunkEvent {
     pub at: UnixTime,
 }
 
+impl JunkEvent {
+    /// Decodes an outbox payload written by [`record`].
+    pub fn decode(payload: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(payload)
+    }
+}
+
 /// The signal a copy or move from `from` to `to` gives, if any.
 pub fn classify(from: &Mailbox, to: &Mailbox) -> Option<&'static str> {
     let is = |m: &Mailbox, u: SpecialUse| m.special_use == Some(u);
