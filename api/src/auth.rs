@@ -210,3 +210,31 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Principal {
             .ok_or(ApiError::Unauthorized)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_keys() {
+        let secret = "ab".repeat(32);
+        let good = format!("7.{secret}");
+        let (user, key) = token_key(&good).unwrap();
+        assert_eq!(user, UserId(7));
+        assert!(key.starts_with("token/7/") && key.len() == "token/7/".len() + 64);
+        assert!(
+            !key.contains(&secret),
+            "the stored key must not contain the token"
+        );
+        for bad in [
+            String::new(),
+            secret.clone(),
+            format!("x.{secret}"),
+            format!("7.{}", &secret[1..]),
+            format!("7.{}z", &secret[1..]),
+            format!("-7.{secret}"),
+        ] {
+            assert_eq!(token_key(&bad), None, "{bad}");
+        }
+    }
+}

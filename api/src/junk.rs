@@ -88,6 +88,9 @@ pub fn http_client(extra_ca: &str) -> anyhow::Result<reqwest::Client> {
         .with_no_client_auth();
     Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
+        // A redirect would re-send (or turn into a GET) a signed body to a URL the operator
+        // never registered: a non-2xx answer is a failed attempt instead.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .build()?)
 }

@@ -34,19 +34,31 @@ async fn copy_and_move_record_junk_signals() {
     let mut c = Client::login(w.addr).await;
     let steps = [
         ("SELECT INBOX", None),
-        ("UID MOVE 1 Junk", Some(("marked.spam", &inbox, &junk, [1, 1]))),
-        ("UID COPY 2 Junk", Some(("marked.spam", &inbox, &junk, [2, 2]))),
+        (
+            "UID MOVE 1 Junk",
+            Some(("marked.spam", &inbox, &junk, [1, 1])),
+        ),
+        (
+            "UID COPY 2 Junk",
+            Some(("marked.spam", &inbox, &junk, [2, 2])),
+        ),
         ("UID COPY 3 Trash", None),
         ("SELECT Junk", None),
         ("UID COPY 1 Trash", None),
-        ("UID MOVE 2 INBOX", Some(("marked.ham", &junk, &inbox, [2, 4]))),
+        (
+            "UID MOVE 2 INBOX",
+            Some(("marked.ham", &junk, &inbox, [2, 4])),
+        ),
         ("UID COPY 1 Junk", None),
     ];
     let mut want = Vec::new();
     for (i, (cmd, signal)) in steps.into_iter().enumerate() {
         let tag = format!("t{i}");
         let r = c.cmd(&tag, cmd).await;
-        assert!(r.last().unwrap().starts_with(&format!("{tag} OK")), "{cmd}: {r:?}");
+        assert!(
+            r.last().unwrap().starts_with(&format!("{tag} OK")),
+            "{cmd}: {r:?}"
+        );
         if let Some((event, from, to, uids)) = signal {
             want.push((event.to_owned(), from.clone(), to.clone(), vec![uids]));
         }
