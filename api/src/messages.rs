@@ -252,11 +252,9 @@ async fn apply(
     match target {
         Some(t) if t.id != mb.id => {
             let copied = st.ctx.store.move_messages(mb.id, uids, t.id).await?;
-            let store = st.ctx.store.as_ref();
-            if eider_common::junk::record(store, mb, &t, &copied.mapping)
-                .await
-                .is_some()
-            {
+            // The store recorded any junk signal with the move: deliver it now, not at the
+            // next poll.
+            if eider_common::junk::classify(mb, &t).is_some() {
                 crate::outbox::wake(&st.outbox_wake);
             }
             let moved: Vec<Value> = copied

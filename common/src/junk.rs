@@ -1,22 +1,19 @@
 //! Spam training signals: what a copy or move between mailboxes means, and how it is recorded.
 //!
-//! Every path that copies or moves messages (IMAP COPY/MOVE, the API's `move_to`) calls
-//! [`record`] after the store call succeeded. It classifies the move ([`classify`]) and, for a
-//! signal, appends a [`JunkEvent`] to the store's outbox (`MailStore::outbox_push`), from where
-//! every API process publishes it to its event streams and one of them delivers it to the
-//! webhooks. Recording in the store rather than in a process's memory means a move made while
-//! no API process runs is delivered when one starts.
+//! The store records the signals itself: `MailStore::copy_messages` and `move_messages`
+//! classify the copy ([`classify`]) and, for a signal, append a [`JunkEvent`] to the store's
+//! outbox ([`outbox_entry`]) in the same transaction as the copy, so every path that copies or
+//! moves (IMAP COPY/MOVE, the API's `move_to`, anything later) emits it, and a crash can never
+//! keep the move but lose its signal. Every API process publishes outbox entries to its event
+//! streams and one of them delivers each to the webhooks; a move made while no API process runs
+//! is delivered when one starts.
 //!
 //! Rules (docs/api.md, docs/imap.md): into `\Junk` from anywhere else is `marked.spam`; out of
 //! `\Junk` into anything but `\Trash` is `marked.ham` (moving spam to the trash deletes it, it
 //! does not say it was good mail). A COPY counts like a move: clients without MOVE (Thunderbird
 //! on such servers) mark junk with COPY + `\Deleted` + EXPUNGE, and the copy is the signal.
-//!
-//! Not atomic with the move: the outbox entry is a second write right after it, so a crash or
-//! a store failure between the two loses that signal (logged at `error`).
 
 use crate::model::{Mailbox, SpecialUse};
-use crate::store::MailStore;
 use crate::types::{Uid, UnixTime};
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +43,7 @@ pub struct JunkEvent {
 }
 
 impl JunkEvent {
-    /// Decodes an outbox payload written by [`record`].
+    /// Decodes an outbox payload written by [`outbox_entry`].
     pub fn decode(payload: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(payload)
     }
@@ -62,20 +59,19 @@ pub fn classify(from: &Mailbox, to: &Mailbox) -> Option<&'static str> {
     }
 }
 
-/// Records the signal of a finished copy/move (`mapping` = source → new UIDs) in the outbox.
-/// Returns the outbox id, or `None` when the move means nothing. Failures are logged, not
-/// returned: the move itself succeeded and its caller must still report success.
-pub async fn record(
-    store: &dyn MailStore,
+/// The outbox payload and expiry of a copy/move from `from` to `to` at `at` (`mapping` = source
+/// → new UIDs), or `None` when it is no signal or copied nothing. Store backends call this
+/// inside the copy/move transaction (`MailStore::copy_messages`, `move_messages`).
+pub fn outbox_entry(
     from: &Mailbox,
     to: &Mailbox,
     mapping: &[(Uid, Uid)],
-) -> Option<u64> {
+    at: UnixTime,
+) -> Option<(Vec<u8>, UnixTime)> {
     let event = classify(from, to)?;
     if mapping.is_empty() {
         return None;
     }
-    let at = chrono::Utc::now().timestamp();
     let ev = JunkEvent {
         id: None,
         event: event.to_string(),
@@ -85,20 +81,9 @@ pub async fn record(
         messages: mapping.iter().map(|(a, b)| [a.0, b.0]).collect(),
         at,
     };
-    let payload = match serde_json::to_vec(&ev) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "encoding a junk event");
-            return None;
-        }
-    };
-    match store.outbox_push(payload, at + OUTBOX_KEEP_SECS).await {
-        Ok(id) => Some(id),
-        Err(e) => {
-            tracing::error!(error = %e, event, user = from.user.0, "junk event lost: outbox write failed");
-            None
-        }
-    }
+    // A struct of strings and numbers always encodes.
+    let payload = serde_json::to_vec(&ev).ok()?;
+    Some((payload, at.saturating_add(OUTBOX_KEEP_SECS)))
 }
 
 #[cfg(test)]

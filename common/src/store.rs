@@ -196,6 +196,10 @@ pub trait MailStore: Send + Sync + 'static {
 
     /// Copies messages to another mailbox of the same user, in source UID order, with new UIDs,
     /// keeping flags and internal date. Quota is checked for the whole batch.
+    ///
+    /// A copy that is a junk training signal (into or out of `\Junk`, see
+    /// [`crate::junk::classify`]) also appends its [`crate::junk::outbox_entry`] to the outbox
+    /// (as [`outbox_push`](Self::outbox_push)), in the same transaction. So does a move.
     async fn copy_messages(
         &self,
         from: MailboxId,

@@ -175,6 +175,7 @@ macro_rules! conformance_suite {
             outbox_tail_claim_done,
             outbox_concurrent_claims_exclusive,
             records_survive_reopen,
+            outbox_records_junk_copies,
         );
     };
     (@tests $factory:expr; $($name:ident),* $(,)?) => {

@@ -201,3 +201,56 @@ pub async fn records_survive_reopen(f: &dyn StoreFactory) {
         .unwrap();
     assert_eq!(ids(&claimed), [id, next]);
 }
+
+/// Copies and moves into or out of `\Junk` append their training signal to the outbox with the
+/// copy (see `crate::junk`); other copies, failed ones and Junk→Trash append nothing.
+pub async fn outbox_records_junk_copies(f: &dyn StoreFactory) {
+    use super::fixtures::{mailbox_id, make_user, simple_message};
+    use crate::junk::JunkEvent;
+    use crate::model::Flags;
+    use crate::types::{MailboxId, Uid};
+    let store = f.make().await;
+    let s = store.as_ref();
+    let u = make_user(s, "j", 0).await;
+    let inbox = mailbox_id(s, u.id, "INBOX").await;
+    let junk = mailbox_id(s, u.id, "Junk").await;
+    let trash = mailbox_id(s, u.id, "Trash").await;
+    for i in 0..3 {
+        let m = simple_message(s, i, 100, Flags::default()).await;
+        s.append(inbox, m).await.unwrap();
+    }
+    let events = || async {
+        let entries = s.outbox_after(0, 100).await.unwrap();
+        entries
+            .iter()
+            .map(|e| {
+                let ev = JunkEvent::decode(&e.payload).unwrap();
+                assert_eq!(ev.user_id, u.id.0.to_string());
+                (ev.event, ev.from_mailbox, ev.to_mailbox, ev.messages)
+            })
+            .collect::<Vec<_>>()
+    };
+    let ev = |e: &str, from: MailboxId, to: MailboxId, m: Vec<[u32; 2]>| {
+        (e.to_owned(), from.0.to_string(), to.0.to_string(), m)
+    };
+    s.move_messages(inbox, &[Uid(1), Uid(2)], junk)
+        .await
+        .unwrap();
+    s.copy_messages(inbox, &[Uid(3)], trash).await.unwrap();
+    s.copy_messages(junk, &[Uid(1)], trash).await.unwrap();
+    // Nothing to copy, or a failing copy: no signal.
+    s.copy_messages(inbox, &[Uid(99)], junk).await.unwrap();
+    assert!(
+        s.move_messages(inbox, &[Uid(3)], MailboxId(u64::MAX))
+            .await
+            .is_err()
+    );
+    s.copy_messages(junk, &[Uid(2)], inbox).await.unwrap();
+    assert_eq!(
+        events().await,
+        [
+            ev("marked.spam", inbox, junk, vec![[1, 1], [2, 2]]),
+            ev("marked.ham", junk, inbox, vec![[2, 4]]),
+        ]
+    );
+}

@@ -13,6 +13,7 @@
 
 use super::codec::{bin, corrupt, get_bin, get_u32, get_u64, n};
 use super::error::{DbResult, to_store};
+use super::txn::Tx;
 use super::{MongoStore, bump_counter};
 use crate::embedded::unix_now;
 use crate::error::StoreResult;
@@ -57,6 +58,21 @@ fn entry(d: &Document) -> DbResult<OutboxEntry> {
         claims: get_u32(d, "claims")?,
         payload: get_bin(d, "payload")?.to_vec(),
     })
+}
+
+/// Appends an outbox entry inside `tx` (also used by copy/move for junk signals).
+pub async fn push(tx: &mut Tx, payload: Vec<u8>, expires: UnixTime) -> DbResult<u64> {
+    let id = bump_counter(tx, "outbox", 1).await?;
+    let d = doc! {
+        "_id": n(id),
+        "at": date(tx.now),
+        "expires": date(expires),
+        "claims": 0i64,
+        "lease": 0i64,
+        "payload": bin(payload),
+    };
+    tx.c.outbox.insert_one(d).session(&mut tx.s).await?;
+    Ok(id)
 }
 
 impl MongoStore {
@@ -143,19 +159,7 @@ impl MongoStore {
 
     pub(super) async fn out_push(&self, payload: Vec<u8>, expires: UnixTime) -> StoreResult<u64> {
         self.txn(payload, move |tx, payload| {
-            Box::pin(async move {
-                let id = bump_counter(tx, "outbox", 1).await?;
-                let d = doc! {
-                    "_id": n(id),
-                    "at": date(tx.now),
-                    "expires": date(expires),
-                    "claims": 0i64,
-                    "lease": 0i64,
-                    "payload": bin(payload.clone()),
-                };
-                tx.c.outbox.insert_one(d).session(&mut tx.s).await?;
-                Ok(id)
-            })
+            Box::pin(push(tx, payload.clone(), expires))
         })
         .await
     }

@@ -4,8 +4,9 @@
 //! expunges themselves come from the driver's update pass over the journal.
 //!
 //! Copying or moving into or out of `\Junk` records a spam/ham training signal in the store's
-//! outbox (`eider_common::junk`, shared with the API), which the API delivers: COPY counts like
-//! MOVE (clients without MOVE mark junk with COPY + `\Deleted` + EXPUNGE).
+//! outbox: the store does it in the copy's transaction (`eider_common::junk`), and the API
+//! delivers it. COPY counts like MOVE (clients without MOVE mark junk with COPY + `\Deleted` +
+//! EXPUNGE).
 
 use super::{Exec, HResult, resolve};
 use crate::proto::command::CopyMove;
@@ -40,10 +41,6 @@ pub async fn copy(ex: &mut Exec<'_>, c: &CopyMove, is_move: bool) -> HResult {
     } else {
         store.copy_messages(source, &uids, target.id).await?
     };
-    // The copy succeeded: a failure to read the source now must not turn it into a NO.
-    if let Ok(Some(from)) = store.get_mailbox(source).await {
-        eider_common::junk::record(store, &from, &target, &copied.mapping).await;
-    }
     let (src, dst): (Vec<u32>, Vec<u32>) = copied.mapping.iter().map(|(a, b)| (a.0, b.0)).unzip();
     let code = (!src.is_empty()).then(|| Code::CopyUid {
         validity: copied.uid_validity.0,

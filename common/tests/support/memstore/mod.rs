@@ -47,6 +47,29 @@ impl MemStore {
         }
     }
 
+    /// Records a copy's junk signal in the outbox, after the copy (the reference store does not
+    /// need both in one critical section: its callers are tests).
+    fn junk_signal(&self, ends: (Option<Mailbox>, Option<Mailbox>), copied: &Copied) {
+        let (Some(src), Some(dst)) = ends else {
+            return;
+        };
+        let at = now();
+        if let Some((payload, expires)) =
+            eider_common::junk::outbox_entry(&src, &dst, &copied.mapping, at)
+        {
+            let mut side = self.side.lock().expect("lock");
+            side.next_outbox += 1;
+            let id = side.next_outbox;
+            let entry = OutboxEntry {
+                id,
+                at,
+                claims: 0,
+                payload,
+            };
+            side.outbox.insert(id, (entry, expires, Some(0)));
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut State) -> StoreResult<T>) -> StoreResult<T> {
         let mut st = self.state.lock().expect("lock");
         // Work on a copy so that a failing call changes nothing.
@@ -516,7 +539,10 @@ impl MailStore for MemStore {
         uids: &[Uid],
         to: MailboxId,
     ) -> StoreResult<Copied> {
-        self.with(|s| s.copy(from, uids, to, false))
+        let ends = (self.get_mailbox(from).await?, self.get_mailbox(to).await?);
+        let copied = self.with(|s| s.copy(from, uids, to, false))?;
+        self.junk_signal(ends, &copied);
+        Ok(copied)
     }
     async fn move_messages(
         &self,
@@ -524,7 +550,10 @@ impl MailStore for MemStore {
         uids: &[Uid],
         to: MailboxId,
     ) -> StoreResult<Copied> {
-        self.with(|s| s.copy(from, uids, to, true))
+        let ends = (self.get_mailbox(from).await?, self.get_mailbox(to).await?);
+        let copied = self.with(|s| s.copy(from, uids, to, true))?;
+        self.junk_signal(ends, &copied);
+        Ok(copied)
     }
     async fn changes_since(
         &self,
