@@ -61,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("filled {n} messages in {:.1?}", t.elapsed());
     let addr = world.spawn(eider_api::run).await?;
+    eider_common::transport::install_crypto_provider();
     let http = reqwest::Client::new();
     let base = format!(
         "http://{addr}/users/{}/mailboxes/{}/messages",

@@ -1,11 +1,12 @@
 //! Authentication and authorisation.
 //!
 //! Two kinds of bearer token: static operator tokens from `[api] operator_tokens` (every user's
-//! resources), and per-user tokens issued by `POST /authenticate`, kept in memory with an expiry
-//! and revocable (`DELETE /authenticate`). Invariants: a request reaches a protected handler only
-//! with a valid [`Principal`] in its extensions (the [`require`] middleware answers 401 otherwise);
-//! a user principal can only name its own user id (403 otherwise); operator tokens are compared
-//! in constant time. Tokens are process-local: a restart logs users out.
+//! resources), and per-user tokens issued by `POST /authenticate`, kept in the store (only their
+//! hash, see [`Tokens`]) with an expiry and revocable (`DELETE /authenticate`), so every API
+//! process accepts them and a restart keeps them. Invariants: a request reaches a protected
+//! handler only with a valid [`Principal`] in its extensions (the [`require`] middleware answers
+//! 401 otherwise, 503 when the store cannot say); a user principal can only name its own user id
+//! (403 otherwise); operator tokens are compared in constant time.
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -13,9 +14,10 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use eider_common::types::UserId;
+use eider_common::{MailStore, StoreError, StoreResult};
 use rand::RngCore;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Who is calling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,50 +60,74 @@ impl Principal {
     }
 }
 
-#[derive(Debug)]
-struct Issued {
-    user: UserId,
-    expires: i64,
+/// Issued user tokens, kept in the store so that every API process accepts them and they
+/// survive restarts. A token is `{user id}.{64 hex digits}` (256 random bits); the store holds
+/// only its SHA-256, as the record `token/{user}/{hex sha256}` expiring with the token. The user
+/// id prefix lets [`Tokens::revoke_user`] drop all of a user's tokens with one prefix delete.
+#[derive(Clone)]
+pub struct Tokens {
+    store: Arc<dyn MailStore>,
 }
 
-/// Issued user tokens.
-#[derive(Debug, Default)]
-pub struct Tokens {
-    issued: Mutex<HashMap<String, Issued>>,
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens")
+    }
+}
+
+fn user_prefix(user: UserId) -> String {
+    format!("token/{}/", user.0)
+}
+
+/// The record key of a well-formed token, and its user.
+fn token_key(token: &str) -> Option<(UserId, String)> {
+    let (user, secret) = token.split_once('.')?;
+    if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let user = UserId(user.parse().ok()?);
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    Some((user, format!("{}{hash}", user_prefix(user))))
 }
 
 impl Tokens {
-    /// A new random token for `user`, valid until `expires` (unix seconds).
-    pub fn issue(&self, user: UserId, expires: i64) -> String {
-        let mut raw = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut raw);
-        let token = hex::encode(raw);
-        if let Ok(mut map) = self.issued.lock() {
-            let now = now();
-            map.retain(|_, t| t.expires > now);
-            map.insert(token.clone(), Issued { user, expires });
-        }
-        token
+    pub fn new(store: Arc<dyn MailStore>) -> Self {
+        Self { store }
     }
 
-    pub fn revoke(&self, token: &str) -> bool {
-        self.issued
-            .lock()
-            .map(|mut m| m.remove(token).is_some())
-            .unwrap_or(false)
+    /// A new random token for `user`, valid until `expires` (unix seconds).
+    pub async fn issue(&self, user: UserId, expires: i64) -> StoreResult<String> {
+        let mut raw = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut raw);
+        let token = format!("{}.{}", user.0, hex::encode(raw));
+        let Some((_, key)) = token_key(&token) else {
+            return Err(StoreError::Internal("malformed token issued".into()));
+        };
+        let value = serde_json::json!({"user": user.0, "expires": expires}).to_string();
+        self.store
+            .record_put(&key, value.into_bytes(), Some(expires))
+            .await?;
+        Ok(token)
+    }
+
+    pub async fn revoke(&self, token: &str) -> StoreResult<bool> {
+        match token_key(token) {
+            Some((_, key)) => self.store.record_delete(&key).await,
+            None => Ok(false),
+        }
     }
 
     /// Drops every token of a user (deleted, password changed, disabled).
-    pub fn revoke_user(&self, user: UserId) {
-        if let Ok(mut m) = self.issued.lock() {
-            m.retain(|_, t| t.user != user);
-        }
+    pub async fn revoke_user(&self, user: UserId) -> StoreResult<()> {
+        self.store.record_delete_prefix(&user_prefix(user)).await?;
+        Ok(())
     }
 
-    fn check(&self, token: &str) -> Option<UserId> {
-        let map = self.issued.lock().ok()?;
-        let t = map.get(token)?;
-        (t.expires > now()).then_some(t.user)
+    async fn check(&self, token: &str) -> StoreResult<Option<UserId>> {
+        let Some((user, key)) = token_key(token) else {
+            return Ok(None);
+        };
+        Ok(self.store.record_get(&key).await?.map(|_| user))
     }
 }
 
@@ -130,7 +156,7 @@ pub fn bearer(req: &axum::http::request::Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn principal(state: &AppState, token: &str) -> Option<Principal> {
+async fn principal(state: &AppState, token: &str) -> StoreResult<Option<Principal>> {
     if state
         .ctx
         .config
@@ -139,16 +165,22 @@ fn principal(state: &AppState, token: &str) -> Option<Principal> {
         .iter()
         .any(|t| !t.is_empty() && ct_eq(t.as_bytes(), token.as_bytes()))
     {
-        return Some(Principal::Operator);
+        return Ok(Some(Principal::Operator));
     }
-    state.tokens.check(token).map(Principal::User)
+    Ok(state.tokens.check(token).await?.map(Principal::User))
 }
 
 /// Middleware: 401 unless the request carries a valid token; stores the [`Principal`].
 pub async fn require(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let Some(p) = bearer(&parts).and_then(|t| principal(&state, t)) else {
-        return axum::response::IntoResponse::into_response(ApiError::Unauthorized);
+    let found = match bearer(&parts) {
+        Some(t) => principal(&state, t).await,
+        None => Ok(None),
+    };
+    let p = match found {
+        Ok(Some(p)) => p,
+        Ok(None) => return axum::response::IntoResponse::into_response(ApiError::Unauthorized),
+        Err(e) => return axum::response::IntoResponse::into_response(ApiError::from(e)),
     };
     // Cross-user access is refused here, before any body is read, so a malformed body aimed at
     // another user's resource is still a 403.
@@ -176,5 +208,33 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Principal {
             .get::<Principal>()
             .copied()
             .ok_or(ApiError::Unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_keys() {
+        let secret = "ab".repeat(32);
+        let good = format!("7.{secret}");
+        let (user, key) = token_key(&good).unwrap();
+        assert_eq!(user, UserId(7));
+        assert!(key.starts_with("token/7/") && key.len() == "token/7/".len() + 64);
+        assert!(
+            !key.contains(&secret),
+            "the stored key must not contain the token"
+        );
+        for bad in [
+            String::new(),
+            secret.clone(),
+            format!("x.{secret}"),
+            format!("7.{}", &secret[1..]),
+            format!("7.{}z", &secret[1..]),
+            format!("-7.{secret}"),
+        ] {
+            assert_eq!(token_key(&bad), None, "{bad}");
+        }
     }
 }

@@ -172,8 +172,8 @@ pub async fn updates(
                 },
                 j = junk.recv() => {
                     // Training signals are live only (not in the journal, so not resumable).
-                    if let Ok(ev) = j && ev.user == user {
-                        let e = Event::default().event(ev.event).data(json!(ev).to_string());
+                    if let Ok(ev) = j && ev.user_id == user.0.to_string() {
+                        let e = Event::default().event(ev.event.clone()).data(json!(ev).to_string());
                         if tx.send(e).await.is_err() {
                             return;
                         }

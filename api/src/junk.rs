@@ -1,66 +1,98 @@
-//! Spam training signals: moving messages into the `\Junk` mailbox through the API emits
-//! `marked.spam`, out of it `marked.ham`, to the user's event stream and to every registered
-//! webhook (`POST /webhooks`, operator). Webhooks are POSTed the JSON event with
-//! `X-Eider-Event` and `X-Eider-Signature: sha256=<hex HMAC-SHA256 of the body with the hook's
-//! secret>`, retried with backoff until a 2xx or [`ATTEMPTS`] tries.
-//!
-//! Limits (documented in docs/api.md): moves made over IMAP do not emit these events yet; the
-//! webhook registry lives in this process's memory (lost on restart); only `http://` URLs are
-//! delivered (the API process has no TLS client).
+//! Webhooks for spam training signals: registration (`POST/GET /webhooks`,
+//! `DELETE /webhooks/{id}`, operator only), stored in the store as records `webhook/{id}` so
+//! every API process sees the same set and a restart keeps it, and the delivery of one event to
+//! every matching hook: a JSON POST with `X-Eider-Event` and `X-Eider-Signature: sha256=<hex
+//! HMAC-SHA256 of the body with the hook's secret>`, retried with backoff until a 2xx or
+//! [`ATTEMPTS`] tries. Which process delivers which event is decided by the outbox claim
+//! (`crate::outbox`); `http://` and `https://` URLs are accepted (TLS by rustls with the Mozilla
+//! roots plus `[api] webhook_ca`).
 
-use crate::auth::{Principal, now};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use eider_common::model::{Mailbox, SpecialUse};
-use eider_common::types::{Uid, UserId};
+use eider_common::junk::{HAM, SPAM};
+use eider_common::transport::crypto_provider;
+use eider_common::{MailStore, StoreResult};
+use rand::Rng;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Delivery attempts per event and hook.
 pub const ATTEMPTS: u32 = 5;
+/// Record key prefix of the registered hooks.
+const PREFIX: &str = "webhook/";
+/// Most hooks listed or delivered to.
+const MAX_HOOKS: usize = 1000;
 
-#[derive(Clone, Debug, Serialize)]
-pub struct JunkEvent {
-    #[serde(skip)]
-    pub user: UserId,
-    pub event: &'static str,
-    pub user_id: String,
-    pub from_mailbox: String,
-    pub to_mailbox: String,
-    /// `[old uid, new uid]` pairs.
-    pub messages: Vec<[u32; 2]>,
-    pub at: i64,
-}
-
-/// The event a move from `from` to `to` means, if any.
-pub fn classify(from: &Mailbox, to: &Mailbox) -> Option<&'static str> {
-    let junk = |m: &Mailbox| m.special_use == Some(SpecialUse::Junk);
-    match (junk(from), junk(to)) {
-        (false, true) => Some("marked.spam"),
-        (true, false) => Some("marked.ham"),
-        _ => None,
-    }
-}
-
-#[derive(Clone, Debug)]
-struct Hook {
+/// A registered hook as stored (JSON).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Hook {
     url: String,
     secret: String,
+    #[serde(default)]
     events: Vec<String>,
 }
 
-#[derive(Debug, Default)]
-pub struct Webhooks {
-    next: Mutex<u64>,
-    hooks: Mutex<BTreeMap<u64, Hook>>,
+impl Hook {
+    fn wants(&self, event: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == event)
+    }
+}
+
+/// Every registered hook, by id (skipping unreadable records, which are logged).
+pub async fn hooks(store: &dyn MailStore) -> StoreResult<Vec<(String, Hook)>> {
+    let records = store.record_list(PREFIX, None, MAX_HOOKS).await?;
+    Ok(records
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let id = k.strip_prefix(PREFIX)?.to_string();
+            match serde_json::from_slice(&v) {
+                Ok(h) => Some((id, h)),
+                Err(e) => {
+                    tracing::error!(key = %k, error = %e, "unreadable webhook record");
+                    None
+                }
+            }
+        })
+        .collect())
+}
+
+/// The HTTP client for deliveries: rustls (ring) trusting the Mozilla roots and the PEM
+/// certificates in `extra_ca` (a file path; empty for none).
+pub fn http_client(extra_ca: &str) -> anyhow::Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if !extra_ca.is_empty() {
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(extra_ca)
+            .map_err(|e| anyhow::anyhow!("[api] webhook_ca {extra_ca}: {e}"))?
+        {
+            let cert = cert.map_err(|e| anyhow::anyhow!("[api] webhook_ca {extra_ca}: {e}"))?;
+            roots.add(cert)?;
+            added += 1;
+        }
+        anyhow::ensure!(added > 0, "[api] webhook_ca {extra_ca}: no certificate");
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        // A redirect would re-send (or turn into a GET) a signed body to a URL the operator
+        // never registered: a non-2xx answer is a failed attempt instead.
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()?)
 }
 
 /// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
@@ -83,65 +115,64 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// Publishes an event to the stream and schedules webhook deliveries.
-pub fn emit(st: &AppState, from: &Mailbox, to: &Mailbox, mapping: &[(Uid, Uid)]) {
-    let Some(event) = classify(from, to) else {
-        return;
-    };
-    let ev = JunkEvent {
-        user: from.user,
-        event,
-        user_id: from.user.0.to_string(),
-        from_mailbox: from.id.0.to_string(),
-        to_mailbox: to.id.0.to_string(),
-        messages: mapping.iter().map(|(a, b)| [a.0, b.0]).collect(),
-        at: now(),
-    };
-    let _ = st.junk.send(ev.clone());
-    let hooks: Vec<Hook> = st
-        .webhooks
-        .hooks
-        .lock()
-        .map(|h| h.values().cloned().collect())
-        .unwrap_or_default();
-    let body = json!(ev).to_string();
-    for hook in hooks
+/// Delivers one event (`body`, named `event`) to every hook that wants it, each with retries.
+/// Returns `false` if `stop` cut it short (the event must then be delivered again).
+pub async fn deliver(
+    client: &reqwest::Client,
+    hooks: &[(String, Hook)],
+    event: &str,
+    body: &str,
+    stop: &CancellationToken,
+) -> bool {
+    let sends = hooks
+        .iter()
+        .filter(|(_, h)| h.wants(event))
+        .map(|(id, h)| deliver_one(client, id, h, event, body, stop));
+    futures::future::join_all(sends)
+        .await
         .into_iter()
-        .filter(|h| h.events.is_empty() || h.events.iter().any(|e| e == event))
-    {
-        let body = body.clone();
-        let shutdown = st.shutdown.clone();
-        tokio::spawn(async move {
-            let sig = hex::encode(hmac_sha256(hook.secret.as_bytes(), body.as_bytes()));
-            let client = reqwest::Client::new();
-            let mut wait = Duration::from_millis(200);
-            for attempt in 1..=ATTEMPTS {
-                let sent = client
-                    .post(&hook.url)
-                    .header("content-type", "application/json")
-                    .header("x-eider-event", event)
-                    .header("x-eider-signature", format!("sha256={sig}"))
-                    .timeout(Duration::from_secs(10))
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(r) if r.status().is_success() => return,
-                    Ok(r) => {
-                        tracing::warn!(url = %hook.url, attempt, status = %r.status(), "webhook refused")
-                    }
-                    Err(e) => {
-                        tracing::warn!(url = %hook.url, attempt, error = %e, "webhook failed")
-                    }
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = shutdown.cancelled() => return,
-                }
-                wait *= 4;
-            }
-        });
+        .all(|ok| ok)
+}
+
+async fn deliver_one(
+    client: &reqwest::Client,
+    id: &str,
+    hook: &Hook,
+    event: &str,
+    body: &str,
+    stop: &CancellationToken,
+) -> bool {
+    let sig = hex::encode(hmac_sha256(hook.secret.as_bytes(), body.as_bytes()));
+    let mut wait = Duration::from_millis(200);
+    for attempt in 1..=ATTEMPTS {
+        let sent = client
+            .post(&hook.url)
+            .header("content-type", "application/json")
+            .header("x-eider-event", event)
+            .header("x-eider-signature", format!("sha256={sig}"))
+            .body(body.to_string())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => return true,
+            Ok(r) => tracing::warn!(hook = id, attempt, status = %r.status(), "webhook refused"),
+            Err(e) => tracing::warn!(hook = id, attempt, error = %e, "webhook failed"),
+        }
+        if attempt == ATTEMPTS {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = stop.cancelled() => return false,
+        }
+        wait *= 4;
     }
+    tracing::error!(
+        hook = id,
+        event,
+        "webhook delivery given up after {ATTEMPTS} attempts"
+    );
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,8 +184,18 @@ pub struct NewHook {
     events: Vec<String>,
 }
 
-fn view(id: u64, h: &Hook) -> Value {
-    json!({"id": id.to_string(), "url": h.url, "events": h.events})
+fn view(id: &str, h: &Hook) -> Value {
+    json!({"id": id, "url": h.url, "events": h.events})
+}
+
+fn valid_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    rest.is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+        && url
+            .parse::<reqwest::Url>()
+            .is_ok_and(|u| u.host().is_some())
 }
 
 pub async fn create(
@@ -163,24 +204,17 @@ pub async fn create(
     JsonBody(n): JsonBody<NewHook>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     p.require_operator()?;
-    let valid_url = n
-        .url
-        .strip_prefix("http://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
-        && n.url.parse::<reqwest::Url>().is_ok();
-    if !valid_url {
-        return Err(ApiError::BadRequest("url must be an http:// URL".into()));
+    if !valid_url(&n.url) {
+        return Err(ApiError::BadRequest(
+            "url must be an http:// or https:// URL".into(),
+        ));
     }
     if n.secret.len() < 16 {
         return Err(ApiError::BadRequest(
             "secret must be at least 16 bytes".into(),
         ));
     }
-    if let Some(e) = n
-        .events
-        .iter()
-        .find(|e| !matches!(e.as_str(), "marked.spam" | "marked.ham"))
-    {
+    if let Some(e) = n.events.iter().find(|e| ![SPAM, HAM].contains(&e.as_str())) {
         return Err(ApiError::BadRequest(format!("unknown event {e:?}")));
     }
     let hook = Hook {
@@ -188,24 +222,24 @@ pub async fn create(
         secret: n.secret,
         events: n.events,
     };
-    let id = {
-        let mut next = st.webhooks.next.lock().map_err(|_| ApiError::Internal)?;
-        *next += 1;
-        *next
-    };
-    let v = view(id, &hook);
-    st.webhooks
-        .hooks
-        .lock()
-        .map_err(|_| ApiError::Internal)?
-        .insert(id, hook);
-    Ok((StatusCode::CREATED, Json(v)))
+    // Creation time first, so the store's key order lists hooks oldest first.
+    let millis = chrono::Utc::now().timestamp_millis().max(0);
+    let id = format!("{millis:012x}{:08x}", rand::thread_rng().r#gen::<u32>());
+    let value = serde_json::to_vec(&hook).map_err(|_| ApiError::Internal)?;
+    st.ctx
+        .store
+        .record_put(&format!("{PREFIX}{id}"), value, None)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&id, &hook))))
 }
 
 pub async fn list(p: Principal, State(st): State<AppState>) -> ApiResult<Json<Value>> {
     p.require_operator()?;
-    let hooks = st.webhooks.hooks.lock().map_err(|_| ApiError::Internal)?;
-    let items: Vec<Value> = hooks.iter().map(|(id, h)| view(*id, h)).collect();
+    let items: Vec<Value> = hooks(st.ctx.store.as_ref())
+        .await?
+        .iter()
+        .map(|(id, h)| view(id, h))
+        .collect();
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
@@ -216,14 +250,14 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     p.require_operator()?;
     let missing = || ApiError::NotFound(format!("webhook {id}"));
-    let n: u64 = id.parse().map_err(|_| missing())?;
-    let removed = st
-        .webhooks
-        .hooks
-        .lock()
-        .map_err(|_| ApiError::Internal)?
-        .remove(&n);
-    removed.map(|_| StatusCode::NO_CONTENT).ok_or_else(missing)
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(missing());
+    }
+    if st.ctx.store.record_delete(&format!("{PREFIX}{id}")).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(missing())
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod junk;
 mod mailboxes;
 mod messages;
 mod metrics;
+mod outbox;
 mod parsed;
 mod search;
 mod smtp;
@@ -165,13 +166,15 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(metrics::Metrics::new(ctx.metrics.registry()));
     let state = AppState {
+        http: junk::http_client(&ctx.config.api.webhook_ca)?,
+        tokens: Arc::new(auth::Tokens::new(ctx.store.clone())),
         ctx,
-        tokens: Arc::new(auth::Tokens::default()),
         metrics,
         junk: tokio::sync::broadcast::channel(256).0,
-        webhooks: Arc::new(junk::Webhooks::default()),
+        outbox_wake: Arc::new(tokio::sync::watch::channel(0).0),
         shutdown: shutdown.clone(),
     };
+    outbox::spawn(&state);
     let app = router(state);
     tracing::info!(addr = ?listener.local_addr().ok(), "eider-api listening");
     // The peer address reaches handlers as `ConnectInfo` (failure limits per client address).

@@ -252,7 +252,11 @@ async fn apply(
     match target {
         Some(t) if t.id != mb.id => {
             let copied = st.ctx.store.move_messages(mb.id, uids, t.id).await?;
-            crate::junk::emit(st, mb, &t, &copied.mapping);
+            // The store recorded any junk signal with the move: deliver it now, not at the
+            // next poll.
+            if eider_common::junk::classify(mb, &t).is_some() {
+                crate::outbox::wake(&st.outbox_wake);
+            }
             let moved: Vec<Value> = copied
                 .mapping
                 .iter()

@@ -73,7 +73,7 @@ pub async fn authenticate(
     };
     let lifetime = i64::try_from(st.ctx.config.api.token_lifetime_secs).unwrap_or(i64::MAX);
     let expires = now().saturating_add(lifetime);
-    let token = st.tokens.issue(user.id, expires);
+    let token = st.tokens.issue(user.id, expires).await?;
     Ok(Json(json!({
         "token": token,
         "user": user.id.0.to_string(),
@@ -82,11 +82,14 @@ pub async fn authenticate(
 }
 
 /// `DELETE /authenticate`: revokes the token the request carries (operator tokens are static).
-pub async fn revoke(parts: axum::http::request::Parts, State(st): State<AppState>) -> StatusCode {
+pub async fn revoke(
+    parts: axum::http::request::Parts,
+    State(st): State<AppState>,
+) -> ApiResult<StatusCode> {
     if let Some(t) = crate::auth::bearer(&parts) {
-        st.tokens.revoke(t);
+        st.tokens.revoke(t).await?;
     }
-    StatusCode::NO_CONTENT
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,7 +245,7 @@ pub async fn update_user(
         )
         .await?;
     if revoke {
-        st.tokens.revoke_user(id);
+        st.tokens.revoke_user(id).await?;
     }
     Ok(Json(UserView::from(&updated)))
 }
@@ -256,7 +259,7 @@ pub async fn delete_user(
     let id = p.user(&user)?;
     existing(&st, id).await?;
     st.ctx.store.delete_user(id).await?;
-    st.tokens.revoke_user(id);
+    st.tokens.revoke_user(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -26,6 +26,8 @@ impl Api {
             tweak(c);
         })
         .unwrap();
+        // reqwest is built without a default crypto provider: the workspace's one (ring).
+        eider_common::transport::install_crypto_provider();
         let addr = world.spawn(eider_api::run).await.unwrap();
         Self {
             world,
@@ -124,4 +126,82 @@ impl Api {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         r.json::<Value>().await.unwrap()["uid"].as_u64().unwrap()
     }
+}
+
+/// What a webhook receiver saw: (lower-cased head, body) per request.
+pub type Hits = tokio::sync::mpsc::UnboundedReceiver<(String, String)>;
+
+/// An HTTP receiver that answers 500 to the first `fail` requests and 204 after.
+pub async fn receiver(fail: usize) -> (String, Hits) {
+    receiver_with(fail, None).await
+}
+
+/// [`receiver`] over TLS with `acceptor`; the URL is `https://127.0.0.1:PORT/hook`.
+pub async fn receiver_with(
+    fail: usize,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) -> (String, Hits) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}/hook", l.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = l.accept().await.unwrap();
+            let (tx, seen, acceptor) = (tx.clone(), seen.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                match acceptor {
+                    Some(a) => match a.accept(s).await {
+                        Ok(tls) => answer(tls, fail, &seen, &tx).await,
+                        Err(e) => eprintln!("receiver TLS handshake: {e}"),
+                    },
+                    None => answer(s, fail, &seen, &tx).await,
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut s: S,
+    fail: usize,
+    seen: &std::sync::atomic::AtomicUsize,
+    tx: &tokio::sync::mpsc::UnboundedSender<(String, String)>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (head, body) = loop {
+        let Ok(k) = s.read(&mut chunk).await else {
+            return;
+        };
+        buf.extend_from_slice(&chunk[..k]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some(i) = text.find("\r\n\r\n") {
+            let head = text[..i].to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap_or(0);
+            if buf.len() >= i + 4 + len {
+                break (head, text[i + 4..i + 4 + len].to_owned());
+            }
+        }
+        if k == 0 {
+            return;
+        }
+    };
+    let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let status = if n <= fail {
+        "500 Internal Server Error"
+    } else {
+        "204 No Content"
+    };
+    let reply = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    let _ = s.write_all(reply.as_bytes()).await;
+    let _ = s.shutdown().await;
+    let _ = tx.send((head, body));
 }

@@ -326,6 +326,9 @@ pub struct ApiConfig {
     /// SMTP smarthost (`host:port`, plain SMTP) that `POST /users/{user}/submit` relays through;
     /// empty disables submission.
     pub smarthost: String,
+    /// PEM file of extra CA certificates trusted for `https://` webhook URLs, besides the
+    /// built-in Mozilla roots (a private CA); empty: none.
+    pub webhook_ca: String,
 }
 
 impl ApiConfig {
@@ -342,6 +345,7 @@ impl Default for ApiConfig {
             token_lifetime_secs: 86400,
             max_json_body: 1024 * 1024,
             smarthost: String::new(),
+            webhook_ca: String::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod faulty;
 pub mod filter;
 pub mod ingest;
+pub mod junk;
 pub mod metrics;
 pub mod mime;
 pub mod model;

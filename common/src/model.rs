@@ -501,6 +501,17 @@ pub struct JournalEntry {
     pub change: Change,
 }
 
+/// One entry of the store's outbox (see `MailStore::outbox_push`): an event recorded by one
+/// process for others to deliver. `id`s increase in commit order; `claims` counts how often a
+/// deliverer has claimed it (`MailStore::outbox_claim`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: u64,
+    pub at: UnixTime,
+    pub claims: u32,
+    pub payload: Vec<u8>,
+}
+
 /// Notification that a mailbox changed; the journal is the source of truth, this is only a wake-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreEvent {

@@ -15,13 +15,14 @@
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, PendingBlob, Quota, SpecialUse, StoreEvent, StoredMessage,
-    SweepStats, User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, OutboxEntry, PendingBlob, Quota, SpecialUse, StoreEvent,
+    StoredMessage, SweepStats, User, UserUpdate,
 };
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
 use async_trait::async_trait;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Counters a backend keeps about itself, readable at any time (tests and `/metrics`).
 #[derive(Debug, Default)]
@@ -195,6 +196,10 @@ pub trait MailStore: Send + Sync + 'static {
 
     /// Copies messages to another mailbox of the same user, in source UID order, with new UIDs,
     /// keeping flags and internal date. Quota is checked for the whole batch.
+    ///
+    /// A copy that is a junk training signal (into or out of `\Junk`, see
+    /// [`crate::junk::classify`]) also appends its [`crate::junk::outbox_entry`] to the outbox
+    /// (as [`outbox_push`](Self::outbox_push)), in the same transaction. So does a move.
     async fn copy_messages(
         &self,
         from: MailboxId,
@@ -221,6 +226,60 @@ pub trait MailStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<JournalEntry>>;
 
     async fn quota(&self, user: UserId) -> StoreResult<Quota>;
+
+    // ---- records and outbox (state the API processes share) ----------------------------------
+    //
+    // Two small generic shapes instead of one method per feature: keyed records with an
+    // optional expiry (API tokens under `token/`, webhooks under `webhook/`), and an outbox of
+    // events that one process records and others deliver (junk training signals). Neither
+    // journals nor publishes a `StoreEvent`. Times are the store's clock (unix seconds).
+
+    /// Stores `value` under `key`, replacing any record there. With `expires`, the record reads
+    /// as absent from that time on (the backend removes it physically some time later).
+    async fn record_put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expires: Option<UnixTime>,
+    ) -> StoreResult<()>;
+
+    /// The unexpired record under `key`.
+    async fn record_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Removes the record under `key`; `true` if an unexpired one was there.
+    async fn record_delete(&self, key: &str) -> StoreResult<bool>;
+
+    /// Unexpired records whose key starts with `prefix`, ordered by key (bytewise), starting
+    /// after key `after`, at most `limit`.
+    async fn record_list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>>;
+
+    /// Removes every record whose key starts with `prefix` (atomically); returns how many
+    /// (expired ones included).
+    async fn record_delete_prefix(&self, prefix: &str) -> StoreResult<u64>;
+
+    /// Appends an event to the outbox, pending delivery, kept until `expires` whether delivered
+    /// or not. Returns its id: ids are unique, increase, and are visible in increasing order
+    /// (an entry is never visible before one with a smaller id that will ever be visible), so
+    /// readers can tail the outbox with [`outbox_after`](Self::outbox_after).
+    async fn outbox_push(&self, payload: Vec<u8>, expires: UnixTime) -> StoreResult<u64>;
+
+    /// Unexpired entries with id > `after`, ascending, at most `limit` (delivered or not).
+    async fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Claims up to `limit` unexpired entries that are pending (not `outbox_done`) and not
+    /// leased, oldest first, leasing each for `lease` and counting the claim in `claims` (the
+    /// returned value includes it). Each claim is atomic: while a lease runs no other call
+    /// returns that entry; when it runs out without `outbox_done`, the entry is claimable again
+    /// (at-least-once delivery).
+    async fn outbox_claim(&self, lease: Duration, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Marks an entry delivered (it is never claimed again); unknown ids are ignored.
+    async fn outbox_done(&self, id: u64) -> StoreResult<()>;
 
     /// Subscribe to change notifications (committed writes) from this store.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent>;

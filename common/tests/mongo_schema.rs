@@ -53,6 +53,9 @@ async fn init_is_idempotent_and_follows_ttl() {
         ("blobs", "refs_created"),
         ("chunks", "key_index"),
         ("uploads", "opened"),
+        ("records", "expires_ttl"),
+        ("outbox", "expires_ttl"),
+        ("outbox", "lease"),
     ];
     for (coll, index) in expected {
         let names = again
@@ -69,7 +72,7 @@ async fn init_is_idempotent_and_follows_ttl() {
         .count_documents(Document::new())
         .await
         .unwrap();
-    assert_eq!(counters, 3);
+    assert_eq!(counters, 4);
     // A shorter retention on the next start adjusts the TTL index in place.
     let shorter = MongoStore::connect(&url, &db, days(7)).await.unwrap();
     assert_eq!(ttl_of(&shorter).await, Some(7 * 86_400));

@@ -42,6 +42,7 @@ mod quota;
 mod race_errors;
 mod races;
 mod random_ops;
+mod records;
 mod reopen;
 mod users;
 
@@ -60,6 +61,7 @@ pub use quota::*;
 pub use race_errors::*;
 pub use races::*;
 pub use random_ops::*;
+pub use records::*;
 pub use reopen::*;
 pub use users::*;
 
@@ -169,6 +171,11 @@ macro_rules! conformance_suite {
             faults_ingest_flow,
             faults_copy_move_flow,
             faults_delete_user_flow,
+            records_put_list_expire,
+            outbox_tail_claim_done,
+            outbox_concurrent_claims_exclusive,
+            records_survive_reopen,
+            outbox_records_junk_copies,
         );
     };
     (@tests $factory:expr; $($name:ident),* $(,)?) => {

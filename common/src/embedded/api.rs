@@ -1,17 +1,18 @@
 //! `impl MailStore for EmbeddedStore`: each method is a read transaction on the blocking pool or
 //! a job for the writer thread (see [`super::writer`]); the logic lives in the sibling modules.
 
-use super::{EmbeddedStore, blobs, flags, journal, mailboxes, messages, users};
+use super::{EmbeddedStore, blobs, flags, journal, mailboxes, messages, records, unix_now, users};
 use crate::error::StoreResult;
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, PendingBlob, Quota, SpecialUse, StoreEvent, StoredMessage,
-    SweepStats, User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, OutboxEntry, PendingBlob, Quota, SpecialUse, StoreEvent,
+    StoredMessage, SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
 use async_trait::async_trait;
 use std::ops::RangeInclusive;
+use std::time::Duration;
 
 #[async_trait]
 impl MailStore for EmbeddedStore {
@@ -281,6 +282,74 @@ impl MailStore for EmbeddedStore {
             })
         })
         .await
+    }
+
+    async fn record_put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expires: Option<UnixTime>,
+    ) -> StoreResult<()> {
+        let key = key.to_string();
+        self.write(true, move |t, ctx| {
+            records::put(t, ctx.now, &key, &value, expires)
+        })
+        .await
+    }
+
+    async fn record_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let key = key.to_string();
+        self.read(move |txn| records::get(txn, unix_now(), &key))
+            .await
+    }
+
+    async fn record_delete(&self, key: &str) -> StoreResult<bool> {
+        let key = key.to_string();
+        self.write(true, move |t, ctx| records::delete(t, ctx.now, &key))
+            .await
+    }
+
+    async fn record_list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let (prefix, after) = (prefix.to_string(), after.map(str::to_string));
+        self.read(move |txn| records::list(txn, unix_now(), &prefix, after.as_deref(), limit))
+            .await
+    }
+
+    async fn record_delete_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        let prefix = prefix.to_string();
+        self.write(true, move |t, ctx| {
+            records::delete_prefix(t, ctx.now, &prefix)
+        })
+        .await
+    }
+
+    async fn outbox_push(&self, payload: Vec<u8>, expires: UnixTime) -> StoreResult<u64> {
+        self.write(true, move |t, ctx| {
+            records::push(t, ctx.now, &payload, expires)
+        })
+        .await
+    }
+
+    async fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.read(move |txn| records::after(txn, unix_now(), after, limit))
+            .await
+    }
+
+    async fn outbox_claim(&self, lease: Duration, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        self.write(true, move |t, ctx| {
+            records::claim(t, ctx.now, records::now_ms(), lease_ms, limit)
+        })
+        .await
+    }
+
+    async fn outbox_done(&self, id: u64) -> StoreResult<()> {
+        self.write(true, move |t, _| records::done(t, id)).await
     }
 
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent> {

@@ -266,6 +266,10 @@ pub fn copy(
         let src_uids: Vec<Uid> = mapping.iter().map(|(s, _)| *s).collect();
         expunge(t, ctx, from, Some(&src_uids), false)?;
     }
+    // Junk training signal, in the same transaction (see `crate::junk`).
+    if let Some((payload, expires)) = crate::junk::outbox_entry(&src, &dst, &mapping, ctx.now) {
+        super::records::push(t, ctx.now, &payload, expires)?;
+    }
     Ok(Copied {
         uid_validity: dst.uid_validity,
         mapping,

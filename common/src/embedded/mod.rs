@@ -12,6 +12,7 @@ mod journal;
 mod lock;
 mod mailboxes;
 mod messages;
+mod records;
 mod tables;
 mod threads;
 mod users;

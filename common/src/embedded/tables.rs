@@ -11,7 +11,7 @@ use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Counters: `user`, `mailbox`, `thread`, `upload`, `uidvalidity`.
+/// Counters: `user`, `mailbox`, `thread`, `upload`, `uidvalidity`, `outbox`.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// user id → `User`.
 pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
@@ -47,6 +47,16 @@ pub const UNREFERENCED: TableDefinition<[u8; 32], i64> = TableDefinition::new("u
 pub const CHUNKS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("chunks");
 /// upload id → opened time (uploads not yet committed or aborted).
 pub const UPLOADS: TableDefinition<u64, i64> = TableDefinition::new("uploads");
+/// key → `records::Rec` (value and optional expiry): generic records (API tokens, webhooks).
+pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+/// (expires, key) → (): records by expiry, for pruning.
+pub const RECORD_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("record_expiry");
+/// outbox id → `records::OutRow`.
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// (lease end in unix ms, id) → (): undelivered outbox entries, for claims.
+pub const OUTBOX_PENDING: TableDefinition<(i64, u64), ()> = TableDefinition::new("outbox_pending");
+/// (expires, id) → (): outbox entries by expiry, for pruning.
+pub const OUTBOX_EXPIRY: TableDefinition<(i64, u64), ()> = TableDefinition::new("outbox_expiry");
 
 /// Every table open in one write transaction; a batch of operations shares one instance.
 pub struct Tables<'txn> {
@@ -67,6 +77,11 @@ pub struct Tables<'txn> {
     pub unreferenced: Table<'txn, [u8; 32], i64>,
     pub chunks: Table<'txn, (u64, u32), &'static [u8]>,
     pub uploads: Table<'txn, u64, i64>,
+    pub records: Table<'txn, &'static str, &'static [u8]>,
+    pub record_expiry: Table<'txn, (i64, &'static str), ()>,
+    pub outbox: Table<'txn, u64, &'static [u8]>,
+    pub outbox_pending: Table<'txn, (i64, u64), ()>,
+    pub outbox_expiry: Table<'txn, (i64, u64), ()>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -89,6 +104,11 @@ impl<'txn> Tables<'txn> {
             unreferenced: txn.open_table(UNREFERENCED)?,
             chunks: txn.open_table(CHUNKS)?,
             uploads: txn.open_table(UPLOADS)?,
+            records: txn.open_table(RECORDS)?,
+            record_expiry: txn.open_table(RECORD_EXPIRY)?,
+            outbox: txn.open_table(OUTBOX)?,
+            outbox_pending: txn.open_table(OUTBOX_PENDING)?,
+            outbox_expiry: txn.open_table(OUTBOX_EXPIRY)?,
         })
     }
 

@@ -8,15 +8,16 @@
 //!   `StoreError::Internal`, like a crash or a lost reply between commit and answer.
 //!
 //! Writes are the methods that change state (everything but the getters, lists, lookups,
-//! `changes_since`, `quota`, `blob_info`, `blob_chunks`, `subscribe` and `stats`). After
+//! `changes_since`, `quota`, `blob_info`, `blob_chunks`, `record_get`, `record_list`,
+//! `outbox_after`, `subscribe` and `stats`). After
 //! [`FaultyStore::fail_nth_write`] the Nth write call from then on fails (and with `sticky`,
 //! every later one too); reads always pass through.
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, FlagOp, Flags, FlagsChanged, JournalEntry, Mailbox,
-    MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent, StoredMessage, SweepStats,
-    User, UserUpdate,
+    MessageSummary, NewMessage, NewUser, OutboxEntry, Quota, SpecialUse, StoreEvent, StoredMessage,
+    SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UnixTime, UploadId, UserId};
@@ -26,6 +27,7 @@ use std::future::Future;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// When an injected fault strikes relative to the delegated call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -354,6 +356,50 @@ impl<S: MailStore + ?Sized> MailStore for FaultyStore<S> {
     }
     async fn quota(&self, user: UserId) -> StoreResult<Quota> {
         self.read("quota", self.inner.quota(user)).await
+    }
+    async fn record_put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expires: Option<UnixTime>,
+    ) -> StoreResult<()> {
+        self.write("record_put", self.inner.record_put(key, value, expires))
+            .await
+    }
+    async fn record_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.read("record_get", self.inner.record_get(key)).await
+    }
+    async fn record_delete(&self, key: &str) -> StoreResult<bool> {
+        self.write("record_delete", self.inner.record_delete(key))
+            .await
+    }
+    async fn record_list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let call = self.inner.record_list(prefix, after, limit);
+        self.read("record_list", call).await
+    }
+    async fn record_delete_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        let call = self.inner.record_delete_prefix(prefix);
+        self.write("record_delete_prefix", call).await
+    }
+    async fn outbox_push(&self, payload: Vec<u8>, expires: UnixTime) -> StoreResult<u64> {
+        let call = self.inner.outbox_push(payload, expires);
+        self.write("outbox_push", call).await
+    }
+    async fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.read("outbox_after", self.inner.outbox_after(after, limit))
+            .await
+    }
+    async fn outbox_claim(&self, lease: Duration, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.write("outbox_claim", self.inner.outbox_claim(lease, limit))
+            .await
+    }
+    async fn outbox_done(&self, id: u64) -> StoreResult<()> {
+        self.write("outbox_done", self.inner.outbox_done(id)).await
     }
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent> {
         self.inner.subscribe()

@@ -8,14 +8,15 @@ use super::{MongoStore, flags, journal, mailboxes, messages, users};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Address, Appended, BlobInfo, Copied, DEFAULT_MAILBOXES, FlagOp, Flags, FlagsChanged,
-    JournalEntry, Mailbox, MessageSummary, NewMessage, NewUser, Quota, SpecialUse, StoreEvent,
-    StoredMessage, SweepStats, User, UserUpdate,
+    JournalEntry, Mailbox, MessageSummary, NewMessage, NewUser, OutboxEntry, Quota, SpecialUse,
+    StoreEvent, StoredMessage, SweepStats, User, UserUpdate,
 };
 use crate::store::{MailStore, StoreStats};
 use crate::types::{BlobId, MailboxId, ModSeq, Uid, UidValidity, UnixTime, UploadId, UserId};
 use async_trait::async_trait;
 use mongodb::bson::doc;
 use std::ops::RangeInclusive;
+use std::time::Duration;
 
 use super::codec::{retention_bson, special_use_bson};
 
@@ -305,6 +306,52 @@ impl MailStore for MongoStore {
             limit: u.quota,
             used: u.bytes_used,
         })
+    }
+
+    async fn record_put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expires: Option<UnixTime>,
+    ) -> StoreResult<()> {
+        self.rec_put(key, value, expires).await
+    }
+
+    async fn record_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.rec_get(key).await
+    }
+
+    async fn record_delete(&self, key: &str) -> StoreResult<bool> {
+        self.rec_delete(key).await
+    }
+
+    async fn record_list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.rec_list(prefix, after, limit).await
+    }
+
+    async fn record_delete_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        self.rec_delete_prefix(prefix).await
+    }
+
+    async fn outbox_push(&self, payload: Vec<u8>, expires: UnixTime) -> StoreResult<u64> {
+        self.out_push(payload, expires).await
+    }
+
+    async fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.out_after(after, limit).await
+    }
+
+    async fn outbox_claim(&self, lease: Duration, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.out_claim(lease, limit).await
+    }
+
+    async fn outbox_done(&self, id: u64) -> StoreResult<()> {
+        self.out_done(id).await
     }
 
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent> {

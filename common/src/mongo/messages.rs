@@ -242,6 +242,10 @@ pub async fn copy(
         let src_uids: Vec<Uid> = mapping.iter().map(|(s, _)| *s).collect();
         expunge(tx, from, Some(&src_uids), false).await?;
     }
+    // Junk training signal, in the same transaction (see `crate::junk`).
+    if let Some((payload, expires)) = crate::junk::outbox_entry(&src, &dst, &mapping, tx.now) {
+        super::records::push(tx, payload, expires).await?;
+    }
     Ok(Copied {
         uid_validity: dst.uid_validity,
         mapping,

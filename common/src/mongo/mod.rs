@@ -27,6 +27,7 @@ mod journal;
 mod local;
 mod mailboxes;
 mod messages;
+mod records;
 mod schema;
 mod sweep;
 mod threads;

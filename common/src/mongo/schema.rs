@@ -18,7 +18,7 @@ const NAMESPACE_EXISTS: i32 = 48;
 const INDEX_CONFLICT: [i32; 2] = [85, 86];
 
 /// Global counters (small collection `counters`), created by `init`.
-pub const COUNTERS: &[&str] = &["user", "mailbox", "uidvalidity"];
+pub const COUNTERS: &[&str] = &["user", "mailbox", "uidvalidity", "outbox"];
 
 /// Handles to every collection (cheap to clone: the driver shares them).
 #[derive(Clone, Debug)]
@@ -35,6 +35,8 @@ pub struct Colls {
     pub blobs: Collection<Document>,
     pub chunks: Collection<Document>,
     pub uploads: Collection<Document>,
+    pub records: Collection<Document>,
+    pub outbox: Collection<Document>,
 }
 
 impl Colls {
@@ -53,10 +55,12 @@ impl Colls {
             blobs: c("blobs"),
             chunks: c("chunks"),
             uploads: c("uploads"),
+            records: c("records"),
+            outbox: c("outbox"),
         }
     }
 
-    fn all(&self) -> [&Collection<Document>; 12] {
+    fn all(&self) -> [&Collection<Document>; 14] {
         [
             &self.counters,
             &self.users,
@@ -70,6 +74,8 @@ impl Colls {
             &self.blobs,
             &self.chunks,
             &self.uploads,
+            &self.records,
+            &self.outbox,
         ]
     }
 }
@@ -152,6 +158,22 @@ pub async fn init(db: &Database, c: &Colls, journal_ttl: Duration) -> DbResult<(
     // Stale uploads for the sweep.
     c.uploads
         .create_index(index(doc! {"opened": 1}, false, "opened"))
+        .await?;
+    // Records and outbox entries expire at their own `expires` date (TTL 0 = at that date).
+    for coll in [&c.records, &c.outbox] {
+        let ttl = IndexOptions::builder()
+            .expire_after(Duration::ZERO)
+            .name("expires_ttl".to_string())
+            .build();
+        let model = IndexModel::builder()
+            .keys(doc! {"expires": 1})
+            .options(ttl)
+            .build();
+        coll.create_index(model).await?;
+    }
+    // Claims: undelivered entries by lease end (delivered ones have no `lease`).
+    c.outbox
+        .create_index(index(doc! {"lease": 1}, false, "lease"))
         .await?;
     for name in COUNTERS {
         match c.counters.insert_one(doc! {"_id": *name, "n": 0i64}).await {

@@ -16,7 +16,22 @@ use std::sync::Mutex;
 use tokio::sync::broadcast;
 use unicode_normalization::UnicodeNormalization;
 
+/// Records and outbox: outside `State`, since they never take part in mail transactions.
+#[derive(Default)]
+struct Side {
+    /// key → (value, expires).
+    records: BTreeMap<String, (Vec<u8>, Option<UnixTime>)>,
+    /// id → (entry, expires, lease end in ms; `None` once done).
+    outbox: BTreeMap<u64, (OutboxEntry, UnixTime, Option<i64>)>,
+    next_outbox: u64,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 pub struct MemStore {
+    side: Mutex<Side>,
     state: Mutex<State>,
     tx: broadcast::Sender<StoreEvent>,
     stats: StoreStats,
@@ -25,9 +40,33 @@ pub struct MemStore {
 impl MemStore {
     pub fn new() -> Self {
         Self {
+            side: Mutex::new(Side::default()),
             state: Mutex::new(State::default()),
             tx: broadcast::channel(4096).0,
             stats: StoreStats::default(),
+        }
+    }
+
+    /// Records a copy's junk signal in the outbox, after the copy (the reference store does not
+    /// need both in one critical section: its callers are tests).
+    fn junk_signal(&self, ends: (Option<Mailbox>, Option<Mailbox>), copied: &Copied) {
+        let (Some(src), Some(dst)) = ends else {
+            return;
+        };
+        let at = now();
+        if let Some((payload, expires)) =
+            eider_common::junk::outbox_entry(&src, &dst, &copied.mapping, at)
+        {
+            let mut side = self.side.lock().expect("lock");
+            side.next_outbox += 1;
+            let id = side.next_outbox;
+            let entry = OutboxEntry {
+                id,
+                at,
+                claims: 0,
+                payload,
+            };
+            side.outbox.insert(id, (entry, expires, Some(0)));
         }
     }
 
@@ -500,7 +539,10 @@ impl MailStore for MemStore {
         uids: &[Uid],
         to: MailboxId,
     ) -> StoreResult<Copied> {
-        self.with(|s| s.copy(from, uids, to, false))
+        let ends = (self.get_mailbox(from).await?, self.get_mailbox(to).await?);
+        let copied = self.with(|s| s.copy(from, uids, to, false))?;
+        self.junk_signal(ends, &copied);
+        Ok(copied)
     }
     async fn move_messages(
         &self,
@@ -508,7 +550,10 @@ impl MailStore for MemStore {
         uids: &[Uid],
         to: MailboxId,
     ) -> StoreResult<Copied> {
-        self.with(|s| s.copy(from, uids, to, true))
+        let ends = (self.get_mailbox(from).await?, self.get_mailbox(to).await?);
+        let copied = self.with(|s| s.copy(from, uids, to, true))?;
+        self.junk_signal(ends, &copied);
+        Ok(copied)
     }
     async fn changes_since(
         &self,
@@ -532,6 +577,111 @@ impl MailStore for MemStore {
                 })
                 .ok_or_else(|| nf(user))
         })
+    }
+    async fn record_put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expires: Option<UnixTime>,
+    ) -> StoreResult<()> {
+        let mut side = self.side.lock().expect("lock");
+        side.records.insert(key.to_string(), (value, expires));
+        Ok(())
+    }
+    async fn record_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let side = self.side.lock().expect("lock");
+        let now = now();
+        Ok(side
+            .records
+            .get(key)
+            .filter(|(_, e)| e.is_none_or(|e| e > now))
+            .map(|(v, _)| v.clone()))
+    }
+    async fn record_delete(&self, key: &str) -> StoreResult<bool> {
+        let mut side = self.side.lock().expect("lock");
+        let now = now();
+        Ok(side
+            .records
+            .remove(key)
+            .is_some_and(|(_, e)| e.is_none_or(|e| e > now)))
+    }
+    async fn record_list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let side = self.side.lock().expect("lock");
+        let now = now();
+        Ok(side
+            .records
+            .iter()
+            .filter(|(k, (_, e))| {
+                k.starts_with(prefix)
+                    && after.is_none_or(|a| k.as_str() > a)
+                    && e.is_none_or(|e| e > now)
+            })
+            .take(limit)
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .collect())
+    }
+    async fn record_delete_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        let mut side = self.side.lock().expect("lock");
+        let before = side.records.len();
+        side.records.retain(|k, _| !k.starts_with(prefix));
+        Ok((before - side.records.len()) as u64)
+    }
+    async fn outbox_push(&self, payload: Vec<u8>, expires: UnixTime) -> StoreResult<u64> {
+        let mut side = self.side.lock().expect("lock");
+        side.next_outbox += 1;
+        let id = side.next_outbox;
+        let entry = OutboxEntry {
+            id,
+            at: now(),
+            claims: 0,
+            payload,
+        };
+        side.outbox.insert(id, (entry, expires, Some(0)));
+        Ok(id)
+    }
+    async fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        let side = self.side.lock().expect("lock");
+        let now = now();
+        Ok(side
+            .outbox
+            .range(after.saturating_add(1)..)
+            .filter(|(_, (_, e, _))| *e > now)
+            .take(limit)
+            .map(|(_, (entry, _, _))| entry.clone())
+            .collect())
+    }
+    async fn outbox_claim(
+        &self,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        let mut side = self.side.lock().expect("lock");
+        let (now, ms) = (now(), now_ms());
+        let until = ms + i64::try_from(lease.as_millis()).expect("lease");
+        let mut out = Vec::new();
+        for (entry, expires, lease) in side.outbox.values_mut() {
+            if out.len() >= limit {
+                break;
+            }
+            if *expires > now && lease.is_some_and(|l| l <= ms) {
+                *lease = Some(until);
+                entry.claims += 1;
+                out.push(entry.clone());
+            }
+        }
+        Ok(out)
+    }
+    async fn outbox_done(&self, id: u64) -> StoreResult<()> {
+        let mut side = self.side.lock().expect("lock");
+        if let Some((_, _, lease)) = side.outbox.get_mut(&id) {
+            *lease = None;
+        }
+        Ok(())
     }
     fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
         self.tx.subscribe()
