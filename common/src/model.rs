@@ -250,6 +250,17 @@ pub enum Transfer {
         crlf: bool,
         final_eol: bool,
     },
+    /// The blob holds decoded bytes; the original is their canonical quoted-printable
+    /// (RFC 2045 §6.7) as [`crate::content::encode_qp`] writes it: hard line breaks where the
+    /// decoded bytes hold CRLF, encoded lines of at most `line_len` characters (soft breaks
+    /// `=` included), each line ended by CRLF (`crlf`) or LF; when `soft_end`, a soft line break
+    /// (`=` and the line ending) follows the last line. A long body is cut into several such
+    /// segments at encoded line boundaries, each one re-encoding on its own from column 0.
+    QuotedPrintable {
+        line_len: u32,
+        crlf: bool,
+        soft_end: bool,
+    },
 }
 
 /// One piece of a stored message. The message's bytes are the concatenation of its segments.

@@ -209,6 +209,7 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
         match &o {
             Output::Skeleton(b) => pos += b.len() as u64,
             Output::BodyStart => run_start = pos,
+            Output::Piece { encoded_len, .. } => pos += encoded_len,
             Output::BodyEnd {
                 transfer,
                 encoded_len,
@@ -426,7 +427,11 @@ fn split_in(msg: &[u8], limits: &Limits, sizes: &mut impl FnMut() -> usize) -> O
             Output::Skeleton(b) => skeleton.extend_from_slice(b),
             Output::BodyStart => cur.clear(),
             Output::Decoded(d) => cur.extend_from_slice(d),
-            Output::BodyEnd {
+            Output::Piece {
+                transfer,
+                encoded_len,
+            }
+            | Output::BodyEnd {
                 transfer,
                 encoded_len,
             } => runs.push((std::mem::take(&mut cur), transfer.clone(), *encoded_len)),

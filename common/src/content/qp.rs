@@ -1,0 +1,155 @@
+//! The quoted-printable layout of a `Transfer::QuotedPrintable` segment: one deterministic
+//! encoder, the only one the reader uses, so that the ingest side can check while streaming that
+//! a body is exactly what this encoder writes (and keep the original bytes when it is not).
+//!
+//! Canonical form (RFC 2045 §6.7), for decoded bytes `d` and a maximum line length `line_len`
+//! (encoded characters per line, a soft break's `=` included; at least 4):
+//! - `d` is cut into lines at each CRLF; each CRLF becomes a hard line break (CRLF or LF in the
+//!   encoded text, per `crlf`). Nothing follows the last CRLF unless `soft_end`.
+//! - Bytes 33..=126 except `=` are written as they are; so are space and tab, except as the last
+//!   byte of a decoded line that is not followed by a soft break, where they are escaped
+//!   (rule 3: no trailing whitespace). Every other byte is `=XY` with upper-case hex (rule 1).
+//!   So a CR or LF that is not part of a CRLF pair is always escaped.
+//! - Greedy folding: a character or escape goes on the current line when, with the `=` a soft
+//!   break after it would need (whenever more of the decoded line follows), the line stays within
+//!   `line_len`; otherwise a soft break (`=` and the line ending) comes first.
+//! - With `soft_end`, the last line (possibly empty) is followed by a soft break: the segment
+//!   ends where the original body had a soft line break and the next segment goes on from
+//!   column 0.
+//!
+//! Every encoded line depends only on the decoded bytes from its own start, so a body cut at
+//! encoded line boundaries re-encodes piece by piece to the same bytes.
+
+/// Smallest line length the encoder honours (an escape and a soft break).
+const MIN_LINE: usize = 4;
+
+/// Whether `b` may stand for itself anywhere on a line (RFC 2045 §6.7 rule 2).
+pub(crate) fn is_literal(b: u8) -> bool {
+    (33..=126).contains(&b) && b != b'='
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends the canonical quoted-printable form of `decoded` to `out`; see the module doc.
+pub fn encode_qp_into(
+    decoded: &[u8],
+    line_len: u32,
+    crlf: bool,
+    soft_end: bool,
+    out: &mut Vec<u8>,
+) {
+    let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+    let max = (line_len as usize).max(MIN_LINE);
+    let mut rest = decoded;
+    loop {
+        let hard = memchr::memmem::find(rest, b"\r\n");
+        let line = match hard {
+            Some(i) => &rest[..i],
+            None => rest,
+        };
+        let cont = hard.is_none() && soft_end;
+        if hard.is_none() && line.is_empty() && !soft_end {
+            return;
+        }
+        encode_line(line, max, eol, cont, out);
+        match hard {
+            Some(i) => {
+                out.extend_from_slice(eol);
+                rest = &rest[i + 2..];
+            }
+            None => {
+                if soft_end {
+                    out.push(b'=');
+                    out.extend_from_slice(eol);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// The canonical quoted-printable form of `decoded`.
+pub fn encode_qp(decoded: &[u8], line_len: u32, crlf: bool, soft_end: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(decoded.len() + decoded.len() / 8 + 8);
+    encode_qp_into(decoded, line_len, crlf, soft_end, &mut out);
+    out
+}
+
+/// One decoded line (no CRLF inside); `cont`: a soft break follows it.
+fn encode_line(line: &[u8], max: usize, eol: &[u8], cont: bool, out: &mut Vec<u8>) {
+    let mut col = 0usize;
+    for (i, &b) in line.iter().enumerate() {
+        let at_end = i + 1 == line.len();
+        let ws = b == b' ' || b == b'\t';
+        let literal = is_literal(b) || (ws && (!at_end || cont));
+        let width = if literal { 1 } else { 3 };
+        let more = usize::from(!at_end || cont);
+        if col > 0 && col + width + more > max {
+            out.push(b'=');
+            out.extend_from_slice(eol);
+            col = 0;
+        }
+        if literal {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        col += width;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoder_table() {
+        // (decoded, line_len, crlf, soft_end, encoded)
+        type Case = (&'static [u8], u32, bool, bool, &'static [u8]);
+        let table: &[Case] = &[
+            (b"", 76, true, false, b""),
+            (b"", 76, true, true, b"=\r\n"),
+            (b"abc", 76, true, false, b"abc"),
+            (b"abc\r\n", 76, true, false, b"abc\r\n"),
+            (b"abc\r\n", 76, false, false, b"abc\n"),
+            (b"a=b", 76, true, false, b"a=3Db"),
+            (b"caf\xe9\r\n", 76, true, false, b"caf=E9\r\n"),
+            // Trailing whitespace before a hard break or the end is escaped (rule 3)...
+            (b"end \r\ntab\t", 76, true, false, b"end=20\r\ntab=09"),
+            // ...but not before a soft break, nor inside the line.
+            (b"a b ", 76, true, true, b"a b =\r\n"),
+            // A lone CR or LF is escaped; CRLF is a hard break.
+            (b"a\rb\nc\r\r\n", 76, true, false, b"a=0Db=0Ac=0D\r\n"),
+            // Folding: each line holds at most line_len characters with its `=`.
+            (b"abcdefgh", 4, true, false, b"abc=\r\ndef=\r\ngh"),
+            (b"abcd", 4, true, false, b"abcd"),
+            (b"abcde", 4, false, false, b"abc=\nde"),
+            // An escape that does not fit with its `=` moves to the next line.
+            (b"abcd\xff", 6, true, false, b"abcd=\r\n=FF"),
+            (b"abc\xff", 6, true, false, b"abc=FF"),
+            (b"ab\xff\xff", 6, true, false, b"ab=FF=\r\n=FF"),
+            (b"ab\xffcd", 6, true, false, b"ab=FF=\r\ncd"),
+        ];
+        for (dec, ll, crlf, soft, enc) in table {
+            let got = encode_qp(dec, *ll, *crlf, *soft);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(enc),
+                "{:?}",
+                String::from_utf8_lossy(dec)
+            );
+        }
+    }
+
+    #[test]
+    fn lines_stay_within_the_limit() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 37 % 256) as u8).collect();
+        for ll in [4u32, 10, 76, 200] {
+            let enc = encode_qp(&data, ll, true, false);
+            for line in enc.split(|&c| c == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                assert!(line.len() <= ll as usize, "{ll}: {}", line.len());
+            }
+        }
+    }
+}
