@@ -254,12 +254,15 @@ pub enum Transfer {
     /// (RFC 2045 §6.7) as [`crate::content::encode_qp`] writes it: hard line breaks where the
     /// decoded bytes hold CRLF, encoded lines of at most `line_len` characters (soft breaks
     /// `=` included), each line ended by CRLF (`crlf`) or LF; when `soft_end`, a soft line break
-    /// (`=` and the line ending) follows the last line. A long body is cut into several such
-    /// segments at encoded line boundaries, each one re-encoding on its own from column 0.
+    /// (`=` and the line ending) follows the last line; else, when `final_eol`, a line ending
+    /// that is not part of the decoded bytes (the one before a multipart delimiter, RFC 2046
+    /// §5.1.1). A long body is cut into several such segments at encoded line boundaries, each
+    /// one re-encoding on its own from column 0.
     QuotedPrintable {
         line_len: u32,
         crlf: bool,
         soft_end: bool,
+        final_eol: bool,
     },
 }
 

@@ -375,6 +375,7 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                     line_len: [4u32, 76, 998][rng.gen_range(0..3)],
                     crlf: rng.gen_bool(0.7),
                     soft_end: rng.gen_bool(0.3),
+                    final_eol: rng.gen_bool(0.5),
                 },
             };
             let encoded = match &transfer {
@@ -390,7 +391,8 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                     line_len,
                     crlf,
                     soft_end,
-                } => crate::content::encode_qp(slice, *line_len, *crlf, *soft_end),
+                    final_eol,
+                } => crate::content::encode_qp(slice, *line_len, *crlf, *soft_end, *final_eol),
             };
             segments.push(Segment::Blob {
                 blob: *id,

@@ -15,7 +15,9 @@
 //!   `line_len`; otherwise a soft break (`=` and the line ending) comes first.
 //! - With `soft_end`, the last line (possibly empty) is followed by a soft break: the segment
 //!   ends where the original body had a soft line break and the next segment goes on from
-//!   column 0.
+//!   column 0. Otherwise, with `final_eol`, a line ending follows that stands for no decoded
+//!   bytes: a body's last line break belongs to the multipart delimiter after it (RFC 2046
+//!   §5.1.1), so the decoded bytes are the attachment as base64 would carry it.
 //!
 //! Every encoded line depends only on the decoded bytes from its own start, so a body cut at
 //! encoded line boundaries re-encodes piece by piece to the same bytes.
@@ -36,6 +38,7 @@ pub fn encode_qp_into(
     line_len: u32,
     crlf: bool,
     soft_end: bool,
+    final_eol: bool,
     out: &mut Vec<u8>,
 ) {
     let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
@@ -49,6 +52,9 @@ pub fn encode_qp_into(
         };
         let cont = hard.is_none() && soft_end;
         if hard.is_none() && line.is_empty() && !soft_end {
+            if final_eol {
+                out.extend_from_slice(eol);
+            }
             return;
         }
         encode_line(line, max, eol, cont, out);
@@ -61,6 +67,8 @@ pub fn encode_qp_into(
                 if soft_end {
                     out.push(b'=');
                     out.extend_from_slice(eol);
+                } else if final_eol {
+                    out.extend_from_slice(eol);
                 }
                 return;
             }
@@ -69,9 +77,15 @@ pub fn encode_qp_into(
 }
 
 /// The canonical quoted-printable form of `decoded`.
-pub fn encode_qp(decoded: &[u8], line_len: u32, crlf: bool, soft_end: bool) -> Vec<u8> {
+pub fn encode_qp(
+    decoded: &[u8],
+    line_len: u32,
+    crlf: bool,
+    soft_end: bool,
+    final_eol: bool,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(decoded.len() + decoded.len() / 8 + 8);
-    encode_qp_into(decoded, line_len, crlf, soft_end, &mut out);
+    encode_qp_into(decoded, line_len, crlf, soft_end, final_eol, &mut out);
     out
 }
 
@@ -104,7 +118,7 @@ mod tests {
 
     #[test]
     fn encoder_table() {
-        // (decoded, line_len, crlf, soft_end, encoded)
+        // (decoded, line_len, crlf, soft_end, encoded); final_eol is checked below.
         type Case = (&'static [u8], u32, bool, bool, &'static [u8]);
         let table: &[Case] = &[
             (b"", 76, true, false, b""),
@@ -131,13 +145,20 @@ mod tests {
             (b"ab\xffcd", 6, true, false, b"ab=FF=\r\ncd"),
         ];
         for (dec, ll, crlf, soft, enc) in table {
-            let got = encode_qp(dec, *ll, *crlf, *soft);
+            let got = encode_qp(dec, *ll, *crlf, *soft, false);
             assert_eq!(
                 String::from_utf8_lossy(&got),
                 String::from_utf8_lossy(enc),
                 "{:?}",
                 String::from_utf8_lossy(dec)
             );
+            // final_eol adds one line ending unless a soft break ends the text.
+            let with = encode_qp(dec, *ll, *crlf, *soft, true);
+            let mut want = got.clone();
+            if !*soft {
+                want.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
+            }
+            assert_eq!(with, want);
         }
     }
 
@@ -145,7 +166,7 @@ mod tests {
     fn lines_stay_within_the_limit() {
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 37 % 256) as u8).collect();
         for ll in [4u32, 10, 76, 200] {
-            let enc = encode_qp(&data, ll, true, false);
+            let enc = encode_qp(&data, ll, true, false, true);
             for line in enc.split(|&c| c == b'\n') {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 assert!(line.len() <= ll as usize, "{ll}: {}", line.len());

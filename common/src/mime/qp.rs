@@ -67,6 +67,9 @@ pub(crate) struct QpRun {
     cr: bool,
     /// Whether the last committed line ended with a soft break.
     last_soft: bool,
+    /// The CRLF of the last committed hard line is not emitted yet: if the body ends there, it
+    /// is the line ending before the delimiter (`final_eol`), not decoded data.
+    tail_crlf: bool,
     piece_dec: u64,
     piece_enc: u64,
 }
@@ -84,6 +87,7 @@ impl QpRun {
             held: None,
             cr: false,
             last_soft: false,
+            tail_crlf: false,
             piece_dec: 0,
             piece_enc: 0,
         }
@@ -125,11 +129,13 @@ impl QpRun {
         self.fail(out);
     }
 
-    fn transfer(&self) -> Transfer {
+    /// The recipe of the piece that ends here (`final_eol`: at the end of the run).
+    fn transfer(&self, final_eol: bool) -> Transfer {
         Transfer::QuotedPrintable {
             line_len: self.lo.max(self.hi.min(PREFERRED)),
             crlf: self.crlf.unwrap_or(true),
             soft_end: self.last_soft,
+            final_eol: final_eol && self.tail_crlf,
         }
     }
 
@@ -231,9 +237,13 @@ impl QpRun {
             self.started = true;
             out(Output::BodyStart);
         }
+        if self.tail_crlf {
+            out(Output::Decoded(b"\r\n"));
+            self.tail_crlf = false;
+        }
         if self.piece_dec >= PIECE {
             out(Output::Piece {
-                transfer: self.transfer(),
+                transfer: self.transfer(false),
                 encoded_len: self.piece_enc,
             });
             self.piece_dec = 0;
@@ -243,6 +253,13 @@ impl QpRun {
         self.last_soft = soft;
         self.piece_dec += dec.len() as u64;
         self.piece_enc += enc;
+        let dec = match dec.strip_suffix(b"\r\n") {
+            Some(d) if !soft && enc > u64::from(len) => {
+                self.tail_crlf = true;
+                d
+            }
+            _ => dec,
+        };
         if !dec.is_empty() {
             out(Output::Decoded(dec));
         }
@@ -271,9 +288,10 @@ impl QpRun {
         if self.started {
             self.started = false;
             out(Output::BodyEnd {
-                transfer: self.transfer(),
+                transfer: self.transfer(true),
                 encoded_len: self.piece_enc,
             });
+            self.tail_crlf = false;
         }
     }
 }

@@ -50,11 +50,12 @@ fn run(input: &[u8], step: usize) -> RunResult {
     run_cuts(input, &cuts)
 }
 
-fn qp(line_len: u32, crlf: bool, soft_end: bool) -> Transfer {
+fn qp(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Transfer {
     Transfer::QuotedPrintable {
         line_len,
         crlf,
         soft_end,
+        final_eol,
     }
 }
 
@@ -63,38 +64,39 @@ fn recipe_table() {
     // (input, decoded, transfer, encoded_len): the run covers the first `encoded_len` bytes.
     type Case = (&'static [u8], &'static [u8], Option<Transfer>, u64);
     let table: &[Case] = &[
-        (b"hello\r\nworld\r\n", b"hello\r\nworld\r\n", Some(qp(76, true, false)), 14),
-        (b"hello\nworld", b"hello\r\nworld", Some(qp(76, false, false)), 11),
-        (b"caf=E9 =3D x=20\r\n", b"caf\xe9 = x \r\n", Some(qp(76, true, false)), 17),
+        (b"hello\r\nworld\r\n", b"hello\r\nworld", Some(qp(76, true, false, true)), 14),
+        (b"hello\nworld", b"hello\r\nworld", Some(qp(76, false, false, false)), 11),
+        (b"hello\r\n\r\n", b"hello\r\n", Some(qp(76, true, false, true)), 9),
+        (b"caf=E9 =3D x=20\r\n", b"caf\xe9 = x ", Some(qp(76, true, false, true)), 17),
         // Soft breaks at 76 (75 characters and `=`).
         (
             b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=\r\nbb\r\n",
-            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabb\r\n",
-            Some(qp(76, true, false)),
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabb",
+            Some(qp(76, true, false, true)),
             82,
         ),
         // Another line length: the range of lengths that fold the same way; 76 is not in it.
-        (b"abcdefghi=\r\njk\r\n", b"abcdefghijk\r\n", Some(qp(10, true, false)), 16),
+        (b"abcdefghi=\r\njk\r\n", b"abcdefghijk", Some(qp(10, true, false, true)), 16),
         // A body ending in a soft break.
-        (b"abc=\r\n", b"abc", Some(qp(76, true, true)), 6),
+        (b"abc=\r\n", b"abc", Some(qp(76, true, true, false)), 6),
         // Lower-case hex: legal, but not what the encoder writes: nothing decoded.
         (b"caf=e9\r\n", b"", None, 0),
         // Fallback after the last good line: an unneeded escape, trailing space, bad escape.
-        (b"ok\r\n=41\r\n", b"ok\r\n", Some(qp(76, true, false)), 4),
-        (b"ok\r\ntrailing \r\n", b"ok\r\n", Some(qp(76, true, false)), 4),
-        (b"ok\r\nbad=G1\r\n", b"ok\r\n", Some(qp(76, true, false)), 4),
+        (b"ok\r\n=41\r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"ok\r\ntrailing \r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"ok\r\nbad=G1\r\n", b"ok", Some(qp(76, true, false, true)), 4),
         // Mixed line endings; a bare CR.
-        (b"ok\r\nlf\n", b"ok\r\n", Some(qp(76, true, false)), 4),
-        (b"ok\r\na\rb\r\n", b"ok\r\n", Some(qp(76, true, false)), 4),
+        (b"ok\r\nlf\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"ok\r\na\rb\r\n", b"ok", Some(qp(76, true, false, true)), 4),
         // An escaped CRLF would re-encode as a hard break.
-        (b"ok\r\na=0D=0Ab\r\n", b"ok\r\n", Some(qp(76, true, false)), 4),
-        (b"a=0D=\r\n=0Ab\r\n", b"a\r", Some(qp(76, true, true)), 7),
+        (b"ok\r\na=0D=0Ab\r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"a=0D=\r\n=0Ab\r\n", b"a\r", Some(qp(76, true, true, false)), 7),
         // A soft break where the greedy encoder would not break ends the run after it.
-        (b"ab=\r\ncd\r\n", b"ab", Some(qp(76, true, true)), 5),
-        (b"ab =\r\n\r\nx\r\n", b"ab ", Some(qp(76, true, true)), 6),
+        (b"ab=\r\ncd\r\n", b"ab", Some(qp(76, true, true, false)), 5),
+        (b"ab =\r\n\r\nx\r\n", b"ab ", Some(qp(76, true, true, false)), 6),
         // Whitespace escaped only at the end of a decoded line.
         (b"a=20b\r\n", b"", None, 0),
-        (b"a b=20\r\n", b"a b \r\n", Some(qp(76, true, false)), 8),
+        (b"a b=20\r\n", b"a b ", Some(qp(76, true, false, true)), 8),
         // Not QP at all: 8-bit bytes are not written as they are.
         (b"\xe9t\xe9\r\n", b"", None, 0),
         (b"", b"", None, 0),
@@ -157,7 +159,7 @@ proptest! {
         crlf in any::<bool>(),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
-        let input = encode_qp(&data, line_len, crlf, false);
+        let input = encode_qp(&data, line_len, crlf, false, false);
         let mut cuts = cuts;
         cuts.sort_unstable();
         let (pieces, skel, rebuilt) = run_cuts(&input, &cuts);
@@ -166,8 +168,9 @@ proptest! {
         prop_assert_eq!(&pieces, &whole);
         if !data.is_empty() {
             prop_assert!(skel.is_empty());
+            // The last line break is the run's final_eol, not decoded data.
             let dec: Vec<u8> = pieces.iter().flat_map(|p| p.0.clone()).collect();
-            prop_assert_eq!(dec, data);
+            prop_assert_eq!(&dec[..], data.strip_suffix(b"\r\n").unwrap_or(&data));
         }
     }
 
@@ -178,7 +181,7 @@ proptest! {
         noise in prop::collection::vec((0usize..10_000, any::<u8>()), 0..4),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
-        let mut input = encode_qp(&data, 76, true, false);
+        let mut input = encode_qp(&data, 76, true, false, false);
         for (at, b) in noise {
             if !input.is_empty() {
                 let at = at % input.len();
@@ -204,7 +207,7 @@ fn long_bodies_are_cut_into_pieces_that_reencode_alone() {
         })
         .collect();
     for crlf in [true, false] {
-        let input = encode_qp(&data, 76, crlf, false);
+        let input = encode_qp(&data, 76, crlf, false, false);
         let (pieces, skel, rebuilt) = run(&input, 10_000);
         assert!(skel.is_empty());
         assert_eq!(rebuilt, input);
@@ -216,11 +219,12 @@ fn long_bodies_are_cut_into_pieces_that_reencode_alone() {
                 line_len,
                 crlf,
                 soft_end,
+                final_eol,
             } = transfer
             else {
                 panic!("{transfer:?}");
             };
-            let text = encode_qp(dec, *line_len, *crlf, *soft_end);
+            let text = encode_qp(dec, *line_len, *crlf, *soft_end, *final_eol);
             assert_eq!(text.len() as u64, *enc);
             assert_eq!(&input[pos..pos + text.len()], &text[..]);
             pos += text.len();

@@ -57,7 +57,15 @@ impl Rebuilder {
                         line_len,
                         crlf,
                         soft_end,
-                    } => encode_qp_into(&self.run, line_len, crlf, soft_end, &mut self.bytes),
+                        final_eol,
+                    } => encode_qp_into(
+                        &self.run,
+                        line_len,
+                        crlf,
+                        soft_end,
+                        final_eol,
+                        &mut self.bytes,
+                    ),
                 }
                 self.run.clear();
             }
