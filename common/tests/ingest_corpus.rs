@@ -65,7 +65,7 @@ async fn check(store: &EmbeddedStore, p: &Path) -> Option<Seen> {
             } => seen.b64_segments += 1,
             Segment::Blob {
                 blob,
-                transfer: Transfer::QuotedPrintable { .. },
+                transfer: Transfer::QuotedPrintable(_),
                 ..
             } => {
                 seen.qp_segments += 1;

@@ -11,7 +11,7 @@ use eider_common::content::{encode_qp, read_message, read_range};
 use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_common::ingest::{Prepared, prepare_message};
 use eider_common::mime::{Limits, encode_base64_run};
-use eider_common::model::{Flags, Segment, Transfer};
+use eider_common::model::{Flags, QpLayout, Segment, Transfer};
 use eider_common::store::MailStore;
 use eider_common::types::BlobId;
 use proptest::prelude::*;
@@ -20,6 +20,17 @@ use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
+
+fn layout(line_len: u32, crlf: bool) -> QpLayout {
+    QpLayout {
+        line_len,
+        crlf,
+        lookahead: true,
+        word_wrap: false,
+        soft_end: false,
+        final_eol: false,
+    }
+}
 
 /// A text attachment in canonical form (CRLF lines, long lines, 8-bit bytes, `=`, trailing
 /// spaces): quoted-printable needs soft breaks, escapes and whitespace escapes for it.
@@ -62,7 +73,7 @@ fn run_blobs(p: &Prepared) -> BTreeSet<BlobId> {
         .filter_map(|s| match s {
             Segment::Blob {
                 blob,
-                transfer: Transfer::Base64 { .. } | Transfer::QuotedPrintable { .. },
+                transfer: Transfer::Base64 { .. } | Transfer::QuotedPrintable(_),
                 ..
             } => Some(*blob),
             _ => None,
@@ -77,7 +88,7 @@ fn qp_segments(p: &Prepared) -> usize {
             matches!(
                 s,
                 Segment::Blob {
-                    transfer: Transfer::QuotedPrintable { .. },
+                    transfer: Transfer::QuotedPrintable(_),
                     ..
                 }
             )
@@ -97,18 +108,18 @@ async fn one_attachment_in_three_encodings_is_one_blob() {
         ("base64", encode_base64_run(&att, 76, true, false), "\r\n"),
         (
             "quoted-printable",
-            encode_qp(&att, 76, true, false, false),
+            encode_qp(&att, &layout(76, true)),
             "\r\n",
         ),
         (
             "quoted-printable",
-            encode_qp(&att, 72, true, false, false),
+            encode_qp(&att, &layout(72, true)),
             "\r\n",
         ),
         // A message stored with LF line endings (as from an mbox) and long lines.
         (
             "Quoted-Printable",
-            encode_qp(&att, 998, false, false, false),
+            encode_qp(&att, &layout(998, false)),
             "\n",
         ),
     ];
@@ -145,7 +156,7 @@ async fn qp_segments_read_back_at_random_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
     let att = attachment(500_000, 11);
-    let input = message("quoted-printable", &encode_qp(&att, 76, true, false, false));
+    let input = message("quoted-printable", &encode_qp(&att, &layout(76, true)));
     let p = prepare_message(&store, &input[..], Limits::default())
         .await
         .unwrap();

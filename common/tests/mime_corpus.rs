@@ -258,7 +258,7 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
                 if matches!(transfer, Transfer::Base64 { .. }) {
                     b64_runs.push((run_start, pos));
                 }
-                if matches!(transfer, Transfer::QuotedPrintable { .. }) {
+                if matches!(transfer, Transfer::QuotedPrintable(_)) {
                     qp_runs.push((run_start, pos));
                 }
             }

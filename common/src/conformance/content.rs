@@ -371,12 +371,14 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                         final_eol: rng.gen_bool(0.5),
                     }
                 }
-                _ => Transfer::QuotedPrintable {
+                _ => Transfer::QuotedPrintable(crate::model::QpLayout {
                     line_len: [4u32, 76, 998][rng.gen_range(0..3)],
                     crlf: rng.gen_bool(0.7),
+                    lookahead: rng.gen_bool(0.5),
+                    word_wrap: rng.gen_bool(0.5),
                     soft_end: rng.gen_bool(0.3),
                     final_eol: rng.gen_bool(0.5),
-                },
+                }),
             };
             let encoded = match &transfer {
                 Transfer::Identity => slice.to_vec(),
@@ -387,12 +389,7 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                 } => encode_b64(slice, *line_len as usize, *crlf, *final_eol),
                 // The layout is defined by the one encoder (content::qp); this checks that the
                 // store hands back the decoded slice the segment names.
-                Transfer::QuotedPrintable {
-                    line_len,
-                    crlf,
-                    soft_end,
-                    final_eol,
-                } => crate::content::encode_qp(slice, *line_len, *crlf, *soft_end, *final_eol),
+                Transfer::QuotedPrintable(layout) => crate::content::encode_qp(slice, layout),
             };
             segments.push(Segment::Blob {
                 blob: *id,

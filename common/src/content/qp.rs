@@ -1,18 +1,22 @@
 //! The quoted-printable layout of a `Transfer::QuotedPrintable` segment: one deterministic
-//! encoder, the only one the reader uses, so that the ingest side can check while streaming that
-//! a body is exactly what this encoder writes (and keep the original bytes when it is not).
+//! encoder per [`QpLayout`], the only one the reader uses, so that the ingest side can check
+//! while streaming that a body is exactly what this encoder writes (and keep the original bytes
+//! when it is not).
 //!
-//! Canonical form (RFC 2045 §6.7), for decoded bytes `d` and a maximum line length `line_len`
-//! (encoded characters per line, a soft break's `=` included; at least 4):
+//! Rules (RFC 2045 §6.7), for decoded bytes `d` and a maximum line length `line_len` (encoded
+//! characters per line, a soft break's `=` included; at least 4):
 //! - `d` is cut into lines at each CRLF; each CRLF becomes a hard line break (CRLF or LF in the
 //!   encoded text, per `crlf`). Nothing follows the last CRLF unless `soft_end`.
 //! - Bytes 33..=126 except `=` are written as they are; so are space and tab, except as the last
 //!   byte of a decoded line that is not followed by a soft break, where they are escaped
 //!   (rule 3: no trailing whitespace). Every other byte is `=XY` with upper-case hex (rule 1).
 //!   So a CR or LF that is not part of a CRLF pair is always escaped.
-//! - Greedy folding: a character or escape goes on the current line when, with the `=` a soft
-//!   break after it would need (whenever more of the decoded line follows), the line stays within
-//!   `line_len`; otherwise a soft break (`=` and the line ending) comes first.
+//! - Folding: a character or escape goes on the current line when the line, with the `=` a soft
+//!   break after it would need, stays within `line_len`. With `lookahead` that `=` is counted
+//!   only when more of the decoded line follows; without, always. When it does not fit, a soft
+//!   break comes first: right there, or with `word_wrap` after the line's last literal space or
+//!   tab (what follows it moves to the next line; if the character still does not fit there, a
+//!   plain break follows).
 //! - With `soft_end`, the last line (possibly empty) is followed by a soft break: the segment
 //!   ends where the original body had a soft line break and the next segment goes on from
 //!   column 0. Otherwise, with `final_eol`, a line ending follows that stands for no decoded
@@ -21,6 +25,8 @@
 //!
 //! Every encoded line depends only on the decoded bytes from its own start, so a body cut at
 //! encoded line boundaries re-encodes piece by piece to the same bytes.
+
+use crate::model::QpLayout;
 
 /// Smallest line length the encoder honours (an escape and a soft break).
 const MIN_LINE: usize = 4;
@@ -32,17 +38,9 @@ pub(crate) fn is_literal(b: u8) -> bool {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Appends the canonical quoted-printable form of `decoded` to `out`; see the module doc.
-pub fn encode_qp_into(
-    decoded: &[u8],
-    line_len: u32,
-    crlf: bool,
-    soft_end: bool,
-    final_eol: bool,
-    out: &mut Vec<u8>,
-) {
-    let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
-    let max = (line_len as usize).max(MIN_LINE);
+/// Appends `decoded` written as quoted-printable with `layout` to `out`; see the module doc.
+pub fn encode_qp_into(decoded: &[u8], layout: &QpLayout, out: &mut Vec<u8>) {
+    let eol: &[u8] = if layout.crlf { b"\r\n" } else { b"\n" };
     let mut rest = decoded;
     loop {
         let hard = memchr::memmem::find(rest, b"\r\n");
@@ -50,24 +48,24 @@ pub fn encode_qp_into(
             Some(i) => &rest[..i],
             None => rest,
         };
-        let cont = hard.is_none() && soft_end;
-        if hard.is_none() && line.is_empty() && !soft_end {
-            if final_eol {
+        let cont = hard.is_none() && layout.soft_end;
+        if hard.is_none() && line.is_empty() && !layout.soft_end {
+            if layout.final_eol {
                 out.extend_from_slice(eol);
             }
             return;
         }
-        encode_line(line, max, eol, cont, out);
+        encode_line(line, layout, eol, cont, out);
         match hard {
             Some(i) => {
                 out.extend_from_slice(eol);
                 rest = &rest[i + 2..];
             }
             None => {
-                if soft_end {
+                if layout.soft_end {
                     out.push(b'=');
                     out.extend_from_slice(eol);
-                } else if final_eol {
+                } else if layout.final_eol {
                     out.extend_from_slice(eol);
                 }
                 return;
@@ -76,35 +74,50 @@ pub fn encode_qp_into(
     }
 }
 
-/// The canonical quoted-printable form of `decoded`.
-pub fn encode_qp(
-    decoded: &[u8],
-    line_len: u32,
-    crlf: bool,
-    soft_end: bool,
-    final_eol: bool,
-) -> Vec<u8> {
+/// `decoded` written as quoted-printable with `layout`.
+pub fn encode_qp(decoded: &[u8], layout: &QpLayout) -> Vec<u8> {
     let mut out = Vec::with_capacity(decoded.len() + decoded.len() / 8 + 8);
-    encode_qp_into(decoded, line_len, crlf, soft_end, final_eol, &mut out);
+    encode_qp_into(decoded, layout, &mut out);
     out
 }
 
 /// One decoded line (no CRLF inside); `cont`: a soft break follows it.
-fn encode_line(line: &[u8], max: usize, eol: &[u8], cont: bool, out: &mut Vec<u8>) {
+fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut Vec<u8>) {
+    let max = (layout.line_len as usize).max(MIN_LINE);
     let mut col = 0usize;
+    // Where in `out` the current line's last literal space or tab ends.
+    let mut after_ws: Option<usize> = None;
     for (i, &b) in line.iter().enumerate() {
         let at_end = i + 1 == line.len();
         let ws = b == b' ' || b == b'\t';
         let literal = is_literal(b) || (ws && (!at_end || cont));
         let width = if literal { 1 } else { 3 };
-        let more = usize::from(!at_end || cont);
+        let more = usize::from(!layout.lookahead || !at_end || cont);
         if col > 0 && col + width + more > max {
-            out.push(b'=');
-            out.extend_from_slice(eol);
-            col = 0;
+            match after_ws.filter(|&p| layout.word_wrap && p < out.len()) {
+                Some(p) => {
+                    // Everything after the space is ASCII: its length is its width.
+                    col = out.len() - p;
+                    out.splice(p..p, [b'='].iter().chain(eol).copied());
+                    if col + width + more > max {
+                        out.push(b'=');
+                        out.extend_from_slice(eol);
+                        col = 0;
+                    }
+                }
+                None => {
+                    out.push(b'=');
+                    out.extend_from_slice(eol);
+                    col = 0;
+                }
+            }
+            after_ws = None;
         }
         if literal {
             out.push(b);
+            if ws {
+                after_ws = Some(out.len());
+            }
         } else {
             out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
@@ -115,6 +128,17 @@ fn encode_line(line: &[u8], max: usize, eol: &[u8], cont: bool, out: &mut Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayout {
+        QpLayout {
+            line_len,
+            crlf,
+            lookahead: true,
+            word_wrap: false,
+            soft_end,
+            final_eol,
+        }
+    }
 
     #[test]
     fn encoder_table() {
@@ -145,7 +169,7 @@ mod tests {
             (b"ab\xffcd", 6, true, false, b"ab=FF=\r\ncd"),
         ];
         for (dec, ll, crlf, soft, enc) in table {
-            let got = encode_qp(dec, *ll, *crlf, *soft, false);
+            let got = encode_qp(dec, &layout(*ll, *crlf, *soft, false));
             assert_eq!(
                 String::from_utf8_lossy(&got),
                 String::from_utf8_lossy(enc),
@@ -153,7 +177,7 @@ mod tests {
                 String::from_utf8_lossy(dec)
             );
             // final_eol adds one line ending unless a soft break ends the text.
-            let with = encode_qp(dec, *ll, *crlf, *soft, true);
+            let with = encode_qp(dec, &layout(*ll, *crlf, *soft, true));
             let mut want = got.clone();
             if !*soft {
                 want.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
@@ -165,12 +189,56 @@ mod tests {
     #[test]
     fn lines_stay_within_the_limit() {
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 37 % 256) as u8).collect();
-        for ll in [4u32, 10, 76, 200] {
-            let enc = encode_qp(&data, ll, true, false, true);
+        for (ll, lookahead, word_wrap) in [
+            (4u32, true, false),
+            (10, false, true),
+            (76, true, true),
+            (200, false, false),
+        ] {
+            let l = QpLayout {
+                lookahead,
+                word_wrap,
+                ..layout(ll, true, false, true)
+            };
+            let enc = encode_qp(&data, &l);
             for line in enc.split(|&c| c == b'\n') {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 assert!(line.len() <= ll as usize, "{ll}: {}", line.len());
             }
+        }
+    }
+
+    #[test]
+    fn folding_variants() {
+        // (decoded, line_len, lookahead, word_wrap, encoded)
+        type Case = (&'static [u8], u32, bool, bool, &'static [u8]);
+        let table: &[Case] = &[
+            // Without lookahead the last character leaves room for a `=` it does not need.
+            (b"abcd", 4, true, false, b"abcd"),
+            (b"abcd", 4, false, false, b"abc=\r\nd"),
+            (b"abc", 4, false, false, b"abc"),
+            // Word wrap: the break goes after the last space; the word moves down.
+            (b"aa bbb", 5, true, true, b"aa =\r\nbbb"),
+            (b"aa bbb", 5, true, false, b"aa b=\r\nbb"),
+            (b"a b cc dd", 7, true, true, b"a b =\r\ncc dd"),
+            // No space on the line: a plain break.
+            (b"aaaaaaa", 5, true, true, b"aaaa=\r\naaa"),
+            // The moved word and the next character still do not fit: a plain break too.
+            (b"a bbbbbbb", 5, true, true, b"a =\r\nbbbb=\r\nbbb"),
+        ];
+        for (dec, ll, lookahead, word_wrap, enc) in table {
+            let l = QpLayout {
+                lookahead: *lookahead,
+                word_wrap: *word_wrap,
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(enc),
+                "{:?} {l:?}",
+                String::from_utf8_lossy(dec)
+            );
         }
     }
 }

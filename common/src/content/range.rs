@@ -83,19 +83,13 @@ pub async fn read_range(
                 blob,
                 offset,
                 len,
-                transfer:
-                    Transfer::QuotedPrintable {
-                        line_len,
-                        crlf,
-                        soft_end,
-                        final_eol,
-                    },
+                transfer: Transfer::QuotedPrintable(layout),
                 ..
             } => {
                 // QP's encoded length depends on the data, so a segment is re-encoded whole;
                 // ingest cuts long bodies into segments of about one chunk so this stays small.
                 let data = read_blob(store, &mut infos, *blob, *offset, offset + len).await?;
-                let text = encode_qp(&data, *line_len, *crlf, *soft_end, *final_eol);
+                let text = encode_qp(&data, layout);
                 if text.len() as u64 != seg_len {
                     return Err(StoreError::Corrupt(format!(
                         "quoted-printable segment re-encodes to {} bytes, recorded {seg_len}",

@@ -27,6 +27,7 @@ mod lines;
 mod meta;
 mod params;
 mod qp;
+mod qp_line;
 mod rebuild;
 mod splitter;
 mod text;

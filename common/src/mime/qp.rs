@@ -1,12 +1,13 @@
 //! Streaming quoted-printable: the strict run decoder that checks, line by line while bytes
 //! arrive, that the body is exactly what [`crate::content::encode_qp`] writes.
 //!
-//! Recipe (`Transfer::QuotedPrintable { line_len, crlf, soft_end }`): see `content::qp`. The
-//! decoder holds at most two encoded lines (each at most [`MAX_LINE`] characters): the line
-//! being read, and the previous one when it ended with a soft break, because whether that break
-//! is where the greedy encoder would put it depends on the next line's first characters. The
-//! line length is not known in advance: each line narrows the range of lengths that would fold
-//! the lines seen so far the same way (`lo..=hi`); any value in the range reproduces them.
+//! Recipe (`Transfer::QuotedPrintable(QpLayout)`): see `content::qp`. The decoder holds at
+//! most two encoded lines (each at most [`MAX_LINE`] characters): the line being read, and the
+//! previous one when it ended with a soft break, because whether that break is where the
+//! encoder would put it depends on the next line's first characters. Neither the folding rule
+//! nor the line length is known in advance: each line narrows, per rule, the range of lengths
+//! that fold the lines seen so far the same way ([`super::qp_line::Folds`]); any live rule and
+//! length in its range reproduces them.
 //!
 //! A line is committed (its decoded bytes emitted) once it is known to re-encode exactly. Every
 //! ~[`PIECE`] decoded bytes the run is cut (`Output::Piece`) at the next committed line end, so
@@ -16,37 +17,21 @@
 //! uncommitted and following byte goes to the skeleton, as for base64.
 
 use super::Output;
-use crate::content::qp::is_literal;
-use crate::model::Transfer;
-
-/// Longest encoded line accepted, line ending excluded (RFC 5322 §2.1.1 allows 998; RFC 2045
-/// §6.7 rule 5 asks for 76).
-const MAX_LINE: usize = 998;
+use super::qp_line::{Folds, LineInfo, MAX_LINE, parse};
+use crate::model::{QpLayout, Transfer};
 
 /// Decoded bytes after which the run is cut into a new segment at the next line end.
 pub(crate) const PIECE: u64 = 64 * 1024;
-
-/// Line length preferred when several fit (RFC 2045 §6.7 rule 5).
-const PREFERRED: u32 = 76;
-
-/// What one valid encoded line holds.
-#[derive(Clone, Copy, Debug)]
-struct LineInfo {
-    /// Encoded characters, soft-break `=` included, line ending excluded.
-    len: u32,
-    /// Tokens (characters or escapes), counted up to 2.
-    tokens: u8,
-    /// Width of the first token (1 or 3).
-    first: u8,
-    soft: bool,
-}
 
 /// A soft-broken line waiting for the next line to confirm its break.
 #[derive(Debug, Default)]
 struct Held {
     enc: Vec<u8>,
     dec: Vec<u8>,
-    len: u32,
+    info: LineInfo,
+    /// The previous line's break was accepted on the strength of this line's own break: this
+    /// line may not end the run before that is checked.
+    vouches: bool,
 }
 
 /// The strict streaming run decoder for one leaf body.
@@ -55,15 +40,14 @@ pub(crate) struct QpRun {
     failed: bool,
     started: bool,
     crlf: Option<bool>,
-    lo: u32,
-    hi: u32,
+    /// Folding rules and line lengths consistent with every committed line.
+    folds: Folds,
     /// Encoded bytes of the line being read (its line ending included once complete).
     line: Vec<u8>,
     /// Decoded bytes of `line`, once parsed.
     dec: Vec<u8>,
     held: Option<Held>,
-    /// The last decoded byte is an escaped CR with no hard break after it: an escaped LF next
-    /// would decode to a CRLF the encoder writes as a hard break.
+    /// The last decoded byte is an escaped CR with no hard break after it.
     cr: bool,
     /// Whether the last committed line ended with a soft break.
     last_soft: bool,
@@ -80,8 +64,7 @@ impl QpRun {
             failed: false,
             started: false,
             crlf: None,
-            lo: 4,
-            hi: u32::MAX,
+            folds: Folds::new(),
             line: Vec::new(),
             dec: Vec::new(),
             held: None,
@@ -131,12 +114,15 @@ impl QpRun {
 
     /// The recipe of the piece that ends here (`final_eol`: at the end of the run).
     fn transfer(&self, final_eol: bool) -> Transfer {
-        Transfer::QuotedPrintable {
-            line_len: self.lo.max(self.hi.min(PREFERRED)),
+        let (line_len, lookahead, word_wrap) = self.folds.best();
+        Transfer::QuotedPrintable(QpLayout {
+            line_len,
             crlf: self.crlf.unwrap_or(true),
+            lookahead,
+            word_wrap,
             soft_end: self.last_soft,
             final_eol: final_eol && self.tail_crlf,
-        }
+        })
     }
 
     /// Handles the complete line in `self.line` (`eol`: it ends with a line ending; else it is
@@ -172,44 +158,30 @@ impl QpRun {
         self.dec.clear();
         let mut cr = self.cr;
         let info = parse(content, eol, &mut cr, &mut self.dec)?;
-        if info.soft && !eol {
-            return Err(());
-        }
+        let mut vouches = false;
         if let Some(h) = &self.held {
-            // The held line's break must be where the greedy encoder puts it: the next token
-            // (with the `=` it needs when more follows) must not fit on the held line.
-            if info.tokens == 0 {
-                return Err(());
-            }
-            let more = u32::from(info.tokens >= 2 || info.soft);
-            let bound = (h.len + u32::from(info.first) + more)
-                .checked_sub(2)
-                .ok_or(())?;
-            if bound < h.len {
-                return Err(());
-            }
-            let (lo, hi) = (self.lo.max(h.len), self.hi.min(bound));
-            if lo > hi {
-                return Err(());
-            }
-            self.hi = hi;
+            // The held line's break must be where the encoder puts it, given this line.
+            let (folds, relies) = self.folds.with_break(&h.info, &info).ok_or(())?;
+            self.folds = folds.with_line(&h.info).ok_or(())?;
+            vouches = relies;
             if let Some(h) = self.held.take() {
-                self.commit(&h.dec, h.enc.len() as u64, h.len, true, out);
+                self.commit(&h.dec, h.enc.len() as u64, true, out);
             }
         }
-        if self.lo.max(info.len) > self.hi {
-            return Err(());
-        }
+        let folds = self.folds.with_line(&info).ok_or(())?;
         self.cr = cr;
         if info.soft {
+            // Committed once the next line confirms the break (`folds` is applied then).
             self.held = Some(Held {
                 enc: line.to_vec(),
                 dec: std::mem::take(&mut self.dec),
-                len: info.len,
+                info,
+                vouches,
             });
         } else {
+            self.folds = folds;
             let dec = std::mem::take(&mut self.dec);
-            self.commit(&dec, line.len() as u64, info.len, false, out);
+            self.commit(&dec, line.len() as u64, false, out);
             self.dec = dec;
         }
         Ok(())
@@ -225,14 +197,7 @@ impl QpRun {
 
     /// Emits a line known to re-encode exactly, cutting the run first when the current piece
     /// is full.
-    fn commit(
-        &mut self,
-        dec: &[u8],
-        enc: u64,
-        len: u32,
-        soft: bool,
-        out: &mut impl FnMut(Output<'_>),
-    ) {
+    fn commit(&mut self, dec: &[u8], enc: u64, soft: bool, out: &mut impl FnMut(Output<'_>)) {
         if !self.started {
             self.started = true;
             out(Output::BodyStart);
@@ -249,12 +214,12 @@ impl QpRun {
             self.piece_dec = 0;
             self.piece_enc = 0;
         }
-        self.lo = self.lo.max(len);
         self.last_soft = soft;
         self.piece_dec += dec.len() as u64;
         self.piece_enc += enc;
         let dec = match dec.strip_suffix(b"\r\n") {
-            Some(d) if !soft && enc > u64::from(len) => {
+            // Only a hard line's decoded bytes end in CRLF (an escaped CRLF is refused).
+            Some(d) if !soft => {
                 self.tail_crlf = true;
                 d
             }
@@ -270,11 +235,15 @@ impl QpRun {
         self.failed = true;
         if let Some(h) = self.held.take() {
             // A soft line can end the run: its segment ends with the soft break.
-            if self.lo.max(h.len) <= self.hi {
-                self.commit(&h.dec, h.enc.len() as u64, h.len, true, out);
-            } else {
-                self.end_run(out);
-                out(Output::Skeleton(&h.enc));
+            match self.folds.with_line(&h.info).filter(|_| !h.vouches) {
+                Some(folds) => {
+                    self.folds = folds;
+                    self.commit(&h.dec, h.enc.len() as u64, true, out);
+                }
+                None => {
+                    self.end_run(out);
+                    out(Output::Skeleton(&h.enc));
+                }
             }
         }
         self.end_run(out);
@@ -293,75 +262,6 @@ impl QpRun {
             });
             self.tail_crlf = false;
         }
-    }
-}
-
-/// Parses one encoded line (line ending removed) if it is canonical, appending its decoded
-/// bytes (and CRLF for a hard break) to `dec`. `eol`: a line ending follows; otherwise this is
-/// the body's last line. `cr` carries the escaped-CR state across soft breaks.
-fn parse(content: &[u8], eol: bool, cr: &mut bool, dec: &mut Vec<u8>) -> Result<LineInfo, ()> {
-    if content.len() > MAX_LINE {
-        return Err(());
-    }
-    // A final `=` cannot belong to an escape (`=` is not a hex digit): it is a soft break.
-    let soft = content.last() == Some(&b'=');
-    let body = if soft {
-        &content[..content.len() - 1]
-    } else {
-        content
-    };
-    let (mut tokens, mut first) = (0u8, 0u8);
-    let mut i = 0;
-    while i < body.len() {
-        let c = body[i];
-        let (b, width) = if c == b'=' {
-            let (Some(&h), Some(&l)) = (body.get(i + 1), body.get(i + 2)) else {
-                return Err(());
-            };
-            ((hex(h)? << 4) | hex(l)?, 3)
-        } else {
-            (c, 1)
-        };
-        let last = i + width == body.len();
-        let ws = b == b' ' || b == b'\t';
-        // The canonical choice: RFC 2045 §6.7 rules 2 and 3 (whitespace escaped only at the
-        // end of a decoded line, i.e. last on a line not ended by a soft break).
-        let literal = is_literal(b) || (ws && !(last && !soft));
-        if literal != (width == 1) {
-            return Err(());
-        }
-        if *cr && b == b'\n' {
-            return Err(());
-        }
-        *cr = b == b'\r';
-        dec.push(b);
-        if tokens == 0 {
-            first = width as u8;
-        }
-        tokens = tokens.saturating_add(1).min(2);
-        i += width;
-    }
-    if soft && tokens == 0 {
-        return Err(());
-    }
-    if !soft && eol {
-        dec.extend_from_slice(b"\r\n");
-        *cr = false;
-    }
-    Ok(LineInfo {
-        len: content.len() as u32,
-        tokens,
-        first,
-        soft,
-    })
-}
-
-/// Upper-case hex digit (lower case is legal QP but not what the encoder writes).
-fn hex(c: u8) -> Result<u8, ()> {
-    match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(()),
     }
 }
 

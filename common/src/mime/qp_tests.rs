@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::content::encode_qp;
+use crate::model::QpLayout;
 use proptest::prelude::*;
 
 /// (decoded pieces with their transfer and encoded length, skeleton bytes, rebuilt input).
@@ -50,13 +51,19 @@ fn run(input: &[u8], step: usize) -> RunResult {
     run_cuts(input, &cuts)
 }
 
-fn qp(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Transfer {
-    Transfer::QuotedPrintable {
+fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayout {
+    QpLayout {
         line_len,
         crlf,
+        lookahead: true,
+        word_wrap: false,
         soft_end,
         final_eol,
     }
+}
+
+fn qp(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Transfer {
+    Transfer::QuotedPrintable(layout(line_len, crlf, soft_end, final_eol))
 }
 
 #[test]
@@ -157,9 +164,11 @@ proptest! {
         data in decoded_strategy(),
         line_len in prop::sample::select(vec![4u32, 20, 76, 200]),
         crlf in any::<bool>(),
+        lookahead in any::<bool>(),
+        word_wrap in any::<bool>(),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
-        let input = encode_qp(&data, line_len, crlf, false, false);
+        let input = encode_qp(&data, &QpLayout { lookahead, word_wrap, ..layout(line_len, crlf, false, false) });
         let mut cuts = cuts;
         cuts.sort_unstable();
         let (pieces, skel, rebuilt) = run_cuts(&input, &cuts);
@@ -181,7 +190,7 @@ proptest! {
         noise in prop::collection::vec((0usize..10_000, any::<u8>()), 0..4),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
-        let mut input = encode_qp(&data, 76, true, false, false);
+        let mut input = encode_qp(&data, &layout(76, true, false, false));
         for (at, b) in noise {
             if !input.is_empty() {
                 let at = at % input.len();
@@ -207,7 +216,7 @@ fn long_bodies_are_cut_into_pieces_that_reencode_alone() {
         })
         .collect();
     for crlf in [true, false] {
-        let input = encode_qp(&data, 76, crlf, false, false);
+        let input = encode_qp(&data, &layout(76, crlf, false, false));
         let (pieces, skel, rebuilt) = run(&input, 10_000);
         assert!(skel.is_empty());
         assert_eq!(rebuilt, input);
@@ -215,20 +224,51 @@ fn long_bodies_are_cut_into_pieces_that_reencode_alone() {
         let mut pos = 0usize;
         for (dec, transfer, enc) in &pieces {
             assert!(dec.len() as u64 <= PIECE + 1000);
-            let Transfer::QuotedPrintable {
-                line_len,
-                crlf,
-                soft_end,
-                final_eol,
-            } = transfer
-            else {
+            let Transfer::QuotedPrintable(l) = transfer else {
                 panic!("{transfer:?}");
             };
-            let text = encode_qp(dec, *line_len, *crlf, *soft_end, *final_eol);
+            let text = encode_qp(dec, l);
             assert_eq!(text.len() as u64, *enc);
             assert_eq!(&input[pos..pos + text.len()], &text[..]);
             pos += text.len();
         }
         assert_eq!(pos, input.len());
+    }
+}
+
+/// Many short bodies over a small alphabet (spaces, tabs, `=`, 8-bit, CR, CRLF) in every
+/// layout with short lines, where folding corner cases are dense: each decodes whole.
+#[test]
+fn short_bodies_in_every_layout_decode_whole() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let alphabet = b"abc  \t=\xe9\n\r";
+    for _ in 0..100_000 {
+        let mut data = Vec::new();
+        for _ in 0..rng.gen_range(1..40) {
+            match alphabet[rng.gen_range(0..alphabet.len())] {
+                b'\n' => data.extend_from_slice(b"\r\n"),
+                c => data.push(c),
+            }
+        }
+        let l = QpLayout {
+            lookahead: rng.gen_bool(0.5),
+            word_wrap: rng.gen_bool(0.5),
+            ..layout(
+                rng.gen_range(4..12),
+                rng.gen_bool(0.5),
+                false,
+                rng.gen_bool(0.5),
+            )
+        };
+        let input = encode_qp(&data, &l);
+        let (pieces, skel, rebuilt) = run(&input, 7);
+        assert_eq!(rebuilt, input);
+        assert!(
+            skel.is_empty() && pieces.len() == 1,
+            "{:?} {l:?} -> {:?}",
+            String::from_utf8_lossy(&data),
+            String::from_utf8_lossy(&input)
+        );
     }
 }

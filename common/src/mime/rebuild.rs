@@ -53,19 +53,9 @@ impl Rebuilder {
                         let enc = encode_base64_run(&self.run, line_len, crlf, final_eol);
                         self.bytes.extend_from_slice(&enc);
                     }
-                    Transfer::QuotedPrintable {
-                        line_len,
-                        crlf,
-                        soft_end,
-                        final_eol,
-                    } => encode_qp_into(
-                        &self.run,
-                        line_len,
-                        crlf,
-                        soft_end,
-                        final_eol,
-                        &mut self.bytes,
-                    ),
+                    Transfer::QuotedPrintable(layout) => {
+                        encode_qp_into(&self.run, &layout, &mut self.bytes)
+                    }
                 }
                 self.run.clear();
             }
