@@ -270,6 +270,9 @@ pub struct QpLayout {
     /// Fold after the last space or tab on the line (Outlook and other MUAs) rather than at
     /// the last character that fits.
     pub word_wrap: bool,
+    /// A soft break follows every escaped LF (`=0A`) that does not end a decoded line (how
+    /// Outlook writes text attachments with bare LF line ends).
+    pub lf_break: bool,
     /// A soft line break (`=` and the line ending) follows the last line: the segment ends
     /// where the body goes on in the next segment, from column 0.
     pub soft_end: bool,

@@ -27,6 +27,7 @@ fn layout(line_len: u32, crlf: bool) -> QpLayout {
         crlf,
         lookahead: true,
         word_wrap: false,
+        lf_break: false,
         soft_end: false,
         final_eol: false,
     }

@@ -376,6 +376,7 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                     crlf: rng.gen_bool(0.7),
                     lookahead: rng.gen_bool(0.5),
                     word_wrap: rng.gen_bool(0.5),
+                    lf_break: rng.gen_bool(0.5),
                     soft_end: rng.gen_bool(0.3),
                     final_eol: rng.gen_bool(0.5),
                 }),

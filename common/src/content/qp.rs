@@ -16,7 +16,10 @@
 //!   only when more of the decoded line follows; without, always. When it does not fit, a soft
 //!   break comes first: right there, or with `word_wrap` after the line's last literal space or
 //!   tab (what follows it moves to the next line; if the character still does not fit there, a
-//!   plain break follows).
+//!   plain break follows). With `word_wrap`, a line's trailing space or tab whose escape does
+//!   not fit is written as it is with a soft break after it (RFC 2045 §6.7 rule 3 allows both),
+//!   so an empty line follows. With `lf_break`, a soft break follows each escaped LF that does
+//!   not end the decoded line.
 //! - With `soft_end`, the last line (possibly empty) is followed by a soft break: the segment
 //!   ends where the original body had a soft line break and the next segment goes on from
 //!   column 0. Otherwise, with `final_eol`, a line ending follows that stands for no decoded
@@ -93,13 +96,27 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
         let literal = is_literal(b) || (ws && (!at_end || cont));
         let width = if literal { 1 } else { 3 };
         let more = usize::from(!layout.lookahead || !at_end || cont);
-        if col > 0 && col + width + more > max {
+        let fits = |col: usize| col == 0 || col + width + more <= max;
+        // Trailing whitespace whose escape does not fit is protected by a soft break instead
+        // (word wrap); checked again after a fold moved a word down.
+        let keep_ws = |col: usize| !literal && ws && layout.word_wrap && col + 2 <= max;
+        if !fits(col) && keep_ws(col) {
+            out.extend_from_slice(&[b, b'=']);
+            out.extend_from_slice(eol);
+            return;
+        }
+        if !fits(col) {
             match after_ws.filter(|&p| layout.word_wrap && p < out.len()) {
                 Some(p) => {
                     // Everything after the space is ASCII: its length is its width.
                     col = out.len() - p;
                     out.splice(p..p, [b'='].iter().chain(eol).copied());
-                    if col + width + more > max {
+                    if !fits(col) && keep_ws(col) {
+                        out.extend_from_slice(&[b, b'=']);
+                        out.extend_from_slice(eol);
+                        return;
+                    }
+                    if !fits(col) {
                         out.push(b'=');
                         out.extend_from_slice(eol);
                         col = 0;
@@ -122,6 +139,12 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
             out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
         col += width;
+        if b == b'\n' && layout.lf_break && !at_end {
+            out.push(b'=');
+            out.extend_from_slice(eol);
+            col = 0;
+            after_ws = None;
+        }
     }
 }
 
@@ -135,6 +158,7 @@ mod tests {
             crlf,
             lookahead: true,
             word_wrap: false,
+            lf_break: false,
             soft_end,
             final_eol,
         }
@@ -209,6 +233,19 @@ mod tests {
     }
 
     #[test]
+    fn soft_break_after_escaped_lf() {
+        let l = QpLayout {
+            lf_break: true,
+            ..layout(76, true, false, false)
+        };
+        assert_eq!(
+            encode_qp(b"a\nb\n\nc\n", &l),
+            b"a=0A=\r\nb=0A=\r\n=0A=\r\nc=0A"
+        );
+        assert_eq!(encode_qp(b"a\n\r\nb", &l), b"a=0A\r\nb");
+    }
+
+    #[test]
     fn folding_variants() {
         // (decoded, line_len, lookahead, word_wrap, encoded)
         type Case = (&'static [u8], u32, bool, bool, &'static [u8]);
@@ -225,6 +262,10 @@ mod tests {
             (b"aaaaaaa", 5, true, true, b"aaaa=\r\naaa"),
             // The moved word and the next character still do not fit: a plain break too.
             (b"a bbbbbbb", 5, true, true, b"a =\r\nbbbb=\r\nbbb"),
+            // Trailing space: escaped where it fits, else kept with a soft break (word wrap).
+            (b"abc \r\nd", 6, true, true, b"abc=20\r\nd"),
+            (b"abcd \r\nd", 6, true, true, b"abcd =\r\n\r\nd"),
+            (b"abcd \r\nd", 6, true, false, b"abcd=\r\n=20\r\nd"),
         ];
         for (dec, ll, lookahead, word_wrap, enc) in table {
             let l = QpLayout {

@@ -3,7 +3,8 @@
 //! lengths that reproduces every line seen so far.
 //!
 //! The rules: `lookahead` (whether the last character of a decoded line may use the column of
-//! a `=` it does not need) × `word_wrap` (fold after the line's last space or tab). A line of
+//! a `=` it does not need) × `word_wrap` (fold after the line's last space or tab) ×
+//! `lf_break` (a soft break after each escaped LF inside a decoded line). A line of
 //! `L` characters needs `line_len >= L` (`L + 1` for a hard line without lookahead); a soft
 //! break needs the text after it not to fit: the next character (with word wrap after a space,
 //! the next word up to and including its space) plus the `=` it would need, added to the line,
@@ -35,6 +36,11 @@ pub(super) struct LineInfo {
     /// The line holds a literal space or tab; its last token is one.
     pub has_ws: bool,
     pub ends_ws: bool,
+    /// An escaped LF is followed by more on the same encoded line; the last token is one.
+    pub lf_inside: bool,
+    pub ends_lf: bool,
+    /// The last token is an escaped space or tab (the end of a decoded line).
+    pub ends_ws_escaped: bool,
 }
 
 /// Parses one encoded line (line ending removed) if it is canonical, appending its decoded
@@ -101,6 +107,9 @@ pub(super) fn parse(
         }
         info.has_ws |= ws && literal;
         info.ends_ws = ws && literal;
+        info.ends_ws_escaped = ws && !literal;
+        info.lf_inside |= b == b'\n' && !last;
+        info.ends_lf = b == b'\n';
         i += width;
     }
     if soft && info.tokens == 0 {
@@ -127,6 +136,7 @@ fn hex(c: u8) -> Result<u8, ()> {
 struct Fold {
     lookahead: bool,
     word_wrap: bool,
+    lf_break: bool,
     alive: bool,
     lo: u32,
     hi: u32,
@@ -142,23 +152,24 @@ impl Fold {
 
 /// Every folding rule, in order of preference.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Folds([Fold; 4]);
+pub(super) struct Folds([Fold; 8]);
 
 impl Folds {
     pub(super) fn new() -> Self {
-        let f = |lookahead, word_wrap| Fold {
-            lookahead,
-            word_wrap,
+        let mut rules = [Fold {
+            lookahead: true,
+            word_wrap: false,
+            lf_break: false,
             alive: true,
             lo: 4,
             hi: u32::MAX,
-        };
-        Folds([
-            f(true, false),
-            f(true, true),
-            f(false, false),
-            f(false, true),
-        ])
+        }; 8];
+        for (i, f) in rules.iter_mut().enumerate() {
+            f.lookahead = i & 1 == 0;
+            f.word_wrap = i & 2 != 0;
+            f.lf_break = i & 4 != 0;
+        }
+        Folds(rules)
     }
 
     fn any(self) -> Option<Self> {
@@ -170,6 +181,8 @@ impl Folds {
         for f in &mut self.0 {
             let need = line.len + u32::from(!line.soft && !f.lookahead);
             f.narrow(need, u32::MAX);
+            // An escaped LF inside a decoded line is followed by a soft break.
+            f.alive &= !(f.lf_break && line.lf_inside);
         }
         self.any()
     }
@@ -178,12 +191,26 @@ impl Folds {
     /// whether that depends on `next`'s own soft break being where the encoder puts it (checked
     /// against the line after `next`; until then `next` cannot end a run).
     pub(super) fn with_break(mut self, held: &LineInfo, next: &LineInfo) -> Option<(Self, bool)> {
-        if next.tokens == 0 {
-            return None;
-        }
         let mut relies = false;
         for f in &mut self.0 {
-            let (width, more) = if f.word_wrap && held.has_ws {
+            if next.tokens == 0 {
+                // An empty line after a soft break: only a word-wrapping encoder's trailing
+                // space that did not fit escaped (`=20` and, without lookahead, `=`, after
+                // the `held.len - 2` characters before the space).
+                if f.word_wrap && held.ends_ws && !next.soft {
+                    f.narrow(held.len, held.len + u32::from(!f.lookahead));
+                } else {
+                    f.alive = false;
+                }
+                continue;
+            }
+            if f.lf_break && held.ends_lf {
+                // The break an escaped LF forces.
+                f.narrow(held.len, u32::MAX);
+                continue;
+            }
+            let wraps = f.word_wrap && held.has_ws;
+            let (width, more) = if wraps {
                 if !held.ends_ws {
                     // It would have folded after the space inside the line.
                     f.alive = false;
@@ -201,15 +228,30 @@ impl Folds {
                 (next.first, !f.lookahead || next.tokens >= 2 || next.soft)
             };
             // The break is there iff held.len - 1 + width + more > line_len.
-            let hi = (held.len + width + u32::from(more)).saturating_sub(2);
+            let mut hi = (held.len + width + u32::from(more)).saturating_sub(2);
+            let reaches_end = if wraps {
+                next.word_last
+            } else {
+                next.tokens == 1
+            };
+            if f.word_wrap && reaches_end && next.ends_ws_escaped {
+                // The trailing space that did not fit: unless even a plain space and `=` do
+                // not fit, the encoder keeps it on the held line with a soft break.
+                hi = hi.min((held.len + width).saturating_sub(3));
+            }
             f.narrow(held.len, hi);
         }
         self.any().map(|f| (f, relies))
     }
 
-    /// The preferred live rule: (line_len, lookahead, word_wrap).
-    pub(super) fn best(&self) -> (u32, bool, bool) {
+    /// The preferred live rule: (line_len, lookahead, word_wrap, lf_break).
+    pub(super) fn best(&self) -> (u32, bool, bool, bool) {
         let f = self.0.iter().find(|f| f.alive).unwrap_or(&self.0[0]);
-        (f.lo.max(f.hi.min(PREFERRED)), f.lookahead, f.word_wrap)
+        (
+            f.lo.max(f.hi.min(PREFERRED)),
+            f.lookahead,
+            f.word_wrap,
+            f.lf_break,
+        )
     }
 }

@@ -57,6 +57,7 @@ fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayou
         crlf,
         lookahead: true,
         word_wrap: false,
+        lf_break: false,
         soft_end,
         final_eol,
     }
@@ -100,7 +101,16 @@ fn recipe_table() {
         (b"a=0D=\r\n=0Ab\r\n", b"a\r", Some(qp(76, true, true, false)), 7),
         // A soft break where the greedy encoder would not break ends the run after it.
         (b"ab=\r\ncd\r\n", b"ab", Some(qp(76, true, true, false)), 5),
-        (b"ab =\r\n\r\nx\r\n", b"ab ", Some(qp(76, true, true, false)), 6),
+        // ...unless a word-wrapping encoder kept a trailing space whose escape did not fit.
+        (
+            b"ab =\r\n\r\nx\r\n",
+            b"ab \r\nx",
+            Some(Transfer::QuotedPrintable(QpLayout {
+                word_wrap: true,
+                ..layout(4, true, false, true)
+            })),
+            11,
+        ),
         // Whitespace escaped only at the end of a decoded line.
         (b"a=20b\r\n", b"", None, 0),
         (b"a b=20\r\n", b"a b ", Some(qp(76, true, false, true)), 8),
@@ -166,9 +176,10 @@ proptest! {
         crlf in any::<bool>(),
         lookahead in any::<bool>(),
         word_wrap in any::<bool>(),
+        lf_break in any::<bool>(),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
-        let input = encode_qp(&data, &QpLayout { lookahead, word_wrap, ..layout(line_len, crlf, false, false) });
+        let input = encode_qp(&data, &QpLayout { lookahead, word_wrap, lf_break, ..layout(line_len, crlf, false, false) });
         let mut cuts = cuts;
         cuts.sort_unstable();
         let (pieces, skel, rebuilt) = run_cuts(&input, &cuts);
@@ -254,6 +265,7 @@ fn short_bodies_in_every_layout_decode_whole() {
         let l = QpLayout {
             lookahead: rng.gen_bool(0.5),
             word_wrap: rng.gen_bool(0.5),
+            lf_break: rng.gen_bool(0.5),
             ..layout(
                 rng.gen_range(4..12),
                 rng.gen_bool(0.5),
