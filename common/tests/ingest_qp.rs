@@ -240,7 +240,7 @@ proptest! {
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
-            let mut body = encode_qp(&attachment(len, seed), line_len, crlf, false, false);
+            let mut body = encode_qp(&attachment(len, seed), &layout(line_len, crlf));
             if let Some(at) = damage.filter(|_| !body.is_empty()) {
                 let at = at % body.len();
                 body[at] = b'\t';

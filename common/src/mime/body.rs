@@ -13,7 +13,8 @@ enum Mode {
     Small(Vec<u8>),
     Identity(u64),
     Base64(B64Run),
-    Qp(QpRun),
+    /// Boxed: its state (two line buffers, the folding rules) dwarfs the other modes.
+    Qp(Box<QpRun>),
 }
 
 /// The Content-Transfer-Encodings a run decodes.
@@ -67,7 +68,7 @@ impl LeafOut {
                         self.mode = Mode::Base64(run);
                     }
                     Coding::QuotedPrintable => {
-                        let mut run = QpRun::new();
+                        let mut run = Box::new(QpRun::new());
                         run.feed(&held, out);
                         run.feed(bytes, out);
                         self.mode = Mode::Qp(run);

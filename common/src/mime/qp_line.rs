@@ -87,7 +87,7 @@ pub(super) fn parse(
         let ws = b == b' ' || b == b'\t';
         // RFC 2045 §6.7 rules 2 and 3: whitespace is escaped only at the end of a decoded
         // line (last on a line not ended by a soft break); nothing else is escaped needlessly.
-        let literal = crate::content::qp::is_literal(b) || (ws && !(last && !soft));
+        let literal = crate::content::qp::is_literal(b) || (ws && (soft || !last));
         if literal != (width == 1) {
             return Err(());
         }
