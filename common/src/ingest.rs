@@ -1,6 +1,7 @@
 //! Async glue from a message byte stream to what `MailStore::append` needs: feeds the
 //! [`crate::mime::Splitter`], writes the skeleton into one identity blob, each large decoded
-//! body into its own blob and the search text into a text blob, and builds the segment list.
+//! body into its own blob and the search text into a text blob, and builds the segment list (a
+//! quoted-printable body cut by `Output::Piece` becomes several segments of its one blob).
 //!
 //! Invariants: the segments rebuild the input byte for byte (skeleton slices interleaved with
 //! body runs, in input order); memory is bounded by the read chunk, the splitter's bounded

@@ -14,6 +14,7 @@ use eider_common::mime::{Limits, encode_base64_run};
 use eider_common::model::{Flags, QpLayout, Segment, Transfer};
 use eider_common::store::MailStore;
 use eider_common::types::BlobId;
+use eider_common::verify::{Verdict, verify_message};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
@@ -143,7 +144,14 @@ async fn one_attachment_in_three_encodings_is_one_blob() {
         }
         blobs.extend(b);
         let (msg, pending) = p.into_message(Flags::default(), 0, 0);
-        store.append_with_blobs(inbox, msg, pending).await.unwrap();
+        let ap = store.append_with_blobs(inbox, msg, pending).await.unwrap();
+        // What `eider verify` checks: the stored message rebuilds to its recorded SHA-256.
+        let stored = store.get_message(inbox, ap.uid).await.unwrap().unwrap();
+        assert_eq!(
+            verify_message(&store, &stored).await.unwrap(),
+            Verdict::Intact,
+            "{cte}"
+        );
     }
     assert_eq!(blobs.len(), 1, "one blob for the attachment");
     let blob = *blobs.first().unwrap();
