@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Ingest memory: a fresh eider-ingest (embedded store, [store] cache_mib = $CACHE_MIB, default 16)
+# Ingest memory: a fresh eider-ingest (embedded store, [store] cache_mib = $CACHE_MIB, default 8)
 # receives one message with a $MB MB base64 attachment; prints its resident memory before, at the
 # peak and after (bench binary big-message). Target (issue 3): growth under 16 MiB for 100 MB.
 #
-# usage: bench/scripts/big-message.sh            (CACHE_MIB=8 MB=200 ... to vary)
+# usage: bench/scripts/big-message.sh        (CACHE_MIB=16 MB=200 ... to vary)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MB=${MB:-100}
-CACHE_MIB=${CACHE_MIB:-16}
+CACHE_MIB=${CACHE_MIB:-8}
 PORT=${PORT:-24250}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$CARGO_TARGET_DIR/release
 
-cargo build --release -q -p eider -p eider-ingest -p eider-bench
+[ -n "${NO_BUILD:-}" ] || cargo build --release -q -p eider -p eider-ingest -p eider-bench
 WORK=$(mktemp -d /tmp/eider-big.XXXXXX)
 trap 'kill "${EIDER_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -28,6 +28,8 @@ listen = ""
 listen = ""
 [api]
 listen = ""
+[limits]
+max_message_size = 1073741824
 CONF
 "$BIN/eider" -c "$WORK/eider.toml" user add testuser1 --password pass \
     --address testuser1@localhost >/dev/null
