@@ -1,6 +1,7 @@
 //! Async glue from a message byte stream to what `MailStore::append` needs: feeds the
 //! [`crate::mime::Splitter`], writes the skeleton into one identity blob, each large decoded
-//! body into its own blob and the search text into a text blob, and builds the segment list.
+//! body into its own blob and the search text into a text blob, and builds the segment list (a
+//! quoted-printable body cut by `Output::Piece` becomes several segments of its one blob).
 //!
 //! Invariants: the segments rebuild the input byte for byte (skeleton slices interleaved with
 //! body runs, in input order); memory is bounded by the read chunk, the splitter's bounded
@@ -77,6 +78,7 @@ enum Ev {
     Skeleton(Vec<u8>),
     Start,
     Decoded(Vec<u8>),
+    Piece(Transfer, u64),
     End(Transfer, u64),
     Text(String),
 }
@@ -90,6 +92,13 @@ fn queue(evs: &mut Vec<Ev>, o: Output<'_>) {
         (_, Output::Decoded(b)) => evs.push(Ev::Decoded(b.to_vec())),
         (_, Output::Text(t)) => evs.push(Ev::Text(t.to_string())),
         (_, Output::BodyStart) => evs.push(Ev::Start),
+        (
+            _,
+            Output::Piece {
+                transfer,
+                encoded_len,
+            },
+        ) => evs.push(Ev::Piece(transfer, encoded_len)),
         (
             _,
             Output::BodyEnd {
@@ -115,6 +124,11 @@ struct Sink {
     /// Start of the skeleton slice not yet closed into a segment.
     skel_seg_start: u64,
     run: Option<BlobWriter>,
+    /// Decoded bytes written to `run` so far.
+    run_len: u64,
+    /// Pieces of `run` already cut (`Output::Piece`): decoded offset, length, transfer,
+    /// encoded length; they become segments once the run's blob is committed.
+    run_pieces: Vec<(u64, u64, Transfer, u64)>,
     text: Option<BlobWriter>,
     segs: Vec<Seg>,
     /// Leave one-chunk skeleton and text blobs unstored (see [`prepare_message_deferred`]).
@@ -139,24 +153,37 @@ impl Sink {
                     old.abort(store).await?;
                 }
                 self.run = Some(BlobWriter::begin(store).await?);
+                self.run_len = 0;
+                self.run_pieces.clear();
             }
             Ev::Decoded(b) => {
                 if let Some(w) = &mut self.run {
                     w.write(store, &b).await?;
+                    self.run_len += b.len() as u64;
                 }
+            }
+            Ev::Piece(transfer, encoded_len) => {
+                let start = self.run_pieces.last().map_or(0, |p| p.0 + p.1);
+                let len = self.run_len - start;
+                self.run_pieces.push((start, len, transfer, encoded_len));
             }
             Ev::End(transfer, encoded_len) => {
                 let Some(w) = self.run.take() else {
                     return Err(MimeError::Accounting("body end without start".into()).into());
                 };
                 let (blob, len) = w.finish(store).await?;
-                self.segs.push(Seg::Run(Segment::Blob {
-                    blob,
-                    offset: 0,
-                    len,
-                    transfer,
-                    encoded_len,
-                }));
+                let start = self.run_pieces.last().map_or(0, |p| p.0 + p.1);
+                let last = (start, len.saturating_sub(start), transfer, encoded_len);
+                for (offset, len, transfer, encoded_len) in self.run_pieces.drain(..).chain([last])
+                {
+                    self.segs.push(Seg::Run(Segment::Blob {
+                        blob,
+                        offset,
+                        len,
+                        transfer,
+                        encoded_len,
+                    }));
+                }
             }
             Ev::Text(t) => {
                 if self.text.is_none() {
@@ -186,7 +213,7 @@ impl Sink {
             .map(|e| match e {
                 Ev::Skeleton(b) | Ev::Decoded(b) => b.len(),
                 Ev::Text(t) => t.len(),
-                Ev::Start | Ev::End(..) => 0,
+                Ev::Start | Ev::Piece(..) | Ev::End(..) => 0,
             })
             .sum();
         self.peak_queued = self.peak_queued.max(queued);
@@ -288,6 +315,8 @@ async fn prepare_inner(
         skel_len: 0,
         skel_seg_start: 0,
         run: None,
+        run_len: 0,
+        run_pieces: Vec::new(),
         text: None,
         segs: Vec::new(),
     };

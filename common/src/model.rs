@@ -250,6 +250,35 @@ pub enum Transfer {
         crlf: bool,
         final_eol: bool,
     },
+    /// The blob holds decoded bytes; the original is their quoted-printable (RFC 2045 §6.7) as
+    /// [`crate::content::encode_qp`] writes it with this layout. A long body is cut into
+    /// several such segments at encoded line boundaries, each re-encoding on its own.
+    QuotedPrintable(QpLayout),
+}
+
+/// How decoded bytes are written as quoted-printable (see `content::qp` for the exact rules):
+/// hard line breaks where the decoded bytes hold CRLF, encoded lines of at most `line_len`
+/// characters (a soft break's `=` included), folded greedily or (`word_wrap`) after the last
+/// space or tab that fits, each line ended by CRLF (`crlf`) or LF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QpLayout {
+    pub line_len: u32,
+    pub crlf: bool,
+    /// Whether the encoder lets the last character of a line use the column a soft break's
+    /// `=` would need (it looks ahead to see that the line ends there); many encoders do not.
+    pub lookahead: bool,
+    /// Fold after the last space or tab on the line (Outlook and other MUAs) rather than at
+    /// the last character that fits.
+    pub word_wrap: bool,
+    /// A soft break follows every escaped LF (`=0A`) that does not end a decoded line (how
+    /// Outlook writes text attachments with bare LF line ends).
+    pub lf_break: bool,
+    /// A soft line break (`=` and the line ending) follows the last line: the segment ends
+    /// where the body goes on in the next segment, from column 0.
+    pub soft_end: bool,
+    /// Else, a line ending follows that is not part of the decoded bytes (a body's last line
+    /// break, which belongs to the multipart delimiter after it, RFC 2046 §5.1.1).
+    pub final_eol: bool,
 }
 
 /// One piece of a stored message. The message's bytes are the concatenation of its segments.

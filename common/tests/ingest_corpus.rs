@@ -1,6 +1,6 @@
 //! `ingest::prepare_message` against the real-mail corpus (`../shared/corpus` or
-//! `EIDER_CORPUS`): every fixture, SpamAssassin and linux-mips file that mentions base64, in
-//! CRLF wire form, is stored in a fresh embedded store; the segments must rebuild
+//! `EIDER_CORPUS`): every fixture, SpamAssassin and linux-mips file that mentions base64 or
+//! quoted-printable, in CRLF wire form, is stored in a fresh embedded store; the segments must rebuild
 //! the input exactly (`content::read_message`, and `content::read_range` over a few windows),
 //! with the right size and SHA-256.
 
@@ -19,17 +19,28 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Instant;
 
-fn mentions_base64(data: &[u8]) -> bool {
-    data.windows(6).any(|w| w.eq_ignore_ascii_case(b"base64"))
+fn mentions(data: &[u8], word: &[u8]) -> bool {
+    data.windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word))
 }
 
-/// Stores one file; `None` when it does not mention base64, else (size, base64 segments,
-/// failure).
-async fn check(store: &EmbeddedStore, p: &Path) -> Option<(u64, u64, Option<String>)> {
+/// What storing one file showed.
+#[derive(Default)]
+struct Seen {
+    size: u64,
+    b64_segments: u64,
+    /// Quoted-printable runs (bodies, whole or in part) and the segments they were cut into.
+    qp_runs: u64,
+    qp_segments: u64,
+    failure: Option<String>,
+}
+
+/// Stores one file; `None` when it mentions neither base64 nor quoted-printable.
+async fn check(store: &EmbeddedStore, p: &Path) -> Option<Seen> {
     let raw = std::fs::read(p).unwrap();
-    // Messages without base64 exercise only skeleton and identity segments, which the
+    // Messages without either exercise only skeleton and identity segments, which the
     // splitter's own corpus test covers; keep this (fsync-bound) test short.
-    if !mentions_base64(&raw) {
+    if !mentions(&raw, b"base64") && !mentions(&raw, b"quoted-printable") {
         return None;
     }
     let raw = match raw.strip_prefix(b"From ") {
@@ -44,19 +55,26 @@ async fn check(store: &EmbeddedStore, p: &Path) -> Option<(u64, u64, Option<Stri
     let prepared = prepare_message(store, &input[..], Limits::default())
         .await
         .unwrap();
-    let b64 = prepared
-        .segments
-        .iter()
-        .filter(|s| {
-            matches!(
-                s,
-                Segment::Blob {
-                    transfer: Transfer::Base64 { .. },
-                    ..
-                }
-            )
-        })
-        .count() as u64;
+    let mut seen = Seen::default();
+    let mut qp_blobs = std::collections::BTreeSet::new();
+    for s in &prepared.segments {
+        match s {
+            Segment::Blob {
+                transfer: Transfer::Base64 { .. },
+                ..
+            } => seen.b64_segments += 1,
+            Segment::Blob {
+                blob,
+                transfer: Transfer::QuotedPrintable(_),
+                ..
+            } => {
+                seen.qp_segments += 1;
+                qp_blobs.insert(*blob);
+            }
+            _ => {}
+        }
+    }
+    seen.qp_runs = qp_blobs.len() as u64;
     let expect: [u8; 32] = Sha256::digest(&input).into();
     let whole = read_message(store, &prepared.segments).await.unwrap();
     let n = input.len() as u64;
@@ -73,7 +91,9 @@ async fn check(store: &EmbeddedStore, p: &Path) -> Option<(u64, u64, Option<Stri
         let end = (start + len).min(n) as usize;
         ok &= got == input[(start as usize).min(end)..end];
     }
-    Some((n, b64, (!ok).then(|| p.display().to_string())))
+    seen.size = n;
+    seen.failure = (!ok).then(|| p.display().to_string());
+    Some(seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,20 +112,24 @@ async fn corpus_segments_rebuild_input() {
     }
     let store = &store;
     // Concurrent ingests let the store batch its commits (the test is fsync-bound otherwise).
-    let results: Vec<Option<(u64, u64, Option<String>)>> = futures::stream::iter(paths)
+    let results: Vec<Option<Seen>> = futures::stream::iter(paths)
         .map(|(_set, p)| async move { check(store, &p).await })
         .buffer_unordered(16)
         .collect()
         .await;
-    let (mut messages, mut bytes, mut b64_segments, mut failures) = (0u64, 0u64, 0u64, Vec::new());
-    for (n, b64, failure) in results.into_iter().flatten() {
+    let (mut messages, mut bytes, mut failures) = (0u64, 0u64, Vec::new());
+    let (mut b64_segments, mut qp_runs, mut qp_segments) = (0u64, 0u64, 0u64);
+    for seen in results.into_iter().flatten() {
         messages += 1;
-        bytes += n;
-        b64_segments += b64;
-        failures.extend(failure);
+        bytes += seen.size;
+        b64_segments += seen.b64_segments;
+        qp_runs += seen.qp_runs;
+        qp_segments += seen.qp_segments;
+        failures.extend(seen.failure);
     }
     println!(
-        "ingest: {messages} messages, {bytes} bytes, {b64_segments} base64 segments, {} failures; {:.1?}",
+        "ingest: {messages} messages, {bytes} bytes, {b64_segments} base64 segments, \
+         {qp_runs} quoted-printable runs in {qp_segments} segments, {} failures; {:.1?}",
         failures.len(),
         t0.elapsed()
     );

@@ -87,6 +87,11 @@ struct Stats {
     /// Base64 leaf bodies over the run threshold, and those decoded whole into one run.
     b64_large: u64,
     b64_whole: u64,
+    /// Quoted-printable leaf bodies over the run threshold: decoded whole, decoded in part (the
+    /// rest kept as received from the first line the encoder would not write), not decoded.
+    qp_large: u64,
+    qp_whole: u64,
+    qp_part: u64,
     /// Header fields compared with mail-parser: (subject, message-id, date) disagreements.
     hdr_diff: [u64; 3],
 }
@@ -111,14 +116,47 @@ fn compare_headers(name: &str, meta: &MessageMeta, mp: &mail_parser::Message<'_>
     }
 }
 
-fn base64_leaves(p: &Part, out: &mut Vec<(u64, u64)>) {
+fn leaves_encoded(p: &Part, encoding: &str, out: &mut Vec<(u64, u64)>) {
     if let Some(m) = &p.message {
-        base64_leaves(&m.root, out);
-    } else if p.children.is_empty() && p.encoding == "base64" {
+        leaves_encoded(&m.root, encoding, out);
+    } else if p.children.is_empty() && p.encoding == encoding {
         out.push((p.body_start, p.body_end));
     }
     for c in &p.children {
-        base64_leaves(c, out);
+        leaves_encoded(c, encoding, out);
+    }
+}
+
+/// Counts the large quoted-printable bodies decoded whole or in part (`EIDER_MIME_QP=1` prints
+/// where a run stopped, to see which rule real mail breaks).
+fn qp_stats(name: &str, msg: &[u8], root: &Part, runs: &[(u64, u64)], st: &mut Stats) {
+    let mut leaves = Vec::new();
+    leaves_encoded(root, "quoted-printable", &mut leaves);
+    for (start, end) in leaves {
+        if end - start <= Limits::default().body_threshold as u64 {
+            continue;
+        }
+        st.qp_large += 1;
+        let Some(&(s, e)) = runs.iter().find(|&&(s, e)| s >= start && e <= end + 2) else {
+            if std::env::var_os("EIDER_MIME_QP").is_some() {
+                let ctx = &msg[start as usize..(start as usize + 160).min(msg.len())];
+                println!("qp {name}: not decoded: {:?}", String::from_utf8_lossy(ctx));
+            }
+            continue;
+        };
+        if s == start && e >= end {
+            st.qp_whole += 1;
+            continue;
+        }
+        st.qp_part += 1;
+        if std::env::var_os("EIDER_MIME_QP").is_some() {
+            let stop = e as usize;
+            let ctx = &msg[stop.saturating_sub(100)..(stop + 100).min(msg.len())];
+            println!(
+                "qp {name}: run {s}..{e} of body {start}..{end}: {:?}",
+                String::from_utf8_lossy(ctx)
+            );
+        }
     }
 }
 
@@ -202,13 +240,15 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
     let mut s = Splitter::new(Limits::default());
     let mut rb = Rebuilder::default();
     let mut runs = 0;
-    // (start, end) in the input of each base64 run.
+    // (start, end) in the input of each base64 and each quoted-printable run.
     let mut b64_runs: Vec<(u64, u64)> = Vec::new();
+    let mut qp_runs: Vec<(u64, u64)> = Vec::new();
     let (mut pos, mut run_start) = (0u64, 0u64);
     let mut f = |o: Output<'_>| {
         match &o {
             Output::Skeleton(b) => pos += b.len() as u64,
             Output::BodyStart => run_start = pos,
+            Output::Piece { encoded_len, .. } => pos += encoded_len,
             Output::BodyEnd {
                 transfer,
                 encoded_len,
@@ -217,6 +257,9 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
                 pos += encoded_len;
                 if matches!(transfer, Transfer::Base64 { .. }) {
                     b64_runs.push((run_start, pos));
+                }
+                if matches!(transfer, Transfer::QuotedPrintable(_)) {
+                    qp_runs.push((run_start, pos));
                 }
             }
             _ => {}
@@ -250,8 +293,9 @@ fn check(name: &str, msg: &[u8], seed: &mut u64, st: &mut Stats) {
     if rb.bytes != msg {
         st.round_trip_failures.push(name.to_string());
     }
+    qp_stats(name, msg, &parsed.meta.root, &qp_runs, st);
     let mut b64_leaves = Vec::new();
-    base64_leaves(&parsed.meta.root, &mut b64_leaves);
+    leaves_encoded(&parsed.meta.root, "base64", &mut b64_leaves);
     for (start, end) in b64_leaves {
         if end - start <= Limits::default().body_threshold as u64 {
             continue;
@@ -349,7 +393,7 @@ fn run_set(set: &str) {
         "{set}: {} messages, {} bytes, {} runs, {} round-trip failures; mail-parser parsed {} \
          ({} not parsed): {} agree, {} whitespace-line, {} empty-part, {} boundary-leniency, \
          {} other shape, {} other offsets; base64 bodies over the threshold: {}, decoded whole: {}; \
-         differing from mail-parser: subject {}, message-id {}, date {}; {:.1?}",
+         quoted-printable bodies over the threshold: {}, decoded whole: {}, in part: {}; differing from mail-parser: subject {}, message-id {}, date {}; {:.1?}",
         st.messages,
         st.bytes,
         st.runs,
@@ -364,6 +408,9 @@ fn run_set(set: &str) {
         st.offsets,
         st.b64_large,
         st.b64_whole,
+        st.qp_large,
+        st.qp_whole,
+        st.qp_part,
         st.hdr_diff[0],
         st.hdr_diff[1],
         st.hdr_diff[2],
@@ -426,7 +473,11 @@ fn split_in(msg: &[u8], limits: &Limits, sizes: &mut impl FnMut() -> usize) -> O
             Output::Skeleton(b) => skeleton.extend_from_slice(b),
             Output::BodyStart => cur.clear(),
             Output::Decoded(d) => cur.extend_from_slice(d),
-            Output::BodyEnd {
+            Output::Piece {
+                transfer,
+                encoded_len,
+            }
+            | Output::BodyEnd {
                 transfer,
                 encoded_len,
             } => runs.push((std::mem::take(&mut cur), transfer.clone(), *encoded_len)),

@@ -361,15 +361,25 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
             let off = rng.gen_range(0..data.len());
             let len = rng.gen_range(1..=data.len() - off);
             let slice = &data[off..off + len];
-            let transfer = if rng.gen_bool(0.5) {
-                Transfer::Identity
-            } else {
-                let line_len = [0u32, 4, 64, 76, 996][rng.gen_range(0..5)];
-                Transfer::Base64 {
-                    line_len,
-                    crlf: rng.gen_bool(0.7),
-                    final_eol: rng.gen_bool(0.5),
+            let transfer = match rng.gen_range(0..3) {
+                0 => Transfer::Identity,
+                1 => {
+                    let line_len = [0u32, 4, 64, 76, 996][rng.gen_range(0..5)];
+                    Transfer::Base64 {
+                        line_len,
+                        crlf: rng.gen_bool(0.7),
+                        final_eol: rng.gen_bool(0.5),
+                    }
                 }
+                _ => Transfer::QuotedPrintable(crate::model::QpLayout {
+                    line_len: [4u32, 76, 998][rng.gen_range(0..3)],
+                    crlf: rng.gen_bool(0.7),
+                    lookahead: rng.gen_bool(0.5),
+                    word_wrap: rng.gen_bool(0.5),
+                    lf_break: rng.gen_bool(0.5),
+                    soft_end: rng.gen_bool(0.3),
+                    final_eol: rng.gen_bool(0.5),
+                }),
             };
             let encoded = match &transfer {
                 Transfer::Identity => slice.to_vec(),
@@ -378,6 +388,9 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                     crlf,
                     final_eol,
                 } => encode_b64(slice, *line_len as usize, *crlf, *final_eol),
+                // The layout is defined by the one encoder (content::qp); this checks that the
+                // store hands back the decoded slice the segment names.
+                Transfer::QuotedPrintable(layout) => crate::content::encode_qp(slice, layout),
             };
             segments.push(Segment::Blob {
                 blob: *id,

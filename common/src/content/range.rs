@@ -1,10 +1,12 @@
 //! Random-access reads of a message built from segments.
 //!
 //! [`read_range`] walks the segments, and for each one overlapping the range fetches only the
-//! blob chunks covering the decoded bytes it needs (for base64, the groups of the lines it needs).
+//! blob chunks covering the decoded bytes it needs (for base64, the groups of the lines it needs;
+//! for quoted-printable, the whole segment, which ingest keeps to about one chunk).
 
 use super::base64::Layout;
 use super::codec::decompress_chunk;
+use super::qp::encode_qp;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{BlobInfo, Segment, Transfer};
 use crate::store::{MailStore, covering_chunks};
@@ -76,6 +78,25 @@ pub async fn read_range(
                 let (d0, d1) = layout.plan(a, b);
                 let data = read_blob(store, &mut infos, *blob, offset + d0, offset + d1).await?;
                 out.extend_from_slice(&layout.render(a, b, d0, &data)?);
+            }
+            Segment::Blob {
+                blob,
+                offset,
+                len,
+                transfer: Transfer::QuotedPrintable(layout),
+                ..
+            } => {
+                // QP's encoded length depends on the data, so a segment is re-encoded whole;
+                // ingest cuts long bodies into segments of about one chunk so this stays small.
+                let data = read_blob(store, &mut infos, *blob, *offset, offset + len).await?;
+                let text = encode_qp(&data, layout);
+                if text.len() as u64 != seg_len {
+                    return Err(StoreError::Corrupt(format!(
+                        "quoted-printable segment re-encodes to {} bytes, recorded {seg_len}",
+                        text.len()
+                    )));
+                }
+                out.extend_from_slice(&text[a as usize..b as usize]);
             }
         }
     }

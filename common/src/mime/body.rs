@@ -1,10 +1,11 @@
 //! Output policy for one leaf body: bodies up to the threshold go to the skeleton whole (held
 //! in a buffer of at most `threshold` bytes until their size is known); larger ones become a
-//! run: base64 through the strict run decoder ([`super::base64::B64Run`]), anything else as an
-//! identity run. The decision depends only on the body's bytes.
+//! run: base64 through the strict run decoder ([`super::base64::B64Run`]), quoted-printable
+//! through [`super::qp::QpRun`], anything else as an identity run. The decision depends only on the body's bytes.
 
 use super::Output;
 use super::base64::B64Run;
+use super::qp::QpRun;
 use crate::model::Transfer;
 
 #[derive(Debug)]
@@ -12,20 +13,42 @@ enum Mode {
     Small(Vec<u8>),
     Identity(u64),
     Base64(B64Run),
+    /// Boxed: its state (two line buffers, the folding rules) dwarfs the other modes.
+    Qp(Box<QpRun>),
+}
+
+/// The Content-Transfer-Encodings a run decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Coding {
+    Base64,
+    QuotedPrintable,
+    /// Anything else: kept as it is.
+    Other,
+}
+
+impl Coding {
+    /// From a lower-cased Content-Transfer-Encoding value.
+    pub(crate) fn of(encoding: &str) -> Self {
+        match encoding {
+            "base64" => Coding::Base64,
+            "quoted-printable" => Coding::QuotedPrintable,
+            _ => Coding::Other,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct LeafOut {
     mode: Mode,
-    base64: bool,
+    coding: Coding,
     threshold: usize,
 }
 
 impl LeafOut {
-    pub(crate) fn new(base64: bool, threshold: usize) -> Self {
+    pub(crate) fn new(coding: Coding, threshold: usize) -> Self {
         LeafOut {
             mode: Mode::Small(Vec::new()),
-            base64,
+            coding,
             threshold,
         }
     }
@@ -37,16 +60,25 @@ impl LeafOut {
             }
             Mode::Small(buf) => {
                 let held = std::mem::take(buf);
-                if self.base64 {
-                    let mut run = B64Run::new();
-                    run.feed(&held, out);
-                    run.feed(bytes, out);
-                    self.mode = Mode::Base64(run);
-                } else {
-                    out(Output::BodyStart);
-                    out(Output::Decoded(&held));
-                    out(Output::Decoded(bytes));
-                    self.mode = Mode::Identity((held.len() + bytes.len()) as u64);
+                match self.coding {
+                    Coding::Base64 => {
+                        let mut run = B64Run::new();
+                        run.feed(&held, out);
+                        run.feed(bytes, out);
+                        self.mode = Mode::Base64(run);
+                    }
+                    Coding::QuotedPrintable => {
+                        let mut run = Box::new(QpRun::new());
+                        run.feed(&held, out);
+                        run.feed(bytes, out);
+                        self.mode = Mode::Qp(run);
+                    }
+                    Coding::Other => {
+                        out(Output::BodyStart);
+                        out(Output::Decoded(&held));
+                        out(Output::Decoded(bytes));
+                        self.mode = Mode::Identity((held.len() + bytes.len()) as u64);
+                    }
                 }
             }
             Mode::Identity(n) => {
@@ -54,6 +86,7 @@ impl LeafOut {
                 *n += bytes.len() as u64;
             }
             Mode::Base64(run) => run.feed(bytes, out),
+            Mode::Qp(run) => run.feed(bytes, out),
         }
     }
 
@@ -69,6 +102,7 @@ impl LeafOut {
                 encoded_len: *n,
             }),
             Mode::Base64(run) => run.finish(out),
+            Mode::Qp(run) => run.finish(out),
         }
         self.mode = Mode::Small(Vec::new());
     }

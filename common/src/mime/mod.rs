@@ -9,7 +9,8 @@
 //!   one small-body buffer of at most [`Limits::body_threshold`] bytes).
 //! - Every input byte is accounted for exactly once, in order: as [`Output::Skeleton`] bytes, or
 //!   inside a `BodyStart .. BodyEnd` run whose `Decoded` bytes re-encode (by the run's
-//!   [`Transfer`]) to exactly `encoded_len` original bytes. [`rebuild`] inverts this.
+//!   [`Transfer`], piece by piece when the run is cut by `Piece` outputs) to exactly the
+//!   `encoded_len` original bytes. [`rebuild`] inverts this.
 //! - The tree and the outputs (concatenated per kind) do not depend on how the input was chunked:
 //!   every decision depends only on the bytes, never on where a chunk ended.
 //! - Never panics on any input; malformed mail degrades (see `tree.rs` for the rules).
@@ -25,6 +26,8 @@ mod html;
 mod lines;
 mod meta;
 mod params;
+mod qp;
+mod qp_line;
 mod rebuild;
 mod splitter;
 mod text;
@@ -92,7 +95,15 @@ pub enum Output<'a> {
     BodyStart,
     /// Decoded bytes of the current run.
     Decoded(&'a [u8]),
-    /// The run ends; its decoded bytes re-encode by `transfer` to `encoded_len` original bytes.
+    /// The `Decoded` bytes since `BodyStart` (or the previous `Piece`) form one segment of the
+    /// run's blob: they re-encode by `transfer` to `encoded_len` original bytes. The run goes on
+    /// (quoted-printable bodies are cut at line boundaries so partial reads stay partial).
+    Piece {
+        transfer: Transfer,
+        encoded_len: u64,
+    },
+    /// The run ends; its decoded bytes since `BodyStart` (or the last `Piece`) re-encode by
+    /// `transfer` to `encoded_len` original bytes.
     BodyEnd {
         transfer: Transfer,
         encoded_len: u64,

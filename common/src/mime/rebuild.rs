@@ -3,6 +3,7 @@
 //! reader does the same per segment.
 
 use super::Output;
+use crate::content::encode_qp_into;
 use crate::model::Transfer;
 use base64::Engine;
 
@@ -41,18 +42,23 @@ impl Rebuilder {
             Output::Skeleton(s) => self.bytes.extend_from_slice(s),
             Output::BodyStart => self.run.clear(),
             Output::Decoded(d) => self.run.extend_from_slice(d),
-            Output::BodyEnd { transfer, .. } => match transfer {
-                Transfer::Identity => self.bytes.append(&mut self.run),
-                Transfer::Base64 {
-                    line_len,
-                    crlf,
-                    final_eol,
-                } => {
-                    let enc = encode_base64_run(&self.run, line_len, crlf, final_eol);
-                    self.bytes.extend_from_slice(&enc);
-                    self.run.clear();
+            Output::Piece { transfer, .. } | Output::BodyEnd { transfer, .. } => {
+                match transfer {
+                    Transfer::Identity => self.bytes.append(&mut self.run),
+                    Transfer::Base64 {
+                        line_len,
+                        crlf,
+                        final_eol,
+                    } => {
+                        let enc = encode_base64_run(&self.run, line_len, crlf, final_eol);
+                        self.bytes.extend_from_slice(&enc);
+                    }
+                    Transfer::QuotedPrintable(layout) => {
+                        encode_qp_into(&self.run, &layout, &mut self.bytes)
+                    }
                 }
-            },
+                self.run.clear();
+            }
             Output::Text(t) => self.text.push_str(t),
         }
     }

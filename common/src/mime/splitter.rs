@@ -21,6 +21,7 @@ fn count(c: &mut Counters, o: &Output<'_>) {
             c.encoded += encoded_len;
             c.runs += 1;
         }
+        Output::Piece { encoded_len, .. } => c.encoded += encoded_len,
         Output::Text(t) => c.text += t.len() as u64,
         Output::BodyStart | Output::Decoded(_) => {}
     }

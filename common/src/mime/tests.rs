@@ -26,7 +26,11 @@ fn split_with(input: &[u8], cuts: &[usize], limits: Limits) -> Collected {
             Output::Skeleton(b) => skeleton.extend_from_slice(b),
             Output::BodyStart => cur = Vec::new(),
             Output::Decoded(d) => cur.extend_from_slice(d),
-            Output::BodyEnd {
+            Output::Piece {
+                transfer,
+                encoded_len,
+            }
+            | Output::BodyEnd {
                 transfer,
                 encoded_len,
             } => runs.push((std::mem::take(&mut cur), transfer.clone(), *encoded_len)),

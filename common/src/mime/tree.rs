@@ -14,7 +14,7 @@
 //! - the line ending before a boundary belongs to the boundary (RFC 2046 §5.1.1) for the part
 //!   offsets; in the outputs it stays with the body's run (a run may end with a line ending).
 
-use super::body::LeafOut;
+use super::body::{Coding, LeafOut};
 use super::boundary::{self, Delim};
 use super::headers::{self, RawField};
 use super::lines::{self, Piece};
@@ -333,7 +333,7 @@ impl Core {
                 let dec = Box::new(LeafDecoder::new(part));
                 let preview = claim_preview(&mut self.text, part, &dec);
                 Phase::Leaf {
-                    out: LeafOut::new(part.encoding == "base64", threshold),
+                    out: LeafOut::new(Coding::of(&part.encoding), threshold),
                     dec,
                     preview,
                 }

@@ -1,0 +1,286 @@
+//! Tests of the strict quoted-printable run decoder: a table of recipes and fallbacks, fed in
+//! pieces of every size, and properties over random bodies (canonical ones decode whole, in
+//! the same pieces whatever the chunking; any input rebuilds exactly).
+
+use super::*;
+use crate::content::encode_qp;
+use crate::model::QpLayout;
+use proptest::prelude::*;
+
+/// (decoded pieces with their transfer and encoded length, skeleton bytes, rebuilt input).
+type RunResult = (Vec<(Vec<u8>, Transfer, u64)>, Vec<u8>, Vec<u8>);
+
+fn run_cuts(input: &[u8], cuts: &[usize]) -> RunResult {
+    let mut r = QpRun::new();
+    let mut pieces = Vec::new();
+    let mut cur = Vec::new();
+    let mut skel = Vec::new();
+    let mut rb = crate::mime::Rebuilder::default();
+    let mut f = |o: Output<'_>| {
+        match &o {
+            Output::Decoded(d) => cur.extend_from_slice(d),
+            Output::Piece {
+                transfer,
+                encoded_len,
+            }
+            | Output::BodyEnd {
+                transfer,
+                encoded_len,
+            } => pieces.push((std::mem::take(&mut cur), transfer.clone(), *encoded_len)),
+            Output::Skeleton(s) => skel.extend_from_slice(s),
+            _ => {}
+        }
+        rb.push(o);
+    };
+    let mut last = 0;
+    for &c in cuts {
+        let c = c.clamp(last, input.len());
+        r.feed(&input[last..c], &mut f);
+        last = c;
+    }
+    r.feed(&input[last..], &mut f);
+    r.finish(&mut f);
+    (pieces, skel, rb.bytes)
+}
+
+fn run(input: &[u8], step: usize) -> RunResult {
+    let cuts: Vec<usize> = (1..)
+        .map(|i| i * step.max(1))
+        .take_while(|&c| c < input.len())
+        .collect();
+    run_cuts(input, &cuts)
+}
+
+fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayout {
+    QpLayout {
+        line_len,
+        crlf,
+        lookahead: true,
+        word_wrap: false,
+        lf_break: false,
+        soft_end,
+        final_eol,
+    }
+}
+
+fn qp(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Transfer {
+    Transfer::QuotedPrintable(layout(line_len, crlf, soft_end, final_eol))
+}
+
+#[test]
+fn recipe_table() {
+    // (input, decoded, transfer, encoded_len): the run covers the first `encoded_len` bytes.
+    type Case = (&'static [u8], &'static [u8], Option<Transfer>, u64);
+    let table: &[Case] = &[
+        (b"hello\r\nworld\r\n", b"hello\r\nworld", Some(qp(76, true, false, true)), 14),
+        (b"hello\nworld", b"hello\r\nworld", Some(qp(76, false, false, false)), 11),
+        (b"hello\r\n\r\n", b"hello\r\n", Some(qp(76, true, false, true)), 9),
+        (b"caf=E9 =3D x=20\r\n", b"caf\xe9 = x ", Some(qp(76, true, false, true)), 17),
+        // Soft breaks at 76 (75 characters and `=`).
+        (
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=\r\nbb\r\n",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabb",
+            Some(qp(76, true, false, true)),
+            82,
+        ),
+        // Another line length: the range of lengths that fold the same way; 76 is not in it.
+        (b"abcdefghi=\r\njk\r\n", b"abcdefghijk", Some(qp(10, true, false, true)), 16),
+        // A body ending in a soft break.
+        (b"abc=\r\n", b"abc", Some(qp(76, true, true, false)), 6),
+        // Lower-case hex: legal, but not what the encoder writes: nothing decoded.
+        (b"caf=e9\r\n", b"", None, 0),
+        // Fallback after the last good line: an unneeded escape, trailing space, bad escape.
+        (b"ok\r\n=41\r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"ok\r\ntrailing \r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"ok\r\nbad=G1\r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        // Mixed line endings; a bare CR.
+        (b"ok\r\nlf\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"ok\r\na\rb\r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        // An escaped CRLF would re-encode as a hard break.
+        (b"ok\r\na=0D=0Ab\r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        (b"a=0D=\r\n=0Ab\r\n", b"a\r", Some(qp(76, true, true, false)), 7),
+        // A soft break where the greedy encoder would not break ends the run after it.
+        (b"ab=\r\ncd\r\n", b"ab", Some(qp(76, true, true, false)), 5),
+        // ...unless a word-wrapping encoder kept a trailing space whose escape did not fit.
+        (
+            b"ab =\r\n\r\nx\r\n",
+            b"ab \r\nx",
+            Some(Transfer::QuotedPrintable(QpLayout {
+                word_wrap: true,
+                ..layout(4, true, false, true)
+            })),
+            11,
+        ),
+        // Whitespace escaped only at the end of a decoded line.
+        (b"a=20b\r\n", b"", None, 0),
+        (b"a b=20\r\n", b"a b ", Some(qp(76, true, false, true)), 8),
+        // Not QP at all: 8-bit bytes are not written as they are.
+        (b"\xe9t\xe9\r\n", b"", None, 0),
+        (b"", b"", None, 0),
+    ];
+    for (input, decoded, transfer, enc) in table {
+        for step in [1, 2, 3, 5, 100] {
+            let (pieces, skel, rebuilt) = run(input, step);
+            let s = String::from_utf8_lossy(input);
+            assert_eq!(&rebuilt[..], *input, "{s} step {step}");
+            assert!(pieces.len() <= 1, "{s}");
+            let got = pieces.first();
+            assert_eq!(
+                got.map_or(&b""[..], |p| &p.0[..]),
+                *decoded,
+                "{s} step {step}"
+            );
+            assert_eq!(got.map(|p| &p.1), transfer.as_ref(), "{s} step {step}");
+            assert_eq!(got.map_or(0, |p| p.2), *enc, "{s} step {step}");
+            assert_eq!(skel.len() as u64, input.len() as u64 - enc, "{s}");
+        }
+    }
+}
+
+/// Random decoded bytes that look like text (lines, spaces, some 8-bit and `=`), or binary.
+fn decoded_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let text = prop::collection::vec(
+        prop_oneof![
+            8 => b'a'..=b'z',
+            2 => Just(b' '),
+            1 => Just(b'\t'),
+            1 => Just(b'='),
+            1 => Just(0xe9u8),
+            2 => Just(b'\n'),
+        ],
+        0..3000,
+    )
+    .prop_map(|v| {
+        // Text lines end in CRLF, as in canonical form.
+        let mut out = Vec::new();
+        for b in v {
+            if b == b'\n' {
+                out.extend_from_slice(b"\r\n");
+            } else {
+                out.push(b);
+            }
+        }
+        out
+    });
+    prop_oneof![3 => text, 1 => prop::collection::vec(any::<u8>(), 0..3000)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// What the encoder writes decodes whole, to the same pieces whatever the chunking.
+    #[test]
+    fn canonical_bodies_decode_whole(
+        data in decoded_strategy(),
+        line_len in prop::sample::select(vec![4u32, 20, 76, 200]),
+        crlf in any::<bool>(),
+        lookahead in any::<bool>(),
+        word_wrap in any::<bool>(),
+        lf_break in any::<bool>(),
+        cuts in prop::collection::vec(0usize..8000, 0..8),
+    ) {
+        let input = encode_qp(&data, &QpLayout { lookahead, word_wrap, lf_break, ..layout(line_len, crlf, false, false) });
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let (pieces, skel, rebuilt) = run_cuts(&input, &cuts);
+        prop_assert_eq!(&rebuilt, &input);
+        let (whole, _, _) = run(&input, input.len().max(1));
+        prop_assert_eq!(&pieces, &whole);
+        if !data.is_empty() {
+            prop_assert!(skel.is_empty());
+            // The last line break is the run's final_eol, not decoded data.
+            let dec: Vec<u8> = pieces.iter().flat_map(|p| p.0.clone()).collect();
+            prop_assert_eq!(&dec[..], data.strip_suffix(b"\r\n").unwrap_or(&data));
+        }
+    }
+
+    /// Any body (canonical or damaged) rebuilds exactly, whatever the chunking.
+    #[test]
+    fn any_body_rebuilds(
+        data in decoded_strategy(),
+        noise in prop::collection::vec((0usize..10_000, any::<u8>()), 0..4),
+        cuts in prop::collection::vec(0usize..8000, 0..8),
+    ) {
+        let mut input = encode_qp(&data, &layout(76, true, false, false));
+        for (at, b) in noise {
+            if !input.is_empty() {
+                let at = at % input.len();
+                input[at] = b;
+            }
+        }
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let (pieces, _, rebuilt) = run_cuts(&input, &cuts);
+        prop_assert_eq!(&rebuilt, &input);
+        let (whole, _, _) = run(&input, input.len().max(1));
+        prop_assert_eq!(pieces, whole);
+    }
+}
+
+#[test]
+fn long_bodies_are_cut_into_pieces_that_reencode_alone() {
+    let data: Vec<u8> = (0..400_000u32)
+        .map(|i| match i % 97 {
+            96 => b'\n',
+            95 => b'\r',
+            _ => (i * 31 % 256) as u8,
+        })
+        .collect();
+    for crlf in [true, false] {
+        let input = encode_qp(&data, &layout(76, crlf, false, false));
+        let (pieces, skel, rebuilt) = run(&input, 10_000);
+        assert!(skel.is_empty());
+        assert_eq!(rebuilt, input);
+        assert!(pieces.len() >= 5, "{} pieces", pieces.len());
+        let mut pos = 0usize;
+        for (dec, transfer, enc) in &pieces {
+            assert!(dec.len() as u64 <= PIECE + 1000);
+            let Transfer::QuotedPrintable(l) = transfer else {
+                panic!("{transfer:?}");
+            };
+            let text = encode_qp(dec, l);
+            assert_eq!(text.len() as u64, *enc);
+            assert_eq!(&input[pos..pos + text.len()], &text[..]);
+            pos += text.len();
+        }
+        assert_eq!(pos, input.len());
+    }
+}
+
+/// Many short bodies over a small alphabet (spaces, tabs, `=`, 8-bit, CR, CRLF) in every
+/// layout with short lines, where folding corner cases are dense: each decodes whole.
+#[test]
+fn short_bodies_in_every_layout_decode_whole() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let alphabet = b"abc  \t=\xe9\n\r";
+    for _ in 0..100_000 {
+        let mut data = Vec::new();
+        for _ in 0..rng.gen_range(1..40) {
+            match alphabet[rng.gen_range(0..alphabet.len())] {
+                b'\n' => data.extend_from_slice(b"\r\n"),
+                c => data.push(c),
+            }
+        }
+        let l = QpLayout {
+            lookahead: rng.gen_bool(0.5),
+            word_wrap: rng.gen_bool(0.5),
+            lf_break: rng.gen_bool(0.5),
+            ..layout(
+                rng.gen_range(4..12),
+                rng.gen_bool(0.5),
+                false,
+                rng.gen_bool(0.5),
+            )
+        };
+        let input = encode_qp(&data, &l);
+        let (pieces, skel, rebuilt) = run(&input, 7);
+        assert_eq!(rebuilt, input);
+        assert!(
+            skel.is_empty() && pieces.len() == 1,
+            "{:?} {l:?} -> {:?}",
+            String::from_utf8_lossy(&data),
+            String::from_utf8_lossy(&input)
+        );
+    }
+}
