@@ -362,68 +362,13 @@ pub async fn resolve(
     }
 }
 
-/// PING over RESP (the Redis protocol) with a short timeout: `redis://[[user]:password@]host[:port][/db]`.
-async fn redis_ping(url: &str) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Some(rest) = url
-        .strip_prefix("redis://")
-        .map(|r| r.split('/').next().unwrap_or(r))
-    else {
-        return false;
-    };
-    let (auth, hostport) = match rest.rsplit_once('@') {
-        Some((a, h)) => (Some(a), h),
-        None => (None, rest),
-    };
-    let addr = if hostport.contains(':') {
-        hostport.to_owned()
-    } else {
-        format!("{hostport}:6379")
-    };
-    let bulk = |parts: &[&str]| {
-        let mut cmd = format!("*{}\r\n", parts.len());
-        for p in parts {
-            cmd.push_str(&format!("${}\r\n{p}\r\n", p.len()));
-        }
-        cmd
-    };
-    let mut cmds = String::new();
-    if let Some(a) = auth {
-        match a.split_once(':') {
-            Some(("", pw)) => cmds.push_str(&bulk(&["AUTH", pw])),
-            Some((user, pw)) => cmds.push_str(&bulk(&["AUTH", user, pw])),
-            None => cmds.push_str(&bulk(&["AUTH", a])),
-        }
-    }
-    cmds.push_str(&bulk(&["PING"]));
-    let check = async {
-        let mut s = tokio::net::TcpStream::connect(&addr).await.ok()?;
-        s.write_all(cmds.as_bytes()).await.ok()?;
-        let mut got = Vec::new();
-        let mut buf = [0u8; 256];
-        while !got.windows(7).any(|w| w == b"+PONG\r\n") {
-            let n = s.read(&mut buf).await.ok()?;
-            if n == 0 || got.starts_with(b"-") {
-                return None;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
-        Some(())
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(2), check)
-        .await
-        .ok()
-        .flatten()
-        .is_some()
-}
-
 /// `GET /health`: the store answers (a cheap read) and, when configured, Redis answers PING.
 pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Value>) {
     let store_ok = st.ctx.store.list_users(None, 1).await.is_ok();
     let url = &st.ctx.config.redis.url;
     let (redis, redis_ok) = if url.is_empty() {
         ("not configured", true)
-    } else if redis_ping(url).await {
+    } else if eider_common::redis_url::ping(url).await {
         ("ok", true)
     } else {
         ("failing", false)

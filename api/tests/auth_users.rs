@@ -546,33 +546,37 @@ async fn metrics_are_prometheus_text_for_operators() {
 
 #[tokio::test]
 async fn health_checks_redis_when_configured() {
-    // A stand-in answering PING the way Redis does.
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        loop {
-            let (mut s, _) = l.accept().await.unwrap();
-            let mut buf = [0u8; 256];
-            let _ = s.read(&mut buf).await;
-            let _ = s.write_all(b"+PONG\r\n").await;
-        }
-    });
-    let api = Api::start_with(|c| c.redis.url = format!("redis://127.0.0.1:{port}")).await;
-    let r = api.req(Method::GET, "/health", None).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v["redis"], "ok");
-    // Nothing listening: 503.
+    use eider_tests::redis_cluster::RedisCluster;
+    use eider_tests::redis_server::RedisServer;
+    let Some(redis) = RedisServer::start().expect("redis") else {
+        return;
+    };
+    let Some(cluster) = RedisCluster::start().expect("redis cluster") else {
+        return;
+    };
+    // A single server and a cluster (seed list) both answer.
+    for url in [redis.url(), cluster.url()] {
+        let api = Api::start_with(|c| c.redis.url = url.clone()).await;
+        let r = api.req(Method::GET, "/health", None).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["redis"], "ok", "{url}");
+    }
+    // Nothing listening: 503, for either form.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let api = Api::start_with(|c| c.redis.url = format!("redis://127.0.0.1:{closed}")).await;
-    let r = api.req(Method::GET, "/health", None).send().await.unwrap();
-    assert_eq!(r.status(), 503);
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v["redis"], "failing");
-    assert_eq!(v["status"], "failing");
+    for url in [
+        format!("redis://127.0.0.1:{closed}"),
+        format!("redis+cluster://127.0.0.1:{closed}"),
+    ] {
+        let api = Api::start_with(|c| c.redis.url = url.clone()).await;
+        let r = api.req(Method::GET, "/health", None).send().await.unwrap();
+        assert_eq!(r.status(), 503, "{url}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["redis"], "failing");
+        assert_eq!(v["status"], "failing");
+    }
 }

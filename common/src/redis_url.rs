@@ -301,6 +301,21 @@ pub(crate) async fn manager(target: &Target) -> Option<ConnectionManager> {
     }
 }
 
+/// Whether the Redis of `url` (any accepted form: the master for Sentinel, a node of the
+/// cluster for Cluster) answers `PING` within [`TIMEOUT`] each for connecting and answering.
+/// For health checks: a fresh connection each call, nothing cached.
+pub async fn ping(url: &str) -> bool {
+    let Ok(target) = client(url) else {
+        return false;
+    };
+    let Some(mut conn) = connection(&target).await else {
+        return false;
+    };
+    let pong =
+        tokio::time::timeout(TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn)).await;
+    matches!(pong, Ok(Ok(ref p)) if p == "PONG")
+}
+
 #[cfg(test)]
 mod tests {
     use super::client;

@@ -186,3 +186,59 @@ async fn bus_events_cross_nodes_and_survive_a_subscriber_node_crash() {
         n += 1;
     }
 }
+
+/// The sample line of `name` from `instance` in a `/metrics` text, if present.
+fn sample(text: &str, name: &str, instance: &str) -> Option<String> {
+    text.lines()
+        .find(|l| {
+            l.starts_with(&format!("{name}{{")) && l.contains(&format!("instance=\"{instance}\""))
+        })
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn metrics_snapshots_are_published_and_read_on_a_cluster() {
+    use eider_common::context::Shutdown;
+    use eider_common::metrics::Metrics;
+    let Some(cluster) = cluster() else {
+        return;
+    };
+    let interval = Duration::from_millis(200);
+    // The publisher knows node 0 only, the reader nodes 1 and 2: the `{metrics}` slot lives on
+    // one of them, so at least one side needs the cluster's routing.
+    let a = Metrics::redis(&cluster.url_of(&[0]), interval, "host-a:1".into()).expect("a");
+    let b = Metrics::redis(&cluster.url_of(&[1, 2]), interval, "host-b:2".into()).expect("b");
+    a.registry()
+        .counter("eider_test_things_total", "Things.")
+        .add(7);
+    let (stop_a, stop_b) = (Shutdown::new(), Shutdown::new());
+    a.publish("eider-imapd", &stop_a);
+    b.publish("eider-api", &stop_b);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let text = b.render().await;
+        if let Some(l) = sample(&text, "eider_test_things_total", "host-a:1") {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "snapshot of a never read:\n{text}"
+        );
+        tokio::time::sleep(POLL).await;
+    };
+    assert!(line.contains("daemon=\"eider-imapd\""), "{line}");
+    assert!(line.ends_with(" 7"), "{line}");
+    // Every metrics key shares the `{metrics}` hash slot: one node holds them all.
+    assert_eq!(nodes_holding(&cluster, "eider:{metrics}:*"), 1);
+    // A stopped publisher deletes its snapshot.
+    stop_a.cancel();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sample(&b.render().await, "eider_test_things_total", "host-a:1").is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "snapshot of a still there after its stop"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    stop_b.cancel();
+}
