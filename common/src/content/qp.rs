@@ -7,10 +7,11 @@
 //! characters per line, a soft break's `=` included; at least 4):
 //! - `d` is cut into lines at each CRLF; each CRLF becomes a hard line break (CRLF or LF in the
 //!   encoded text, per `crlf`). Nothing follows the last CRLF unless `soft_end`.
-//! - Bytes 33..=126 except `=` are written as they are; so are space and tab, except as the last
+//! - Bytes 33..=126 except `=` are written as they are, unless `escape` names them (needless
+//!   escapes some encoders write, e.g. `=22` for `"`); so are space and tab, except as the last
 //!   byte of a decoded line that is not followed by a soft break, where they are escaped
-//!   (rule 3: no trailing whitespace). Every other byte is `=XY` with upper-case hex (rule 1).
-//!   So a CR or LF that is not part of a CRLF pair is always escaped.
+//!   (rule 3: no trailing whitespace) unless `trailing_ws`. Every other byte is `=XY` with
+//!   upper-case hex (rule 1). So a CR or LF that is not part of a CRLF pair is always escaped.
 //! - Folding: a character or escape goes on the current line when the line, with the `=` a soft
 //!   break after it would need, stays within `line_len`. With `lookahead` that `=` is counted
 //!   only when more of the decoded line follows; without, always. When it does not fit, a soft
@@ -37,6 +38,11 @@ const MIN_LINE: usize = 4;
 /// Whether `b` may stand for itself anywhere on a line (RFC 2045 §6.7 rule 2).
 pub(crate) fn is_literal(b: u8) -> bool {
     (33..=126).contains(&b) && b != b'='
+}
+
+/// Whether `layout` escapes the printable byte `b` needlessly.
+pub(crate) fn escapes(layout: &QpLayout, b: u8) -> bool {
+    b < 128 && (layout.escape >> b) & 1 == 1
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -93,7 +99,8 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
     for (i, &b) in line.iter().enumerate() {
         let at_end = i + 1 == line.len();
         let ws = b == b' ' || b == b'\t';
-        let literal = is_literal(b) || (ws && (!at_end || cont));
+        let literal = (is_literal(b) && !escapes(layout, b))
+            || (ws && (!at_end || cont || layout.trailing_ws));
         let width = if literal { 1 } else { 3 };
         let more = usize::from(!layout.lookahead || !at_end || cont);
         let fits = |col: usize| col == 0 || col + width + more <= max;
@@ -161,6 +168,8 @@ mod tests {
             lf_break: false,
             soft_end,
             final_eol,
+            trailing_ws: false,
+            escape: 0,
         }
     }
 
@@ -229,6 +238,41 @@ mod tests {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 assert!(line.len() <= ll as usize, "{ll}: {}", line.len());
             }
+        }
+    }
+
+    #[test]
+    fn byte_rules() {
+        // (decoded, line_len, word_wrap, trailing_ws, escaped bytes, encoded)
+        type Case = (&'static [u8], u32, bool, bool, &'static [u8], &'static [u8]);
+        let table: &[Case] = &[
+            // Trailing whitespace as it is, before a hard break and at the end.
+            (b"a \r\nb\t", 76, false, true, b"", b"a \r\nb\t"),
+            (b"a \r\nb\t", 76, false, false, b"", b"a=20\r\nb=09"),
+            // A trailing space as it is needs no soft break to protect it (word wrap).
+            (b"abcd \r\nd", 6, true, true, b"", b"abcd \r\nd"),
+            (b"abcde \r\nd", 6, true, true, b"", b"abcde \r\nd"),
+            (b"abcde \r\nd", 5, true, true, b"", b"abcd=\r\ne \r\nd"),
+            // Needless escapes take three columns and fold like any escape.
+            (b"\"a\" b.", 76, false, false, b"\".", b"=22a=22 b=2E"),
+            (b"ab\"c", 5, false, false, b"\"", b"ab=\r\n=22c"),
+            // Space, tab and `=` are not affected by the set.
+            (b"a = b", 76, false, false, b" =", b"a =3D b"),
+        ];
+        for (dec, ll, word_wrap, trailing_ws, esc, enc) in table {
+            let l = QpLayout {
+                word_wrap: *word_wrap,
+                trailing_ws: *trailing_ws,
+                escape: esc.iter().fold(0, |m, &b| m | (1u128 << b)),
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(enc),
+                "{:?} {l:?}",
+                String::from_utf8_lossy(dec)
+            );
         }
     }
 

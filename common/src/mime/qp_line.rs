@@ -41,6 +41,40 @@ pub(super) struct LineInfo {
     pub ends_lf: bool,
     /// The last token is an escaped space or tab (the end of a decoded line).
     pub ends_ws_escaped: bool,
+    /// Printable bytes (33..=126 but `=`) written as they are, and escaped, on this line.
+    pub literal: u128,
+    pub escaped: u128,
+    /// The decoded line ends here with a space or tab: written as it is (`Some(true)`) or
+    /// escaped.
+    pub trailing: Option<bool>,
+}
+
+/// The byte rules of layout version 2 (`QpLayout::trailing_ws`, `QpLayout::escape`) that the
+/// lines seen so far allow: a printable byte is escaped everywhere or nowhere, and trailing
+/// whitespace is written as it is everywhere or nowhere.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Bytes {
+    literal: u128,
+    pub escaped: u128,
+    trailing: Option<bool>,
+}
+
+impl Bytes {
+    /// The rules once `line` is added, if they still agree.
+    pub(super) fn with_line(self, line: &LineInfo) -> Option<Self> {
+        let b = Bytes {
+            literal: self.literal | line.literal,
+            escaped: self.escaped | line.escaped,
+            trailing: self.trailing.or(line.trailing),
+        };
+        let agree = b.literal & b.escaped == 0
+            && (self.trailing.is_none() || line.trailing.is_none() || b.trailing == line.trailing);
+        agree.then_some(b)
+    }
+
+    pub(super) fn trailing_ws(&self) -> bool {
+        self.trailing == Some(true)
+    }
 }
 
 /// Parses one encoded line (line ending removed) if it is canonical, appending its decoded
@@ -85,10 +119,24 @@ pub(super) fn parse(
         };
         let last = i + width == body.len();
         let ws = b == b' ' || b == b'\t';
+        let literal = width == 1;
         // RFC 2045 §6.7 rules 2 and 3: whitespace is escaped only at the end of a decoded
-        // line (last on a line not ended by a soft break); nothing else is escaped needlessly.
-        let literal = crate::content::qp::is_literal(b) || (ws && (soft || !last));
-        if literal != (width == 1) {
+        // line (last on a line not ended by a soft break), where some encoders leave it as
+        // it is; a printable byte may be escaped needlessly (the layout's `escape` set).
+        if ws && !soft && last {
+            info.trailing = Some(literal);
+        } else if ws {
+            if !literal {
+                return Err(());
+            }
+        } else if crate::content::qp::is_literal(b) {
+            let bit = 1u128 << b;
+            if literal {
+                info.literal |= bit;
+            } else {
+                info.escaped |= bit;
+            }
+        } else if literal {
             return Err(());
         }
         if *cr && b == b'\n' {
