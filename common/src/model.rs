@@ -284,6 +284,10 @@ pub struct QpLayout {
     /// Else, a line ending follows that is not part of the decoded bytes (a body's last line
     /// break, which belongs to the multipart delimiter after it, RFC 2046 §5.1.1).
     pub final_eol: bool,
+    /// An escape goes on a line when its first character fits (as a literal character would):
+    /// a line may run up to two columns over `line_len` (Outlook Express and many bulk
+    /// mailers). Layout version 2.
+    pub overhang: bool,
     /// A space or tab ending a decoded line is written as it is, not escaped (against RFC
     /// 2045 §6.7 rule 3, but what many bulk mailers write). Layout version 2.
     pub trailing_ws: bool,
@@ -340,6 +344,7 @@ impl From<TransferRecord> for Transfer {
                 lf_break: l.lf_break,
                 soft_end: l.soft_end,
                 final_eol: l.final_eol,
+                overhang: false,
                 trailing_ws: false,
                 escape: 0,
             }),
@@ -361,7 +366,7 @@ impl From<Transfer> for TransferRecord {
                 crlf,
                 final_eol,
             },
-            Transfer::QuotedPrintable(l) if l.trailing_ws || l.escape != 0 => {
+            Transfer::QuotedPrintable(l) if l.overhang || l.trailing_ws || l.escape != 0 => {
                 TransferRecord::QuotedPrintableV2(l)
             }
             Transfer::QuotedPrintable(l) => TransferRecord::QuotedPrintable(QpLayoutV1 {

@@ -13,6 +13,7 @@ fn v1(line_len: u32) -> QpLayout {
         lf_break: false,
         soft_end: false,
         final_eol: true,
+        overhang: false,
         trailing_ws: false,
         escape: 0,
     }
@@ -58,6 +59,10 @@ fn version_2_layouts_round_trip() {
         QpLayout {
             escape: 1u128 << b'"',
             ..v1(998)
+        },
+        QpLayout {
+            overhang: true,
+            ..v1(75)
         },
         QpLayout {
             trailing_ws: true,

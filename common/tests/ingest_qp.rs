@@ -31,6 +31,7 @@ fn layout(line_len: u32, crlf: bool) -> QpLayout {
         lf_break: false,
         soft_end: false,
         final_eol: false,
+        overhang: false,
         trailing_ws: false,
         escape: 0,
     }

@@ -106,6 +106,7 @@ async fn partial_fetch_of_a_quoted_printable_attachment_reads_little() {
         lf_break: false,
         soft_end: false,
         final_eol: false,
+        overhang: false,
         trailing_ws: false,
         escape: 0,
     };

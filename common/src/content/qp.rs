@@ -13,7 +13,8 @@
 //!   (rule 3: no trailing whitespace) unless `trailing_ws`. Every other byte is `=XY` with
 //!   upper-case hex (rule 1). So a CR or LF that is not part of a CRLF pair is always escaped.
 //! - Folding: a character or escape goes on the current line when the line, with the `=` a soft
-//!   break after it would need, stays within `line_len`. With `lookahead` that `=` is counted
+//!   break after it would need, stays within `line_len` (with `overhang`, an escape counts
+//!   one column there, as if only its `=` had to fit). With `lookahead` that `=` is counted
 //!   only when more of the decoded line follows; without, always. When it does not fit, a soft
 //!   break comes first: right there, or with `word_wrap` after the line's last literal space or
 //!   tab (what follows it moves to the next line; if the character still does not fit there, a
@@ -102,8 +103,9 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
         let literal = (is_literal(b) && !escapes(layout, b))
             || (ws && (!at_end || cont || layout.trailing_ws));
         let width = if literal { 1 } else { 3 };
+        let fit_width = if layout.overhang { 1 } else { width };
         let more = usize::from(!layout.lookahead || !at_end || cont);
-        let fits = |col: usize| col == 0 || col + width + more <= max;
+        let fits = |col: usize| col == 0 || col + fit_width + more <= max;
         // Trailing whitespace whose escape does not fit is protected by a soft break instead
         // (word wrap); checked again after a fold moved a word down.
         let keep_ws = |col: usize| !literal && ws && layout.word_wrap && col + 2 <= max;
@@ -168,6 +170,7 @@ mod tests {
             lf_break: false,
             soft_end,
             final_eol,
+            overhang: false,
             trailing_ws: false,
             escape: 0,
         }
@@ -256,7 +259,7 @@ mod tests {
             // Needless escapes take three columns and fold like any escape.
             (b"\"a\" b.", 76, false, false, b"\".", b"=22a=22 b=2E"),
             (b"ab\"c", 5, false, false, b"\"", b"ab=\r\n=22c"),
-            // Space, tab and `=` are not affected by the set.
+            // Overhang is in `folding_variants`; space, tab and `=` are not affected by the set.
             (b"a = b", 76, false, false, b" =", b"a =3D b"),
         ];
         for (dec, ll, word_wrap, trailing_ws, esc, enc) in table {
@@ -311,6 +314,22 @@ mod tests {
             (b"abcd \r\nd", 6, true, true, b"abcd =\r\n\r\nd"),
             (b"abcd \r\nd", 6, true, false, b"abcd=\r\n=20\r\nd"),
         ];
+        // (decoded, line_len, encoded) with overhang: an escape goes on the line when its
+        // first character (and a soft break's `=`) fits.
+        let overhang: &[(&[u8], u32, &[u8])] = &[
+            (b"abcd\xff", 6, b"abcd=FF"),
+            (b"abcde\xffg", 6, b"abcde=\r\n=FFg"),
+            (b"abc\xff\xffg", 6, b"abc=FF=\r\n=FFg"),
+            (b"abcdefg\xffh", 5, b"abcd=\r\nefg=FF=\r\nh"),
+        ];
+        for (dec, ll, enc) in overhang {
+            let l = QpLayout {
+                overhang: true,
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(enc));
+        }
         for (dec, ll, lookahead, word_wrap, enc) in table {
             let l = QpLayout {
                 lookahead: *lookahead,

@@ -117,13 +117,14 @@ impl QpRun {
 
     /// The recipe of the piece that ends here (`final_eol`: at the end of the run).
     fn transfer(&self, final_eol: bool) -> Transfer {
-        let (line_len, lookahead, word_wrap, lf_break) = self.folds.best();
+        let (line_len, lookahead, word_wrap, lf_break, overhang) = self.folds.best();
         Transfer::QuotedPrintable(QpLayout {
             line_len,
             crlf: self.crlf.unwrap_or(true),
             lookahead,
             word_wrap,
             lf_break,
+            overhang,
             soft_end: self.last_soft,
             final_eol: final_eol && self.tail_crlf,
             trailing_ws: self.bytes.trailing_ws(),

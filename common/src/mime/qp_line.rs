@@ -26,8 +26,9 @@ pub(super) struct LineInfo {
     pub soft: bool,
     /// Tokens (characters or escapes).
     pub tokens: u32,
-    /// Width of the first token (1 or 3).
+    /// Width of the first and of the last token (1 or 3).
     pub first: u32,
+    pub last: u32,
     /// Width of the tokens up to and including the first literal space or tab (all of them
     /// when there is none): the word a word-wrapping encoder would have moved here.
     pub word: u32,
@@ -148,6 +149,7 @@ pub(super) fn parse(
             info.first = width as u32;
         }
         info.tokens += 1;
+        info.last = width as u32;
         if !word_done {
             info.word += width as u32;
             info.word_last = last;
@@ -185,6 +187,7 @@ struct Fold {
     lookahead: bool,
     word_wrap: bool,
     lf_break: bool,
+    overhang: bool,
     alive: bool,
     lo: u32,
     hi: u32,
@@ -200,7 +203,7 @@ impl Fold {
 
 /// Every folding rule, in order of preference.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Folds([Fold; 8]);
+pub(super) struct Folds([Fold; 16]);
 
 impl Folds {
     pub(super) fn new() -> Self {
@@ -208,14 +211,18 @@ impl Folds {
             lookahead: true,
             word_wrap: false,
             lf_break: false,
+            overhang: false,
             alive: true,
             lo: 4,
             hi: u32::MAX,
-        }; 8];
+        }; 16];
         for (i, f) in rules.iter_mut().enumerate() {
             f.lookahead = i & 1 == 0;
             f.word_wrap = i & 2 != 0;
             f.lf_break = i & 4 != 0;
+            f.overhang = i & 8 != 0;
+            // Not tracked: where a word-wrapping encoder with overhang folds.
+            f.alive = !(f.overhang && f.word_wrap);
         }
         Folds(rules)
     }
@@ -227,7 +234,11 @@ impl Folds {
     /// The rules that can write `line` (within its length).
     pub(super) fn with_line(mut self, line: &LineInfo) -> Option<Self> {
         for f in &mut self.0 {
-            let need = line.len + u32::from(!line.soft && !f.lookahead);
+            let mut need = line.len + u32::from(!line.soft && !f.lookahead);
+            if f.overhang && line.tokens > 0 {
+                // Only the last token's first column (and the `=` after it) had to fit.
+                need = need + 1 - line.last;
+            }
             f.narrow(need, u32::MAX);
             // An escaped LF inside a decoded line is followed by a soft break.
             f.alive &= !(f.lf_break && line.lf_inside);
@@ -241,6 +252,12 @@ impl Folds {
     pub(super) fn with_break(mut self, held: &LineInfo, next: &LineInfo) -> Option<(Self, bool)> {
         let mut relies = false;
         for f in &mut self.0 {
+            // The shortest line length that fits `held` (see `with_line`).
+            let lo = if f.overhang {
+                held.len + 1 - held.last
+            } else {
+                held.len
+            };
             if next.tokens == 0 {
                 // An empty line after a soft break: only a word-wrapping encoder's trailing
                 // space that did not fit escaped (`=20` and, without lookahead, `=`, after
@@ -254,7 +271,7 @@ impl Folds {
             }
             if f.lf_break && held.ends_lf {
                 // The break an escaped LF forces.
-                f.narrow(held.len, u32::MAX);
+                f.narrow(lo, u32::MAX);
                 continue;
             }
             let wraps = f.word_wrap && held.has_ws;
@@ -272,6 +289,8 @@ impl Folds {
                     continue;
                 }
                 (next.word, !f.lookahead || !next.word_last || next.soft)
+            } else if f.overhang {
+                (1, !f.lookahead || next.tokens >= 2 || next.soft)
             } else {
                 (next.first, !f.lookahead || next.tokens >= 2 || next.soft)
             };
@@ -287,19 +306,20 @@ impl Folds {
                 // not fit, the encoder keeps it on the held line with a soft break.
                 hi = hi.min((held.len + width).saturating_sub(3));
             }
-            f.narrow(held.len, hi);
+            f.narrow(lo, hi);
         }
         self.any().map(|f| (f, relies))
     }
 
-    /// The preferred live rule: (line_len, lookahead, word_wrap, lf_break).
-    pub(super) fn best(&self) -> (u32, bool, bool, bool) {
+    /// The preferred live rule: (line_len, lookahead, word_wrap, lf_break, overhang).
+    pub(super) fn best(&self) -> (u32, bool, bool, bool, bool) {
         let f = self.0.iter().find(|f| f.alive).unwrap_or(&self.0[0]);
         (
             f.lo.max(f.hi.min(PREFERRED)),
             f.lookahead,
             f.word_wrap,
             f.lf_break,
+            f.overhang,
         )
     }
 }

@@ -60,6 +60,7 @@ fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayou
         lf_break: false,
         soft_end,
         final_eol,
+        overhang: false,
         trailing_ws: false,
         escape: 0,
     }
@@ -113,6 +114,19 @@ fn recipe_table() {
         (b"a=20\r\nb \r\n", b"a ", Some(qp(76, true, false, true)), 6),
         // An empty line after a soft break means escaped trailing whitespace (word wrap).
         (b"x \r\nab =\r\n\r\n", b"x \r\nab ", Some(qp2(true, b"", true)), 10),
+        // Overhang: an escape placed where its first character fits runs over the line
+        // length (5 here: the first line) that no other rule explains.
+        (
+            b"abcd=\r\nefg=FF=\r\nh\r\n",
+            b"abcdefg\xffh",
+            Some(Transfer::QuotedPrintable(QpLayout {
+                overhang: true,
+                ..layout(5, true, false, true)
+            })),
+            19,
+        ),
+        // ...but a literal character may not.
+        (b"abcd=\r\nefghij=\r\nh\r\n", b"abcd", Some(qp(5, true, true, false)), 7),
         // Fallback after the last good line: a bad escape.
         (b"ok\r\nbad=G1\r\n", b"ok", Some(qp(76, true, false, true)), 4),
         // Mixed line endings; a bare CR.
@@ -210,13 +224,16 @@ proptest! {
         lookahead in any::<bool>(),
         word_wrap in any::<bool>(),
         lf_break in any::<bool>(),
+        overhang in any::<bool>(),
         trailing_ws in any::<bool>(),
         escape in prop::sample::select(ESCAPE_SETS.to_vec()),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
         let l = QpLayout {
             lookahead,
-            word_wrap,
+            // The decoder does not track word wrap with overhang.
+            word_wrap: word_wrap && !overhang,
+            overhang,
             lf_break,
             trailing_ws,
             escape: mask(escape),
@@ -305,10 +322,11 @@ fn short_bodies_in_every_layout_decode_whole() {
                 c => data.push(c),
             }
         }
-        let l = QpLayout {
+        let mut l = QpLayout {
             lookahead: rng.gen_bool(0.5),
             word_wrap: rng.gen_bool(0.5),
             lf_break: rng.gen_bool(0.5),
+            overhang: rng.gen_bool(0.3),
             trailing_ws: rng.gen_bool(0.5),
             escape: mask(ESCAPE_SETS[rng.gen_range(0..ESCAPE_SETS.len())]),
             ..layout(
@@ -318,6 +336,7 @@ fn short_bodies_in_every_layout_decode_whole() {
                 rng.gen_bool(0.5),
             )
         };
+        l.word_wrap &= !l.overhang;
         let input = encode_qp(&data, &l);
         let (pieces, skel, rebuilt) = run(&input, 7);
         assert_eq!(rebuilt, input);
