@@ -8,9 +8,9 @@
 //! - `d` is cut into lines at each CRLF; each CRLF becomes a hard line break (CRLF or LF in the
 //!   encoded text, per `crlf`). Nothing follows the last CRLF unless `soft_end`.
 //! - Bytes 33..=126 except `=` are written as they are, unless `escape` names them (needless
-//!   escapes some encoders write, e.g. `=22` for `"`); so are space and tab, except as the last
-//!   byte of a decoded line that is not followed by a soft break, where they are escaped
-//!   (rule 3: no trailing whitespace) unless `trailing_ws`. Every other byte is `=XY` with
+//!   escapes some encoders write, e.g. `=22` for `"`, `=09` for every tab); so are space and
+//!   tab, except as the last byte of a decoded line that is not followed by a soft break, where
+//!   they are escaped (rule 3: no trailing whitespace) unless `trailing_ws`. Every other byte is `=XY` with
 //!   upper-case hex (rule 1). So a CR or LF that is not part of a CRLF pair is always escaped.
 //! - Folding: a character or escape goes on the current line when the line, with the `=` a soft
 //!   break after it would need, stays within `line_len` (with `overhang`, an escape counts
@@ -100,15 +100,17 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
     for (i, &b) in line.iter().enumerate() {
         let at_end = i + 1 == line.len();
         let ws = b == b' ' || b == b'\t';
-        let literal = (is_literal(b) && !escapes(layout, b))
-            || (ws && (!at_end || cont || layout.trailing_ws));
+        let literal = (is_literal(b) || (ws && (!at_end || cont || layout.trailing_ws)))
+            && !escapes(layout, b);
         let width = if literal { 1 } else { 3 };
         let fit_width = if layout.overhang { 1 } else { width };
         let more = usize::from(!layout.lookahead || !at_end || cont);
         let fits = |col: usize| col == 0 || col + fit_width + more <= max;
         // Trailing whitespace whose escape does not fit is protected by a soft break instead
         // (word wrap); checked again after a fold moved a word down.
-        let keep_ws = |col: usize| !literal && ws && layout.word_wrap && col + 2 <= max;
+        let keep_ws = |col: usize| {
+            !literal && ws && !escapes(layout, b) && layout.word_wrap && col + 2 <= max
+        };
         if !fits(col) && keep_ws(col) {
             out.extend_from_slice(&[b, b'=']);
             out.extend_from_slice(eol);
@@ -259,8 +261,9 @@ mod tests {
             // Needless escapes take three columns and fold like any escape.
             (b"\"a\" b.", 76, false, false, b"\".", b"=22a=22 b=2E"),
             (b"ab\"c", 5, false, false, b"\"", b"ab=\r\n=22c"),
-            // Overhang is in `folding_variants`; space, tab and `=` are not affected by the set.
-            (b"a = b", 76, false, false, b" =", b"a =3D b"),
+            // Overhang is below; `=` is always escaped; a tab in the set is escaped everywhere.
+            (b"a = b", 76, false, false, b"=", b"a =3D b"),
+            (b"a\tb\t\r\nc ", 76, false, true, b"\t", b"a=09b=09\r\nc "),
         ];
         for (dec, ll, word_wrap, trailing_ws, esc, enc) in table {
             let l = QpLayout {

@@ -128,7 +128,7 @@ impl QpRun {
             soft_end: self.last_soft,
             final_eol: final_eol && self.tail_crlf,
             trailing_ws: self.bytes.trailing_ws(),
-            escape: self.bytes.escaped,
+            escape: self.bytes.escape(),
         })
     }
 
@@ -168,7 +168,7 @@ impl QpRun {
         if self.held.as_ref().is_some_and(|h| h.info.ends_ws) && info.tokens == 0 && !info.soft {
             // The only encoder that writes an empty line after a soft break keeps there a
             // trailing space whose escape did not fit: trailing whitespace is escaped.
-            info.trailing = Some(false);
+            info.rule3 = true;
         }
         let bytes = self.bytes.with_line(&info).ok_or(())?;
         let mut vouches = false;
@@ -180,6 +180,9 @@ impl QpRun {
             if let Some(h) = self.held.take() {
                 self.commit(&h.dec, h.enc.len() as u64, true, out);
             }
+        }
+        if bytes.escapes_ws() {
+            self.folds = self.folds.without_word_wrap().ok_or(())?;
         }
         let folds = self.folds.with_line(&info).ok_or(())?;
         self.cr = cr;

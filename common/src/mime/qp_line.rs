@@ -48,33 +48,65 @@ pub(super) struct LineInfo {
     /// The decoded line ends here with a space or tab: written as it is (`Some(true)`) or
     /// escaped.
     pub trailing: Option<bool>,
+    /// The escaped space or tab ending the decoded line.
+    pub trailing_byte: u8,
+    /// Trailing whitespace is escaped by rule 3 (not written as it is): set on an empty line
+    /// after a soft break, which only a word-wrapping encoder writes, after a trailing space
+    /// whose escape did not fit.
+    pub rule3: bool,
 }
 
 /// The byte rules of layout version 2 (`QpLayout::trailing_ws`, `QpLayout::escape`) that the
-/// lines seen so far allow: a printable byte is escaped everywhere or nowhere, and trailing
-/// whitespace is written as it is everywhere or nowhere.
+/// lines seen so far allow: a byte is escaped everywhere or nowhere, and trailing whitespace
+/// is written as it is everywhere or nowhere. An escaped trailing space or tab is escaped by
+/// rule 3 or because the layout escapes it everywhere: once any trailing whitespace was seen
+/// as it is, only the latter.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Bytes {
+    /// Bytes seen as they are, and escaped, other than at the end of a decoded line.
     literal: u128,
-    pub escaped: u128,
-    trailing: Option<bool>,
+    escaped: u128,
+    /// Space and tab seen escaped at the end of a decoded line.
+    trail_escaped: u128,
+    /// Trailing whitespace seen as it is.
+    trail_literal: bool,
+    /// Trailing whitespace known to be escaped by rule 3 (see `LineInfo::rule3`).
+    rule3: bool,
 }
 
 impl Bytes {
     /// The rules once `line` is added, if they still agree.
     pub(super) fn with_line(self, line: &LineInfo) -> Option<Self> {
-        let b = Bytes {
-            literal: self.literal | line.literal,
-            escaped: self.escaped | line.escaped,
-            trailing: self.trailing.or(line.trailing),
-        };
-        let agree = b.literal & b.escaped == 0
-            && (self.trailing.is_none() || line.trailing.is_none() || b.trailing == line.trailing);
+        let mut b = self;
+        b.literal |= line.literal;
+        b.escaped |= line.escaped;
+        match line.trailing {
+            Some(true) => b.trail_literal = true,
+            Some(false) => b.trail_escaped |= 1u128 << line.trailing_byte,
+            None => {}
+        }
+        b.rule3 |= line.rule3;
+        let agree = b.escape() & b.literal == 0 && !(b.rule3 && b.trail_literal);
         agree.then_some(b)
     }
 
+    /// The bytes the layout escapes needlessly (`QpLayout::escape`).
+    pub(super) fn escape(&self) -> u128 {
+        self.escaped
+            | if self.trail_literal {
+                self.trail_escaped
+            } else {
+                0
+            }
+    }
+
+    /// Whether the layout escapes space or tab everywhere (not tracked with word wrap).
+    pub(super) fn escapes_ws(&self) -> bool {
+        self.escape() & ((1u128 << b' ') | (1u128 << b'\t')) != 0
+    }
+
     pub(super) fn trailing_ws(&self) -> bool {
-        self.trailing == Some(true)
+        self.trail_literal
     }
 }
 
@@ -124,13 +156,14 @@ pub(super) fn parse(
         // RFC 2045 §6.7 rules 2 and 3: whitespace is escaped only at the end of a decoded
         // line (last on a line not ended by a soft break), where some encoders leave it as
         // it is; a printable byte may be escaped needlessly (the layout's `escape` set).
-        if ws && !soft && last {
-            info.trailing = Some(literal);
-        } else if ws {
-            if !literal {
-                return Err(());
+        if ws && !soft && last && !literal {
+            // Escaped by rule 3 or because the layout escapes that byte everywhere.
+            info.trailing = Some(false);
+            info.trailing_byte = b;
+        } else if ws || crate::content::qp::is_literal(b) {
+            if ws && !soft && last {
+                info.trailing = Some(true);
             }
-        } else if crate::content::qp::is_literal(b) {
             let bit = 1u128 << b;
             if literal {
                 info.literal |= bit;
@@ -309,6 +342,15 @@ impl Folds {
             f.narrow(lo, hi);
         }
         self.any().map(|f| (f, relies))
+    }
+
+    /// The rules without word wrap (whose folding the decoder does not track when space or
+    /// tab is escaped everywhere).
+    pub(super) fn without_word_wrap(mut self) -> Option<Self> {
+        for f in &mut self.0 {
+            f.alive &= !f.word_wrap;
+        }
+        self.any()
     }
 
     /// The preferred live rule: (line_len, lookahead, word_wrap, lf_break, overhang).
