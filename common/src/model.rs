@@ -288,6 +288,11 @@ pub struct QpLayout {
     /// a line may run up to two columns over `line_len` (Outlook Express and many bulk
     /// mailers). Layout version 2.
     pub overhang: bool,
+    /// With word wrap, a space or tab written as it is goes on a line when it fits by itself:
+    /// the soft break's `=` after it may run one column over `line_len`; a trailing space
+    /// whose escape does not fit is not kept with a soft break (bulk HTML mailers).
+    /// Layout version 2.
+    pub space_hangs: bool,
     /// A space or tab ending a decoded line is written as it is, not escaped (against RFC
     /// 2045 §6.7 rule 3, but what many bulk mailers write). Layout version 2.
     pub trailing_ws: bool,
@@ -345,6 +350,7 @@ impl From<TransferRecord> for Transfer {
                 soft_end: l.soft_end,
                 final_eol: l.final_eol,
                 overhang: false,
+                space_hangs: false,
                 trailing_ws: false,
                 escape: 0,
             }),
@@ -366,7 +372,9 @@ impl From<Transfer> for TransferRecord {
                 crlf,
                 final_eol,
             },
-            Transfer::QuotedPrintable(l) if l.overhang || l.trailing_ws || l.escape != 0 => {
+            Transfer::QuotedPrintable(l)
+                if l.overhang || l.space_hangs || l.trailing_ws || l.escape != 0 =>
+            {
                 TransferRecord::QuotedPrintableV2(l)
             }
             Transfer::QuotedPrintable(l) => TransferRecord::QuotedPrintable(QpLayoutV1 {

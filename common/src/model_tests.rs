@@ -14,6 +14,7 @@ fn v1(line_len: u32) -> QpLayout {
         soft_end: false,
         final_eol: true,
         overhang: false,
+        space_hangs: false,
         trailing_ws: false,
         escape: 0,
     }
@@ -63,6 +64,11 @@ fn version_2_layouts_round_trip() {
         QpLayout {
             overhang: true,
             ..v1(75)
+        },
+        QpLayout {
+            word_wrap: true,
+            space_hangs: true,
+            ..v1(73)
         },
         QpLayout {
             trailing_ws: true,

@@ -33,6 +33,7 @@ fn layout(line_len: u32, crlf: bool) -> QpLayout {
         soft_end: false,
         final_eol: false,
         overhang: false,
+        space_hangs: false,
         trailing_ws: false,
         escape: 0,
     }

@@ -107,6 +107,7 @@ async fn partial_fetch_of_a_quoted_printable_attachment_reads_little() {
         soft_end: false,
         final_eol: false,
         overhang: false,
+        space_hangs: false,
         trailing_ws: false,
         escape: 0,
     };

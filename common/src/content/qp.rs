@@ -14,7 +14,9 @@
 //!   upper-case hex (rule 1). So a CR or LF that is not part of a CRLF pair is always escaped.
 //! - Folding: a character or escape goes on the current line when the line, with the `=` a soft
 //!   break after it would need, stays within `line_len` (with `overhang`, an escape counts
-//!   one column there, as if only its `=` had to fit). With `lookahead` that `=` is counted
+//!   one column there, as if only its `=` had to fit; with `word_wrap` and `space_hangs`, a
+//!   literal space or tab needs no room for the `=` after it, and a trailing space is never
+//!   kept with a soft break). With `lookahead` that `=` is counted
 //!   only when more of the decoded line follows; without, always. When it does not fit, a soft
 //!   break comes first: right there, or with `word_wrap` after the line's last literal space or
 //!   tab (what follows it moves to the next line; if the character still does not fit there, a
@@ -105,11 +107,13 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
         let width = if literal { 1 } else { 3 };
         let fit_width = if layout.overhang { 1 } else { width };
         let more = usize::from(!layout.lookahead || !at_end || cont);
-        let fits = |col: usize| col == 0 || col + fit_width + more <= max;
+        let hangs = layout.space_hangs && layout.word_wrap && literal && ws;
+        let fits = |col: usize| col == 0 || col + fit_width + more <= max || (hangs && col < max);
         // Trailing whitespace whose escape does not fit is protected by a soft break instead
         // (word wrap); checked again after a fold moved a word down.
         let keep_ws = |col: usize| {
-            !literal && ws && !escapes(layout, b) && layout.word_wrap && col + 2 <= max
+            let kept = layout.word_wrap && !layout.space_hangs;
+            !literal && ws && !escapes(layout, b) && kept && col + 2 <= max
         };
         if !fits(col) && keep_ws(col) {
             out.extend_from_slice(&[b, b'=']);
@@ -173,6 +177,7 @@ mod tests {
             soft_end,
             final_eol,
             overhang: false,
+            space_hangs: false,
             trailing_ws: false,
             escape: 0,
         }
@@ -328,6 +333,23 @@ mod tests {
         for (dec, ll, enc) in overhang {
             let l = QpLayout {
                 overhang: true,
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(enc));
+        }
+        // (decoded, line_len, encoded) with word wrap and hanging spaces: a space needs no
+        // room for the `=` after it; a trailing space whose escape does not fit is not kept.
+        let hanging: &[(&[u8], u32, &[u8])] = &[
+            (b"abcd efg", 5, b"abcd =\r\nefg"),
+            (b"abcdefgh ij", 5, b"abcd=\r\nefgh =\r\nij"),
+            (b"ab cd \r\nx", 6, b"ab =\r\ncd=20\r\nx"),
+            (b"abcd \r\nx", 6, b"abcd=\r\n=20\r\nx"),
+        ];
+        for (dec, ll, enc) in hanging {
+            let l = QpLayout {
+                word_wrap: true,
+                space_hangs: true,
                 ..layout(*ll, true, false, false)
             };
             let got = encode_qp(dec, &l);

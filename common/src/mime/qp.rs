@@ -117,19 +117,21 @@ impl QpRun {
 
     /// The recipe of the piece that ends here (`final_eol`: at the end of the run).
     fn transfer(&self, final_eol: bool) -> Transfer {
-        let (line_len, lookahead, word_wrap, lf_break, overhang) = self.folds.best();
-        Transfer::QuotedPrintable(QpLayout {
-            line_len,
+        let mut layout = QpLayout {
+            line_len: 76,
             crlf: self.crlf.unwrap_or(true),
-            lookahead,
-            word_wrap,
-            lf_break,
-            overhang,
+            lookahead: true,
+            word_wrap: false,
+            lf_break: false,
+            overhang: false,
+            space_hangs: false,
             soft_end: self.last_soft,
             final_eol: final_eol && self.tail_crlf,
             trailing_ws: self.bytes.trailing_ws(),
             escape: self.bytes.escape(),
-        })
+        };
+        self.folds.apply_best(&mut layout);
+        Transfer::QuotedPrintable(layout)
     }
 
     /// Handles the complete line in `self.line` (`eol`: it ends with a line ending; else it is

@@ -10,6 +10,8 @@
 //! the next word up to and including its space) plus the `=` it would need, added to the line,
 //! exceeds `line_len`. Each constraint narrows `lo..=hi`; a rule whose range empties is dead.
 
+use crate::model::QpLayout;
+
 /// Longest encoded line accepted, line ending excluded (RFC 5322 §2.1.1 allows 998; RFC 2045
 /// §6.7 rule 5 asks for 76).
 pub(super) const MAX_LINE: usize = 998;
@@ -28,6 +30,8 @@ pub(super) struct LineInfo {
     pub tokens: u32,
     /// Width of the first and of the last token (1 or 3).
     pub first: u32,
+    /// The first token is a literal space or tab.
+    pub first_ws: bool,
     pub last: u32,
     /// Width of the tokens up to and including the first literal space or tab (all of them
     /// when there is none): the word a word-wrapping encoder would have moved here.
@@ -180,6 +184,7 @@ pub(super) fn parse(
         dec.push(b);
         if info.tokens == 0 {
             info.first = width as u32;
+            info.first_ws = ws && literal;
         }
         info.tokens += 1;
         info.last = width as u32;
@@ -221,6 +226,7 @@ struct Fold {
     word_wrap: bool,
     lf_break: bool,
     overhang: bool,
+    space_hangs: bool,
     alive: bool,
     lo: u32,
     hi: u32,
@@ -236,7 +242,7 @@ impl Fold {
 
 /// Every folding rule, in order of preference.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Folds([Fold; 16]);
+pub(super) struct Folds([Fold; 32]);
 
 impl Folds {
     pub(super) fn new() -> Self {
@@ -245,17 +251,21 @@ impl Folds {
             word_wrap: false,
             lf_break: false,
             overhang: false,
+            space_hangs: false,
             alive: true,
             lo: 4,
             hi: u32::MAX,
-        }; 16];
+        }; 32];
         for (i, f) in rules.iter_mut().enumerate() {
             f.lookahead = i & 1 == 0;
             f.word_wrap = i & 2 != 0;
             f.lf_break = i & 4 != 0;
             f.overhang = i & 8 != 0;
-            // Not tracked: where a word-wrapping encoder with overhang folds.
-            f.alive = !(f.overhang && f.word_wrap);
+            f.space_hangs = i & 16 != 0;
+            // Not tracked: where a word-wrapping encoder with overhang folds. Hanging spaces
+            // are a word-wrap rule.
+            f.alive = !(f.overhang && f.word_wrap) && (f.word_wrap || !f.space_hangs);
+            f.alive &= !(f.overhang && f.space_hangs);
         }
         Folds(rules)
     }
@@ -271,6 +281,10 @@ impl Folds {
             if f.overhang && line.tokens > 0 {
                 // Only the last token's first column (and the `=` after it) had to fit.
                 need = need + 1 - line.last;
+            }
+            if f.space_hangs && line.ends_ws {
+                // A last space needs only its own column, the character before it one more.
+                need = line.len - u32::from(line.soft);
             }
             f.narrow(need, u32::MAX);
             // An escaped LF inside a decoded line is followed by a soft break.
@@ -288,6 +302,8 @@ impl Folds {
             // The shortest line length that fits `held` (see `with_line`).
             let lo = if f.overhang {
                 held.len + 1 - held.last
+            } else if f.space_hangs && held.ends_ws {
+                held.len - 1
             } else {
                 held.len
             };
@@ -295,7 +311,7 @@ impl Folds {
                 // An empty line after a soft break: only a word-wrapping encoder's trailing
                 // space that did not fit escaped (`=20` and, without lookahead, `=`, after
                 // the `held.len - 2` characters before the space).
-                if f.word_wrap && held.ends_ws && !next.soft {
+                if f.word_wrap && !f.space_hangs && held.ends_ws && !next.soft {
                     f.narrow(held.len, held.len + u32::from(!f.lookahead));
                 } else {
                     f.alive = false;
@@ -318,14 +334,17 @@ impl Folds {
                     // The word moved down fills `next`: the character that did not fit may be
                     // the first of the line after, which `next`'s own break then proves.
                     relies = true;
-                    f.narrow(held.len, u32::MAX);
+                    f.narrow(lo, u32::MAX);
                     continue;
                 }
-                (next.word, !f.lookahead || !next.word_last || next.soft)
+                // A word ending in a hanging space fits when that space does.
+                let more = !f.lookahead || !next.word_last || next.soft;
+                (next.word, more && !(f.space_hangs && next.has_ws))
             } else if f.overhang {
                 (1, !f.lookahead || next.tokens >= 2 || next.soft)
             } else {
-                (next.first, !f.lookahead || next.tokens >= 2 || next.soft)
+                let more = !f.lookahead || next.tokens >= 2 || next.soft;
+                (next.first, more && !(f.space_hangs && next.first_ws))
             };
             // The break is there iff held.len - 1 + width + more > line_len.
             let mut hi = (held.len + width + u32::from(more)).saturating_sub(2);
@@ -334,7 +353,7 @@ impl Folds {
             } else {
                 next.tokens == 1
             };
-            if f.word_wrap && reaches_end && next.ends_ws_escaped {
+            if f.word_wrap && !f.space_hangs && reaches_end && next.ends_ws_escaped {
                 // The trailing space that did not fit: unless even a plain space and `=` do
                 // not fit, the encoder keeps it on the held line with a soft break.
                 hi = hi.min((held.len + width).saturating_sub(3));
@@ -353,15 +372,14 @@ impl Folds {
         self.any()
     }
 
-    /// The preferred live rule: (line_len, lookahead, word_wrap, lf_break, overhang).
-    pub(super) fn best(&self) -> (u32, bool, bool, bool, bool) {
+    /// Sets the folding fields of `layout` to the preferred live rule.
+    pub(super) fn apply_best(&self, layout: &mut QpLayout) {
         let f = self.0.iter().find(|f| f.alive).unwrap_or(&self.0[0]);
-        (
-            f.lo.max(f.hi.min(PREFERRED)),
-            f.lookahead,
-            f.word_wrap,
-            f.lf_break,
-            f.overhang,
-        )
+        layout.line_len = f.lo.max(f.hi.min(PREFERRED));
+        layout.lookahead = f.lookahead;
+        layout.word_wrap = f.word_wrap;
+        layout.lf_break = f.lf_break;
+        layout.overhang = f.overhang;
+        layout.space_hangs = f.space_hangs;
     }
 }

@@ -61,6 +61,7 @@ fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayou
         soft_end,
         final_eol,
         overhang: false,
+        space_hangs: false,
         trailing_ws: false,
         escape: 0,
     }
@@ -127,6 +128,19 @@ fn recipe_table() {
         ),
         // ...but a literal character may not.
         (b"abcd=\r\nefghij=\r\nh\r\n", b"abcd", Some(qp(5, true, true, false)), 7),
+        // A hanging space: the `=` after it runs over the line length (5: the first line).
+        (
+            b"abcd=\r\nefgh =\r\nij\r\n",
+            b"abcdefgh ij",
+            Some(Transfer::QuotedPrintable(QpLayout {
+                word_wrap: true,
+                space_hangs: true,
+                ..layout(5, true, false, true)
+            })),
+            19,
+        ),
+        // ...but not a character.
+        (b"abcd=\r\nefghi=\r\nj\r\n", b"abcd", Some(qp(5, true, true, false)), 7),
         // Fallback after the last good line: a bad escape.
         (b"ok\r\nbad=G1\r\n", b"ok", Some(qp(76, true, false, true)), 4),
         // Mixed line endings; a bare CR.
@@ -234,6 +248,7 @@ proptest! {
         word_wrap in any::<bool>(),
         lf_break in any::<bool>(),
         overhang in any::<bool>(),
+        space_hangs in any::<bool>(),
         trailing_ws in any::<bool>(),
         escape in prop::sample::select(ESCAPE_SETS.to_vec()),
         cuts in prop::collection::vec(0usize..8000, 0..8),
@@ -243,6 +258,7 @@ proptest! {
             // The decoder does not track word wrap with overhang.
             word_wrap: word_wrap && !overhang && !escape.contains(&b'\t'),
             overhang,
+            space_hangs: space_hangs && !overhang,
             lf_break,
             trailing_ws,
             escape: mask(escape),
@@ -336,6 +352,7 @@ fn short_bodies_in_every_layout_decode_whole() {
             word_wrap: rng.gen_bool(0.5),
             lf_break: rng.gen_bool(0.5),
             overhang: rng.gen_bool(0.3),
+            space_hangs: rng.gen_bool(0.3),
             trailing_ws: rng.gen_bool(0.5),
             escape: mask(ESCAPE_SETS[rng.gen_range(0..ESCAPE_SETS.len())]),
             ..layout(
@@ -346,6 +363,7 @@ fn short_bodies_in_every_layout_decode_whole() {
             )
         };
         l.word_wrap &= !l.overhang && l.escape & (1 << b'\t') == 0;
+        l.space_hangs &= !l.overhang;
         let input = encode_qp(&data, &l);
         let (pieces, skel, rebuilt) = run(&input, 7);
         assert_eq!(rebuilt, input);
