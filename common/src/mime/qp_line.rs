@@ -1,14 +1,21 @@
-//! One encoded quoted-printable line, and what the lines tell about the encoder's folding: the
-//! canonical-line parser and, per folding rule of [`crate::content::qp`], the range of line
-//! lengths that reproduces every line seen so far.
+//! One encoded quoted-printable line, and what the lines tell about the encoder: the parser,
+//! per folding rule of [`crate::content::qp`] the range of line lengths that reproduces every
+//! line seen so far ([`Folds`]), and the byte rules the lines agree on ([`Bytes`]).
 //!
-//! The rules: `lookahead` (whether the last character of a decoded line may use the column of
-//! a `=` it does not need) × `word_wrap` (fold after the line's last space or tab) ×
-//! `lf_break` (a soft break after each escaped LF inside a decoded line). A line of
-//! `L` characters needs `line_len >= L` (`L + 1` for a hard line without lookahead); a soft
-//! break needs the text after it not to fit: the next character (with word wrap after a space,
-//! the next word up to and including its space) plus the `=` it would need, added to the line,
-//! exceeds `line_len`. Each constraint narrows `lo..=hi`; a rule whose range empties is dead.
+//! The folding rules: `lookahead` (whether the last character of a decoded line may use the
+//! column of a `=` it does not need) × `word_wrap` (fold after the line's last space or tab) ×
+//! `lf_break` (a soft break after each escaped LF inside a decoded line) × `overhang` (an
+//! escape fits when its first column does) × `space_hangs` (with word wrap, a space needs no
+//! room for the `=` after it); word wrap with overhang is not tracked. A line of `L`
+//! characters needs `line_len >= L` (`L + 1` for a hard line without lookahead; less with
+//! overhang or a hanging space); a soft break needs the text after it not to fit: the next
+//! character (with word wrap after a space, the next word up to and including its space) plus
+//! the `=` it would need, added to the line, exceeds `line_len`. Each constraint narrows
+//! `lo..=hi`; a rule whose range empties is dead.
+//!
+//! The byte rules (`trailing_ws`, `escape`) are sets: the bytes seen literal, seen escaped,
+//! seen escaped at the end of a decoded line; a byte in both the first and the escape set
+//! ends the run.
 
 use crate::model::QpLayout;
 
