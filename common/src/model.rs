@@ -238,7 +238,12 @@ pub enum FlagOp {
 // Message content
 
 /// How a blob's bytes are turned back into the bytes of the original message.
+///
+/// Stored through [`TransferRecord`]: a quoted-printable layout that uses none of the rules
+/// added after the first version is written exactly as before, so records written before and
+/// after those rules were added decode the same.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "TransferRecord", into = "TransferRecord")]
 pub enum Transfer {
     /// The blob slice is the original bytes.
     Identity,
@@ -279,6 +284,110 @@ pub struct QpLayout {
     /// Else, a line ending follows that is not part of the decoded bytes (a body's last line
     /// break, which belongs to the multipart delimiter after it, RFC 2046 §5.1.1).
     pub final_eol: bool,
+    /// An escape goes on a line when its first character fits (as a literal character would):
+    /// a line may run up to two columns over `line_len` (Outlook Express and many bulk
+    /// mailers). Layout version 2.
+    pub overhang: bool,
+    /// With word wrap, a space or tab written as it is goes on a line when it fits by itself:
+    /// the soft break's `=` after it may run one column over `line_len`; a trailing space
+    /// whose escape does not fit is not kept with a soft break (bulk HTML mailers).
+    /// Layout version 2.
+    pub space_hangs: bool,
+    /// A space or tab ending a decoded line is written as it is, not escaped (against RFC
+    /// 2045 §6.7 rule 3, but what many bulk mailers write). Layout version 2.
+    pub trailing_ws: bool,
+    /// Bit `b` set: the printable byte `b` (33..=126) is always escaped although it could
+    /// stand for itself (`=22` for `"`, `=2E` for `.`, ...). Layout version 2.
+    pub escape: u128,
+}
+
+/// The stored form of [`Transfer`]. Postcard writes a struct's fields with no length or
+/// names, so fields cannot be appended to a stored struct: a layout using a version-2 rule is
+/// a variant appended at the end, and a version-1 layout keeps its original bytes.
+#[derive(Serialize, Deserialize)]
+enum TransferRecord {
+    Identity,
+    Base64 {
+        line_len: u32,
+        crlf: bool,
+        final_eol: bool,
+    },
+    QuotedPrintable(QpLayoutV1),
+    QuotedPrintableV2(QpLayout),
+}
+
+/// The first (version 1) stored form of a [`QpLayout`].
+#[derive(Serialize, Deserialize)]
+struct QpLayoutV1 {
+    line_len: u32,
+    crlf: bool,
+    lookahead: bool,
+    word_wrap: bool,
+    lf_break: bool,
+    soft_end: bool,
+    final_eol: bool,
+}
+
+impl From<TransferRecord> for Transfer {
+    fn from(r: TransferRecord) -> Self {
+        match r {
+            TransferRecord::Identity => Transfer::Identity,
+            TransferRecord::Base64 {
+                line_len,
+                crlf,
+                final_eol,
+            } => Transfer::Base64 {
+                line_len,
+                crlf,
+                final_eol,
+            },
+            TransferRecord::QuotedPrintable(l) => Transfer::QuotedPrintable(QpLayout {
+                line_len: l.line_len,
+                crlf: l.crlf,
+                lookahead: l.lookahead,
+                word_wrap: l.word_wrap,
+                lf_break: l.lf_break,
+                soft_end: l.soft_end,
+                final_eol: l.final_eol,
+                overhang: false,
+                space_hangs: false,
+                trailing_ws: false,
+                escape: 0,
+            }),
+            TransferRecord::QuotedPrintableV2(l) => Transfer::QuotedPrintable(l),
+        }
+    }
+}
+
+impl From<Transfer> for TransferRecord {
+    fn from(t: Transfer) -> Self {
+        match t {
+            Transfer::Identity => TransferRecord::Identity,
+            Transfer::Base64 {
+                line_len,
+                crlf,
+                final_eol,
+            } => TransferRecord::Base64 {
+                line_len,
+                crlf,
+                final_eol,
+            },
+            Transfer::QuotedPrintable(l)
+                if l.overhang || l.space_hangs || l.trailing_ws || l.escape != 0 =>
+            {
+                TransferRecord::QuotedPrintableV2(l)
+            }
+            Transfer::QuotedPrintable(l) => TransferRecord::QuotedPrintable(QpLayoutV1 {
+                line_len: l.line_len,
+                crlf: l.crlf,
+                lookahead: l.lookahead,
+                word_wrap: l.word_wrap,
+                lf_break: l.lf_break,
+                soft_end: l.soft_end,
+                final_eol: l.final_eol,
+            }),
+        }
+    }
 }
 
 /// One piece of a stored message. The message's bytes are the concatenation of its segments.
@@ -576,3 +685,7 @@ pub struct SweepStats {
     pub uploads: u64,
     pub journal_entries: u64,
 }
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;

@@ -1,7 +1,8 @@
 //! Quoted-printable bodies through `ingest::prepare_message` into an embedded store: the same
 //! attachment sent base64-encoded, quoted-printable with 76-character lines, quoted-printable
-//! with other line lengths and LF line endings is stored as one blob with one reference per
-//! message; QP segments read back exactly at random offsets; random QP bodies split at random
+//! with other line lengths and LF line endings, and quoted-printable as bulk mailers write it
+//! (layout version 2, stored as the appended record variant) is stored as one blob with one
+//! reference per message, each message verifying intact; QP segments read back exactly at random offsets; random QP bodies split at random
 //! read sizes give the same segments and the same stored bytes.
 
 #![allow(clippy::unwrap_used)]
@@ -31,6 +32,21 @@ fn layout(line_len: u32, crlf: bool) -> QpLayout {
         lf_break: false,
         soft_end: false,
         final_eol: false,
+        overhang: false,
+        space_hangs: false,
+        trailing_ws: false,
+        escape: 0,
+    }
+}
+
+/// A layout-version-2 layout: what bulk mailers write (trailing spaces as they are, needless
+/// escapes, escapes running over the line length).
+fn layout_v2(line_len: u32, crlf: bool) -> QpLayout {
+    QpLayout {
+        overhang: true,
+        trailing_ws: true,
+        escape: (1u128 << b'q') | (1u128 << b'\t'),
+        ..layout(line_len, crlf)
     }
 }
 
@@ -123,6 +139,11 @@ async fn one_attachment_in_three_encodings_is_one_blob() {
             "Quoted-Printable",
             encode_qp(&att, &layout(998, false)),
             "\n",
+        ),
+        (
+            "quoted-printable",
+            encode_qp(&att, &layout_v2(75, true)),
+            "\r\n",
         ),
     ];
     let mut blobs = BTreeSet::new();
@@ -238,6 +259,7 @@ proptest! {
         len in 0usize..200_000,
         line_len in prop::sample::select(vec![40u32, 76, 120]),
         crlf in any::<bool>(),
+        v2 in any::<bool>(),
         damage in prop::option::of(0usize..1_000_000),
         sizes in prop::collection::vec(1usize..20_000, 1..6),
     ) {
@@ -248,7 +270,8 @@ proptest! {
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
-            let mut body = encode_qp(&attachment(len, seed), &layout(line_len, crlf));
+            let l = if v2 { layout_v2(line_len, crlf) } else { layout(line_len, crlf) };
+            let mut body = encode_qp(&attachment(len, seed), &l);
             if let Some(at) = damage.filter(|_| !body.is_empty()) {
                 let at = at % body.len();
                 body[at] = b'\t';

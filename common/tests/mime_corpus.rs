@@ -150,11 +150,23 @@ fn qp_stats(name: &str, msg: &[u8], root: &Part, runs: &[(u64, u64)], st: &mut S
         }
         st.qp_part += 1;
         if std::env::var_os("EIDER_MIME_QP").is_some() {
+            // The last committed line and the two after it (where the recipe broke).
             let stop = e as usize;
-            let ctx = &msg[stop.saturating_sub(100)..(stop + 100).min(msg.len())];
+            let from = msg[..stop.saturating_sub(1)]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |i| i + 1);
+            let mut to = stop;
+            for _ in 0..2 {
+                to = msg[to.min(msg.len())..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(msg.len(), |i| to + i + 1);
+            }
             println!(
-                "qp {name}: run {s}..{e} of body {start}..{end}: {:?}",
-                String::from_utf8_lossy(ctx)
+                "qp {name}: run {s}..{e} of body {start}..{end}: {:?} | {:?}",
+                String::from_utf8_lossy(&msg[from..stop]),
+                String::from_utf8_lossy(&msg[stop..to.min(end as usize).max(stop)])
             );
         }
     }

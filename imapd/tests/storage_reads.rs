@@ -106,6 +106,10 @@ async fn partial_fetch_of_a_quoted_printable_attachment_reads_little() {
         lf_break: false,
         soft_end: false,
         final_eol: false,
+        overhang: false,
+        space_hangs: false,
+        trailing_ws: false,
+        escape: 0,
     };
     let body = encode_qp(&data, &layout);
     let mut msg = b"From: Bob <bob@example.org>\r\nTo: alice@example.org\r\nSubject: big\r\n\

@@ -379,6 +379,14 @@ pub async fn content_random_layouts(f: &dyn StoreFactory) {
                     lf_break: rng.gen_bool(0.5),
                     soft_end: rng.gen_bool(0.3),
                     final_eol: rng.gen_bool(0.5),
+                    overhang: rng.gen_bool(0.3),
+                    space_hangs: rng.gen_bool(0.3),
+                    trailing_ws: rng.gen_bool(0.3),
+                    escape: if rng.gen_bool(0.3) {
+                        (1u128 << b'"') | (1u128 << b'.')
+                    } else {
+                        0
+                    },
                 }),
             };
             let encoded = match &transfer {

@@ -7,12 +7,16 @@
 //! characters per line, a soft break's `=` included; at least 4):
 //! - `d` is cut into lines at each CRLF; each CRLF becomes a hard line break (CRLF or LF in the
 //!   encoded text, per `crlf`). Nothing follows the last CRLF unless `soft_end`.
-//! - Bytes 33..=126 except `=` are written as they are; so are space and tab, except as the last
-//!   byte of a decoded line that is not followed by a soft break, where they are escaped
-//!   (rule 3: no trailing whitespace). Every other byte is `=XY` with upper-case hex (rule 1).
-//!   So a CR or LF that is not part of a CRLF pair is always escaped.
+//! - Bytes 33..=126 except `=` are written as they are, unless `escape` names them (needless
+//!   escapes some encoders write, e.g. `=22` for `"`, `=09` for every tab); so are space and
+//!   tab, except as the last byte of a decoded line that is not followed by a soft break, where
+//!   they are escaped (rule 3: no trailing whitespace) unless `trailing_ws`. Every other byte is `=XY` with
+//!   upper-case hex (rule 1). So a CR or LF that is not part of a CRLF pair is always escaped.
 //! - Folding: a character or escape goes on the current line when the line, with the `=` a soft
-//!   break after it would need, stays within `line_len`. With `lookahead` that `=` is counted
+//!   break after it would need, stays within `line_len` (with `overhang`, an escape counts
+//!   one column there, as if only its `=` had to fit; with `word_wrap` and `space_hangs`, a
+//!   literal space or tab needs no room for the `=` after it, and a trailing space is never
+//!   kept with a soft break). With `lookahead` that `=` is counted
 //!   only when more of the decoded line follows; without, always. When it does not fit, a soft
 //!   break comes first: right there, or with `word_wrap` after the line's last literal space or
 //!   tab (what follows it moves to the next line; if the character still does not fit there, a
@@ -37,6 +41,11 @@ const MIN_LINE: usize = 4;
 /// Whether `b` may stand for itself anywhere on a line (RFC 2045 §6.7 rule 2).
 pub(crate) fn is_literal(b: u8) -> bool {
     (33..=126).contains(&b) && b != b'='
+}
+
+/// Whether `layout` escapes the printable byte `b` needlessly.
+pub(crate) fn escapes(layout: &QpLayout, b: u8) -> bool {
+    b < 128 && (layout.escape >> b) & 1 == 1
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -93,13 +102,19 @@ fn encode_line(line: &[u8], layout: &QpLayout, eol: &[u8], cont: bool, out: &mut
     for (i, &b) in line.iter().enumerate() {
         let at_end = i + 1 == line.len();
         let ws = b == b' ' || b == b'\t';
-        let literal = is_literal(b) || (ws && (!at_end || cont));
+        let literal = (is_literal(b) || (ws && (!at_end || cont || layout.trailing_ws)))
+            && !escapes(layout, b);
         let width = if literal { 1 } else { 3 };
+        let fit_width = if layout.overhang { 1 } else { width };
         let more = usize::from(!layout.lookahead || !at_end || cont);
-        let fits = |col: usize| col == 0 || col + width + more <= max;
+        let hangs = layout.space_hangs && layout.word_wrap && literal && ws;
+        let fits = |col: usize| col == 0 || col + fit_width + more <= max || (hangs && col < max);
         // Trailing whitespace whose escape does not fit is protected by a soft break instead
         // (word wrap); checked again after a fold moved a word down.
-        let keep_ws = |col: usize| !literal && ws && layout.word_wrap && col + 2 <= max;
+        let keep_ws = |col: usize| {
+            let kept = layout.word_wrap && !layout.space_hangs;
+            !literal && ws && !escapes(layout, b) && kept && col + 2 <= max
+        };
         if !fits(col) && keep_ws(col) {
             out.extend_from_slice(&[b, b'=']);
             out.extend_from_slice(eol);
@@ -161,6 +176,10 @@ mod tests {
             lf_break: false,
             soft_end,
             final_eol,
+            overhang: false,
+            space_hangs: false,
+            trailing_ws: false,
+            escape: 0,
         }
     }
 
@@ -233,6 +252,42 @@ mod tests {
     }
 
     #[test]
+    fn byte_rules() {
+        // (decoded, line_len, word_wrap, trailing_ws, escaped bytes, encoded)
+        type Case = (&'static [u8], u32, bool, bool, &'static [u8], &'static [u8]);
+        let table: &[Case] = &[
+            // Trailing whitespace as it is, before a hard break and at the end.
+            (b"a \r\nb\t", 76, false, true, b"", b"a \r\nb\t"),
+            (b"a \r\nb\t", 76, false, false, b"", b"a=20\r\nb=09"),
+            // A trailing space as it is needs no soft break to protect it (word wrap).
+            (b"abcd \r\nd", 6, true, true, b"", b"abcd \r\nd"),
+            (b"abcde \r\nd", 6, true, true, b"", b"abcde \r\nd"),
+            (b"abcde \r\nd", 5, true, true, b"", b"abcd=\r\ne \r\nd"),
+            // Needless escapes take three columns and fold like any escape.
+            (b"\"a\" b.", 76, false, false, b"\".", b"=22a=22 b=2E"),
+            (b"ab\"c", 5, false, false, b"\"", b"ab=\r\n=22c"),
+            // Overhang is below; `=` is always escaped; a tab in the set is escaped everywhere.
+            (b"a = b", 76, false, false, b"=", b"a =3D b"),
+            (b"a\tb\t\r\nc ", 76, false, true, b"\t", b"a=09b=09\r\nc "),
+        ];
+        for (dec, ll, word_wrap, trailing_ws, esc, enc) in table {
+            let l = QpLayout {
+                word_wrap: *word_wrap,
+                trailing_ws: *trailing_ws,
+                escape: esc.iter().fold(0, |m, &b| m | (1u128 << b)),
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(enc),
+                "{:?} {l:?}",
+                String::from_utf8_lossy(dec)
+            );
+        }
+    }
+
+    #[test]
     fn soft_break_after_escaped_lf() {
         let l = QpLayout {
             lf_break: true,
@@ -267,6 +322,39 @@ mod tests {
             (b"abcd \r\nd", 6, true, true, b"abcd =\r\n\r\nd"),
             (b"abcd \r\nd", 6, true, false, b"abcd=\r\n=20\r\nd"),
         ];
+        // (decoded, line_len, encoded) with overhang: an escape goes on the line when its
+        // first character (and a soft break's `=`) fits.
+        let overhang: &[(&[u8], u32, &[u8])] = &[
+            (b"abcd\xff", 6, b"abcd=FF"),
+            (b"abcde\xffg", 6, b"abcde=\r\n=FFg"),
+            (b"abc\xff\xffg", 6, b"abc=FF=\r\n=FFg"),
+            (b"abcdefg\xffh", 5, b"abcd=\r\nefg=FF=\r\nh"),
+        ];
+        for (dec, ll, enc) in overhang {
+            let l = QpLayout {
+                overhang: true,
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(enc));
+        }
+        // (decoded, line_len, encoded) with word wrap and hanging spaces: a space needs no
+        // room for the `=` after it; a trailing space whose escape does not fit is not kept.
+        let hanging: &[(&[u8], u32, &[u8])] = &[
+            (b"abcd efg", 5, b"abcd =\r\nefg"),
+            (b"abcdefgh ij", 5, b"abcd=\r\nefgh =\r\nij"),
+            (b"ab cd \r\nx", 6, b"ab =\r\ncd=20\r\nx"),
+            (b"abcd \r\nx", 6, b"abcd=\r\n=20\r\nx"),
+        ];
+        for (dec, ll, enc) in hanging {
+            let l = QpLayout {
+                word_wrap: true,
+                space_hangs: true,
+                ..layout(*ll, true, false, false)
+            };
+            let got = encode_qp(dec, &l);
+            assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(enc));
+        }
         for (dec, ll, lookahead, word_wrap, enc) in table {
             let l = QpLayout {
                 lookahead: *lookahead,

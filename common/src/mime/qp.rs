@@ -17,7 +17,7 @@
 //! uncommitted and following byte goes to the skeleton, as for base64.
 
 use super::Output;
-use super::qp_line::{Folds, LineInfo, MAX_LINE, parse};
+use super::qp_line::{Bytes, Folds, LineInfo, MAX_LINE, parse};
 use crate::model::{QpLayout, Transfer};
 
 /// Decoded bytes after which the run is cut into a new segment at the next line end.
@@ -42,6 +42,8 @@ pub(crate) struct QpRun {
     crlf: Option<bool>,
     /// Folding rules and line lengths consistent with every committed line.
     folds: Folds,
+    /// Byte rules (needless escapes, trailing whitespace) consistent with every accepted line.
+    bytes: Bytes,
     /// Encoded bytes of the line being read (its line ending included once complete).
     line: Vec<u8>,
     /// Decoded bytes of `line`, once parsed.
@@ -65,6 +67,7 @@ impl QpRun {
             started: false,
             crlf: None,
             folds: Folds::new(),
+            bytes: Bytes::default(),
             line: Vec::new(),
             dec: Vec::new(),
             held: None,
@@ -114,16 +117,21 @@ impl QpRun {
 
     /// The recipe of the piece that ends here (`final_eol`: at the end of the run).
     fn transfer(&self, final_eol: bool) -> Transfer {
-        let (line_len, lookahead, word_wrap, lf_break) = self.folds.best();
-        Transfer::QuotedPrintable(QpLayout {
-            line_len,
+        let mut layout = QpLayout {
+            line_len: 76,
             crlf: self.crlf.unwrap_or(true),
-            lookahead,
-            word_wrap,
-            lf_break,
+            lookahead: true,
+            word_wrap: false,
+            lf_break: false,
+            overhang: false,
+            space_hangs: false,
             soft_end: self.last_soft,
             final_eol: final_eol && self.tail_crlf,
-        })
+            trailing_ws: self.bytes.trailing_ws(),
+            escape: self.bytes.escape(),
+        };
+        self.folds.apply_best(&mut layout);
+        Transfer::QuotedPrintable(layout)
     }
 
     /// Handles the complete line in `self.line` (`eol`: it ends with a line ending; else it is
@@ -158,7 +166,13 @@ impl QpRun {
         };
         self.dec.clear();
         let mut cr = self.cr;
-        let info = parse(content, eol, &mut cr, &mut self.dec)?;
+        let mut info = parse(content, eol, &mut cr, &mut self.dec)?;
+        if self.held.as_ref().is_some_and(|h| h.info.ends_ws) && info.tokens == 0 && !info.soft {
+            // The only encoder that writes an empty line after a soft break keeps there a
+            // trailing space whose escape did not fit: trailing whitespace is escaped.
+            info.rule3 = true;
+        }
+        let bytes = self.bytes.with_line(&info).ok_or(())?;
         let mut vouches = false;
         if let Some(h) = &self.held {
             // The held line's break must be where the encoder puts it, given this line.
@@ -169,8 +183,12 @@ impl QpRun {
                 self.commit(&h.dec, h.enc.len() as u64, true, out);
             }
         }
+        if bytes.escapes_ws() {
+            self.folds = self.folds.without_word_wrap().ok_or(())?;
+        }
         let folds = self.folds.with_line(&info).ok_or(())?;
         self.cr = cr;
+        self.bytes = bytes;
         if info.soft {
             // Committed once the next line confirms the break (`folds` is applied then).
             self.held = Some(Held {

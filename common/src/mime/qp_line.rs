@@ -1,14 +1,23 @@
-//! One encoded quoted-printable line, and what the lines tell about the encoder's folding: the
-//! canonical-line parser and, per folding rule of [`crate::content::qp`], the range of line
-//! lengths that reproduces every line seen so far.
+//! One encoded quoted-printable line, and what the lines tell about the encoder: the parser,
+//! per folding rule of [`crate::content::qp`] the range of line lengths that reproduces every
+//! line seen so far ([`Folds`]), and the byte rules the lines agree on ([`Bytes`]).
 //!
-//! The rules: `lookahead` (whether the last character of a decoded line may use the column of
-//! a `=` it does not need) × `word_wrap` (fold after the line's last space or tab) ×
-//! `lf_break` (a soft break after each escaped LF inside a decoded line). A line of
-//! `L` characters needs `line_len >= L` (`L + 1` for a hard line without lookahead); a soft
-//! break needs the text after it not to fit: the next character (with word wrap after a space,
-//! the next word up to and including its space) plus the `=` it would need, added to the line,
-//! exceeds `line_len`. Each constraint narrows `lo..=hi`; a rule whose range empties is dead.
+//! The folding rules: `lookahead` (whether the last character of a decoded line may use the
+//! column of a `=` it does not need) × `word_wrap` (fold after the line's last space or tab) ×
+//! `lf_break` (a soft break after each escaped LF inside a decoded line) × `overhang` (an
+//! escape fits when its first column does) × `space_hangs` (with word wrap, a space needs no
+//! room for the `=` after it); word wrap with overhang is not tracked. A line of `L`
+//! characters needs `line_len >= L` (`L + 1` for a hard line without lookahead; less with
+//! overhang or a hanging space); a soft break needs the text after it not to fit: the next
+//! character (with word wrap after a space, the next word up to and including its space) plus
+//! the `=` it would need, added to the line, exceeds `line_len`. Each constraint narrows
+//! `lo..=hi`; a rule whose range empties is dead.
+//!
+//! The byte rules (`trailing_ws`, `escape`) are sets: the bytes seen literal, seen escaped,
+//! seen escaped at the end of a decoded line; a byte in both the first and the escape set
+//! ends the run.
+
+use crate::model::QpLayout;
 
 /// Longest encoded line accepted, line ending excluded (RFC 5322 §2.1.1 allows 998; RFC 2045
 /// §6.7 rule 5 asks for 76).
@@ -26,8 +35,11 @@ pub(super) struct LineInfo {
     pub soft: bool,
     /// Tokens (characters or escapes).
     pub tokens: u32,
-    /// Width of the first token (1 or 3).
+    /// Width of the first and of the last token (1 or 3).
     pub first: u32,
+    /// The first token is a literal space or tab.
+    pub first_ws: bool,
+    pub last: u32,
     /// Width of the tokens up to and including the first literal space or tab (all of them
     /// when there is none): the word a word-wrapping encoder would have moved here.
     pub word: u32,
@@ -41,6 +53,72 @@ pub(super) struct LineInfo {
     pub ends_lf: bool,
     /// The last token is an escaped space or tab (the end of a decoded line).
     pub ends_ws_escaped: bool,
+    /// Printable bytes (33..=126 but `=`) written as they are, and escaped, on this line.
+    pub literal: u128,
+    pub escaped: u128,
+    /// The decoded line ends here with a space or tab: written as it is (`Some(true)`) or
+    /// escaped.
+    pub trailing: Option<bool>,
+    /// The escaped space or tab ending the decoded line.
+    pub trailing_byte: u8,
+    /// Trailing whitespace is escaped by rule 3 (not written as it is): set on an empty line
+    /// after a soft break, which only a word-wrapping encoder writes, after a trailing space
+    /// whose escape did not fit.
+    pub rule3: bool,
+}
+
+/// The byte rules of layout version 2 (`QpLayout::trailing_ws`, `QpLayout::escape`) that the
+/// lines seen so far allow: a byte is escaped everywhere or nowhere, and trailing whitespace
+/// is written as it is everywhere or nowhere. An escaped trailing space or tab is escaped by
+/// rule 3 or because the layout escapes it everywhere: once any trailing whitespace was seen
+/// as it is, only the latter.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Bytes {
+    /// Bytes seen as they are, and escaped, other than at the end of a decoded line.
+    literal: u128,
+    escaped: u128,
+    /// Space and tab seen escaped at the end of a decoded line.
+    trail_escaped: u128,
+    /// Trailing whitespace seen as it is.
+    trail_literal: bool,
+    /// Trailing whitespace known to be escaped by rule 3 (see `LineInfo::rule3`).
+    rule3: bool,
+}
+
+impl Bytes {
+    /// The rules once `line` is added, if they still agree.
+    pub(super) fn with_line(self, line: &LineInfo) -> Option<Self> {
+        let mut b = self;
+        b.literal |= line.literal;
+        b.escaped |= line.escaped;
+        match line.trailing {
+            Some(true) => b.trail_literal = true,
+            Some(false) => b.trail_escaped |= 1u128 << line.trailing_byte,
+            None => {}
+        }
+        b.rule3 |= line.rule3;
+        let agree = b.escape() & b.literal == 0 && !(b.rule3 && b.trail_literal);
+        agree.then_some(b)
+    }
+
+    /// The bytes the layout escapes needlessly (`QpLayout::escape`).
+    pub(super) fn escape(&self) -> u128 {
+        self.escaped
+            | if self.trail_literal {
+                self.trail_escaped
+            } else {
+                0
+            }
+    }
+
+    /// Whether the layout escapes space or tab everywhere (not tracked with word wrap).
+    pub(super) fn escapes_ws(&self) -> bool {
+        self.escape() & ((1u128 << b' ') | (1u128 << b'\t')) != 0
+    }
+
+    pub(super) fn trailing_ws(&self) -> bool {
+        self.trail_literal
+    }
 }
 
 /// Parses one encoded line (line ending removed) if it is canonical, appending its decoded
@@ -85,10 +163,25 @@ pub(super) fn parse(
         };
         let last = i + width == body.len();
         let ws = b == b' ' || b == b'\t';
+        let literal = width == 1;
         // RFC 2045 §6.7 rules 2 and 3: whitespace is escaped only at the end of a decoded
-        // line (last on a line not ended by a soft break); nothing else is escaped needlessly.
-        let literal = crate::content::qp::is_literal(b) || (ws && (soft || !last));
-        if literal != (width == 1) {
+        // line (last on a line not ended by a soft break), where some encoders leave it as
+        // it is; a printable byte may be escaped needlessly (the layout's `escape` set).
+        if ws && !soft && last && !literal {
+            // Escaped by rule 3 or because the layout escapes that byte everywhere.
+            info.trailing = Some(false);
+            info.trailing_byte = b;
+        } else if ws || crate::content::qp::is_literal(b) {
+            if ws && !soft && last {
+                info.trailing = Some(true);
+            }
+            let bit = 1u128 << b;
+            if literal {
+                info.literal |= bit;
+            } else {
+                info.escaped |= bit;
+            }
+        } else if literal {
             return Err(());
         }
         if *cr && b == b'\n' {
@@ -98,8 +191,10 @@ pub(super) fn parse(
         dec.push(b);
         if info.tokens == 0 {
             info.first = width as u32;
+            info.first_ws = ws && literal;
         }
         info.tokens += 1;
+        info.last = width as u32;
         if !word_done {
             info.word += width as u32;
             info.word_last = last;
@@ -137,6 +232,8 @@ struct Fold {
     lookahead: bool,
     word_wrap: bool,
     lf_break: bool,
+    overhang: bool,
+    space_hangs: bool,
     alive: bool,
     lo: u32,
     hi: u32,
@@ -152,7 +249,7 @@ impl Fold {
 
 /// Every folding rule, in order of preference.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Folds([Fold; 8]);
+pub(super) struct Folds([Fold; 32]);
 
 impl Folds {
     pub(super) fn new() -> Self {
@@ -160,14 +257,22 @@ impl Folds {
             lookahead: true,
             word_wrap: false,
             lf_break: false,
+            overhang: false,
+            space_hangs: false,
             alive: true,
             lo: 4,
             hi: u32::MAX,
-        }; 8];
+        }; 32];
         for (i, f) in rules.iter_mut().enumerate() {
             f.lookahead = i & 1 == 0;
             f.word_wrap = i & 2 != 0;
             f.lf_break = i & 4 != 0;
+            f.overhang = i & 8 != 0;
+            f.space_hangs = i & 16 != 0;
+            // Not tracked: where a word-wrapping encoder with overhang folds. Hanging spaces
+            // are a word-wrap rule.
+            f.alive = !(f.overhang && f.word_wrap) && (f.word_wrap || !f.space_hangs);
+            f.alive &= !(f.overhang && f.space_hangs);
         }
         Folds(rules)
     }
@@ -179,7 +284,15 @@ impl Folds {
     /// The rules that can write `line` (within its length).
     pub(super) fn with_line(mut self, line: &LineInfo) -> Option<Self> {
         for f in &mut self.0 {
-            let need = line.len + u32::from(!line.soft && !f.lookahead);
+            let mut need = line.len + u32::from(!line.soft && !f.lookahead);
+            if f.overhang && line.tokens > 0 {
+                // Only the last token's first column (and the `=` after it) had to fit.
+                need = need + 1 - line.last;
+            }
+            if f.space_hangs && line.ends_ws {
+                // A last space needs only its own column, the character before it one more.
+                need = line.len - u32::from(line.soft);
+            }
             f.narrow(need, u32::MAX);
             // An escaped LF inside a decoded line is followed by a soft break.
             f.alive &= !(f.lf_break && line.lf_inside);
@@ -193,11 +306,19 @@ impl Folds {
     pub(super) fn with_break(mut self, held: &LineInfo, next: &LineInfo) -> Option<(Self, bool)> {
         let mut relies = false;
         for f in &mut self.0 {
+            // The shortest line length that fits `held` (see `with_line`).
+            let lo = if f.overhang {
+                held.len + 1 - held.last
+            } else if f.space_hangs && held.ends_ws {
+                held.len - 1
+            } else {
+                held.len
+            };
             if next.tokens == 0 {
                 // An empty line after a soft break: only a word-wrapping encoder's trailing
                 // space that did not fit escaped (`=20` and, without lookahead, `=`, after
                 // the `held.len - 2` characters before the space).
-                if f.word_wrap && held.ends_ws && !next.soft {
+                if f.word_wrap && !f.space_hangs && held.ends_ws && !next.soft {
                     f.narrow(held.len, held.len + u32::from(!f.lookahead));
                 } else {
                     f.alive = false;
@@ -206,7 +327,7 @@ impl Folds {
             }
             if f.lf_break && held.ends_lf {
                 // The break an escaped LF forces.
-                f.narrow(held.len, u32::MAX);
+                f.narrow(lo, u32::MAX);
                 continue;
             }
             let wraps = f.word_wrap && held.has_ws;
@@ -220,12 +341,17 @@ impl Folds {
                     // The word moved down fills `next`: the character that did not fit may be
                     // the first of the line after, which `next`'s own break then proves.
                     relies = true;
-                    f.narrow(held.len, u32::MAX);
+                    f.narrow(lo, u32::MAX);
                     continue;
                 }
-                (next.word, !f.lookahead || !next.word_last || next.soft)
+                // A word ending in a hanging space fits when that space does.
+                let more = !f.lookahead || !next.word_last || next.soft;
+                (next.word, more && !(f.space_hangs && next.has_ws))
+            } else if f.overhang {
+                (1, !f.lookahead || next.tokens >= 2 || next.soft)
             } else {
-                (next.first, !f.lookahead || next.tokens >= 2 || next.soft)
+                let more = !f.lookahead || next.tokens >= 2 || next.soft;
+                (next.first, more && !(f.space_hangs && next.first_ws))
             };
             // The break is there iff held.len - 1 + width + more > line_len.
             let mut hi = (held.len + width + u32::from(more)).saturating_sub(2);
@@ -234,24 +360,33 @@ impl Folds {
             } else {
                 next.tokens == 1
             };
-            if f.word_wrap && reaches_end && next.ends_ws_escaped {
+            if f.word_wrap && !f.space_hangs && reaches_end && next.ends_ws_escaped {
                 // The trailing space that did not fit: unless even a plain space and `=` do
                 // not fit, the encoder keeps it on the held line with a soft break.
                 hi = hi.min((held.len + width).saturating_sub(3));
             }
-            f.narrow(held.len, hi);
+            f.narrow(lo, hi);
         }
         self.any().map(|f| (f, relies))
     }
 
-    /// The preferred live rule: (line_len, lookahead, word_wrap, lf_break).
-    pub(super) fn best(&self) -> (u32, bool, bool, bool) {
+    /// The rules without word wrap (whose folding the decoder does not track when space or
+    /// tab is escaped everywhere).
+    pub(super) fn without_word_wrap(mut self) -> Option<Self> {
+        for f in &mut self.0 {
+            f.alive &= !f.word_wrap;
+        }
+        self.any()
+    }
+
+    /// Sets the folding fields of `layout` to the preferred live rule.
+    pub(super) fn apply_best(&self, layout: &mut QpLayout) {
         let f = self.0.iter().find(|f| f.alive).unwrap_or(&self.0[0]);
-        (
-            f.lo.max(f.hi.min(PREFERRED)),
-            f.lookahead,
-            f.word_wrap,
-            f.lf_break,
-        )
+        layout.line_len = f.lo.max(f.hi.min(PREFERRED));
+        layout.lookahead = f.lookahead;
+        layout.word_wrap = f.word_wrap;
+        layout.lf_break = f.lf_break;
+        layout.overhang = f.overhang;
+        layout.space_hangs = f.space_hangs;
     }
 }

@@ -60,11 +60,24 @@ fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayou
         lf_break: false,
         soft_end,
         final_eol,
+        overhang: false,
+        space_hangs: false,
+        trailing_ws: false,
+        escape: 0,
     }
 }
 
 fn qp(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Transfer {
     Transfer::QuotedPrintable(layout(line_len, crlf, soft_end, final_eol))
+}
+
+/// A CRLF layout of line length 76 ending in `final_eol` with the version-2 byte rules.
+fn qp2(trailing_ws: bool, escape: &[u8], soft_end: bool) -> Transfer {
+    Transfer::QuotedPrintable(QpLayout {
+        trailing_ws,
+        escape: escape.iter().fold(0, |m, &b| m | (1u128 << b)),
+        ..layout(76, true, soft_end, !soft_end)
+    })
 }
 
 #[test]
@@ -89,9 +102,46 @@ fn recipe_table() {
         (b"abc=\r\n", b"abc", Some(qp(76, true, true, false)), 6),
         // Lower-case hex: legal, but not what the encoder writes: nothing decoded.
         (b"caf=e9\r\n", b"", None, 0),
-        // Fallback after the last good line: an unneeded escape, trailing space, bad escape.
-        (b"ok\r\n=41\r\n", b"ok", Some(qp(76, true, false, true)), 4),
-        (b"ok\r\ntrailing \r\n", b"ok", Some(qp(76, true, false, true)), 4),
+        // Needless escapes: a byte escaped everywhere is in the layout's `escape` set...
+        (b"ok\r\n=41\r\n", b"ok\r\nA", Some(qp2(false, b"A", false)), 9),
+        (b"=22a=22 =2E\r\n", b"\"a\" .", Some(qp2(false, b"\".", false)), 13),
+        // ...and the run stops at the first line where it stands for itself, or the reverse.
+        (b"=22a=22\r\n\"b\r\n", b"\"a\"", Some(qp2(false, b"\"", false)), 9),
+        (b"\"a\r\n=22b\r\n", b"\"a", Some(qp(76, true, false, true)), 4),
+        // Trailing whitespace left as it is: everywhere or nowhere.
+        (b"ok\r\ntrailing \r\n", b"ok\r\ntrailing ", Some(qp2(true, b"", false)), 15),
+        (b"a\t\r\nb \r\nc\r\n", b"a\t\r\nb \r\nc", Some(qp2(true, b"", false)), 11),
+        (b"a \r\nb=20\r\n", b"a ", Some(qp2(true, b"", false)), 4),
+        (b"a=20\r\nb \r\n", b"a ", Some(qp(76, true, false, true)), 6),
+        // An empty line after a soft break means escaped trailing whitespace (word wrap).
+        (b"x \r\nab =\r\n\r\n", b"x \r\nab ", Some(qp2(true, b"", true)), 10),
+        // Overhang: an escape placed where its first character fits runs over the line
+        // length (5 here: the first line) that no other rule explains.
+        (
+            b"abcd=\r\nefg=FF=\r\nh\r\n",
+            b"abcdefg\xffh",
+            Some(Transfer::QuotedPrintable(QpLayout {
+                overhang: true,
+                ..layout(5, true, false, true)
+            })),
+            19,
+        ),
+        // ...but a literal character may not.
+        (b"abcd=\r\nefghij=\r\nh\r\n", b"abcd", Some(qp(5, true, true, false)), 7),
+        // A hanging space: the `=` after it runs over the line length (5: the first line).
+        (
+            b"abcd=\r\nefgh =\r\nij\r\n",
+            b"abcdefgh ij",
+            Some(Transfer::QuotedPrintable(QpLayout {
+                word_wrap: true,
+                space_hangs: true,
+                ..layout(5, true, false, true)
+            })),
+            19,
+        ),
+        // ...but not a character.
+        (b"abcd=\r\nefghi=\r\nj\r\n", b"abcd", Some(qp(5, true, true, false)), 7),
+        // Fallback after the last good line: a bad escape.
         (b"ok\r\nbad=G1\r\n", b"ok", Some(qp(76, true, false, true)), 4),
         // Mixed line endings; a bare CR.
         (b"ok\r\nlf\n", b"ok", Some(qp(76, true, false, true)), 4),
@@ -111,8 +161,17 @@ fn recipe_table() {
             })),
             11,
         ),
-        // Whitespace escaped only at the end of a decoded line.
-        (b"a=20b\r\n", b"", None, 0),
+        // Whitespace escaped inside a line: escaped everywhere, like a needless escape...
+        (b"=09a=09b=09\r\n", b"\ta\tb\t", Some(qp2(false, b"\t", false)), 13),
+        (b"a=20b\r\n", b"a b", Some(qp2(false, b" ", false)), 7),
+        (b"=09a\r\nb\tc\r\n", b"\ta", Some(qp2(false, b"\t", false)), 6),
+        // ...which says nothing of other trailing whitespace; an escaped trailing tab after
+        // a trailing space as it is means every tab is escaped.
+        (b"a \r\nb=09\r\n", b"a \r\nb\t", Some(qp2(true, b"\t", false)), 10),
+        (b"a \r\nb=09\r\nc\td\r\n", b"a \r\nb\t", Some(qp2(true, b"\t", false)), 10),
+        (b"=09a \r\nb=09\r\n", b"\ta \r\nb\t", Some(qp2(true, b"\t", false)), 13),
+        // `=` is always escaped.
+        (b"a=\tb\r\n", b"", None, 0),
         (b"a b=20\r\n", b"a b ", Some(qp(76, true, false, true)), 8),
         // Not QP at all: 8-bit bytes are not written as they are.
         (b"\xe9t\xe9\r\n", b"", None, 0),
@@ -137,11 +196,22 @@ fn recipe_table() {
     }
 }
 
+/// Printable bytes real encoders escape needlessly: none, `"` (spam tools), the characters
+/// RFC 2045 §6.7 calls unsafe through EBCDIC gateways, and an HTML-minded set.
+/// And every tab (HTML editors), which the decoder tracks only without word wrap.
+const ESCAPE_SETS: [&[u8]; 5] = [b"", b"\"", b"!\"#$@[\\]^`{|}~", b"\".<>,!", b"\t\""];
+
+fn mask(set: &[u8]) -> u128 {
+    set.iter().fold(0, |m, &b| m | (1u128 << b))
+}
+
 /// Random decoded bytes that look like text (lines, spaces, some 8-bit and `=`), or binary.
 fn decoded_strategy() -> impl Strategy<Value = Vec<u8>> {
     let text = prop::collection::vec(
         prop_oneof![
             8 => b'a'..=b'z',
+            1 => Just(b'"'),
+            1 => Just(b'.'),
             2 => Just(b' '),
             1 => Just(b'\t'),
             1 => Just(b'='),
@@ -177,9 +247,24 @@ proptest! {
         lookahead in any::<bool>(),
         word_wrap in any::<bool>(),
         lf_break in any::<bool>(),
+        overhang in any::<bool>(),
+        space_hangs in any::<bool>(),
+        trailing_ws in any::<bool>(),
+        escape in prop::sample::select(ESCAPE_SETS.to_vec()),
         cuts in prop::collection::vec(0usize..8000, 0..8),
     ) {
-        let input = encode_qp(&data, &QpLayout { lookahead, word_wrap, lf_break, ..layout(line_len, crlf, false, false) });
+        let l = QpLayout {
+            lookahead,
+            // The decoder does not track word wrap with overhang.
+            word_wrap: word_wrap && !overhang && !escape.contains(&b'\t'),
+            overhang,
+            space_hangs: space_hangs && !overhang,
+            lf_break,
+            trailing_ws,
+            escape: mask(escape),
+            ..layout(line_len, crlf, false, false)
+        };
+        let input = encode_qp(&data, &l);
         let mut cuts = cuts;
         cuts.sort_unstable();
         let (pieces, skel, rebuilt) = run_cuts(&input, &cuts);
@@ -253,7 +338,7 @@ fn long_bodies_are_cut_into_pieces_that_reencode_alone() {
 fn short_bodies_in_every_layout_decode_whole() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-    let alphabet = b"abc  \t=\xe9\n\r";
+    let alphabet = b"abc  \t=\xe9\n\r\"";
     for _ in 0..100_000 {
         let mut data = Vec::new();
         for _ in 0..rng.gen_range(1..40) {
@@ -262,10 +347,14 @@ fn short_bodies_in_every_layout_decode_whole() {
                 c => data.push(c),
             }
         }
-        let l = QpLayout {
+        let mut l = QpLayout {
             lookahead: rng.gen_bool(0.5),
             word_wrap: rng.gen_bool(0.5),
             lf_break: rng.gen_bool(0.5),
+            overhang: rng.gen_bool(0.3),
+            space_hangs: rng.gen_bool(0.3),
+            trailing_ws: rng.gen_bool(0.5),
+            escape: mask(ESCAPE_SETS[rng.gen_range(0..ESCAPE_SETS.len())]),
             ..layout(
                 rng.gen_range(4..12),
                 rng.gen_bool(0.5),
@@ -273,6 +362,8 @@ fn short_bodies_in_every_layout_decode_whole() {
                 rng.gen_bool(0.5),
             )
         };
+        l.word_wrap &= !l.overhang && l.escape & (1 << b'\t') == 0;
+        l.space_hangs &= !l.overhang;
         let input = encode_qp(&data, &l);
         let (pieces, skel, rebuilt) = run(&input, 7);
         assert_eq!(rebuilt, input);
