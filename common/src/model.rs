@@ -301,6 +301,26 @@ pub struct QpLayout {
     pub escape: u128,
 }
 
+impl QpLayout {
+    /// Greedy folding at `line_len` with lookahead and none of the optional rules: RFC 2045's
+    /// plain layout, the base the decoder and the other layouts start from.
+    pub fn greedy(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Self {
+        Self {
+            line_len,
+            crlf,
+            lookahead: true,
+            word_wrap: false,
+            lf_break: false,
+            soft_end,
+            final_eol,
+            overhang: false,
+            space_hangs: false,
+            trailing_ws: false,
+            escape: 0,
+        }
+    }
+}
+
 /// The stored form of [`Transfer`]. Postcard writes a struct's fields with no length or
 /// names, so fields cannot be appended to a stored struct: a layout using a version-2 rule is
 /// a variant appended at the end, and a version-1 layout keeps its original bytes.
@@ -342,17 +362,10 @@ impl From<TransferRecord> for Transfer {
                 final_eol,
             },
             TransferRecord::QuotedPrintable(l) => Transfer::QuotedPrintable(QpLayout {
-                line_len: l.line_len,
-                crlf: l.crlf,
                 lookahead: l.lookahead,
                 word_wrap: l.word_wrap,
                 lf_break: l.lf_break,
-                soft_end: l.soft_end,
-                final_eol: l.final_eol,
-                overhang: false,
-                space_hangs: false,
-                trailing_ws: false,
-                escape: 0,
+                ..QpLayout::greedy(l.line_len, l.crlf, l.soft_end, l.final_eol)
             }),
             TransferRecord::QuotedPrintableV2(l) => Transfer::QuotedPrintable(l),
         }

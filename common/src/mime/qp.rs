@@ -118,17 +118,14 @@ impl QpRun {
     /// The recipe of the piece that ends here (`final_eol`: at the end of the run).
     fn transfer(&self, final_eol: bool) -> Transfer {
         let mut layout = QpLayout {
-            line_len: 76,
-            crlf: self.crlf.unwrap_or(true),
-            lookahead: true,
-            word_wrap: false,
-            lf_break: false,
-            overhang: false,
-            space_hangs: false,
-            soft_end: self.last_soft,
-            final_eol: final_eol && self.tail_crlf,
             trailing_ws: self.bytes.trailing_ws(),
             escape: self.bytes.escape(),
+            ..QpLayout::greedy(
+                76,
+                self.crlf.unwrap_or(true),
+                self.last_soft,
+                final_eol && self.tail_crlf,
+            )
         };
         self.folds.apply_best(&mut layout);
         Transfer::QuotedPrintable(layout)

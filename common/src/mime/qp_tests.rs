@@ -52,19 +52,7 @@ fn run(input: &[u8], step: usize) -> RunResult {
 }
 
 fn layout(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> QpLayout {
-    QpLayout {
-        line_len,
-        crlf,
-        lookahead: true,
-        word_wrap: false,
-        lf_break: false,
-        soft_end,
-        final_eol,
-        overhang: false,
-        space_hangs: false,
-        trailing_ws: false,
-        escape: 0,
-    }
+    QpLayout::greedy(line_len, crlf, soft_end, final_eol)
 }
 
 fn qp(line_len: u32, crlf: bool, soft_end: bool, final_eol: bool) -> Transfer {

@@ -126,17 +126,7 @@ impl MongoStore {
     ) -> StoreResult<Vec<(String, Vec<u8>)>> {
         let mut filter = unexpired();
         filter.insert("_id", prefix_range(prefix, after));
-        let docs: Vec<Document> = self
-            .c
-            .records
-            .find(filter)
-            .sort(doc! {"_id": 1})
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-            .await
-            .map_err(to_store)?
-            .try_collect()
-            .await
-            .map_err(to_store)?;
+        let docs = first_by_id(&self.c.records, filter, limit).await?;
         let mut out = Vec::with_capacity(docs.len());
         for d in &docs {
             let key = d
@@ -170,17 +160,7 @@ impl MongoStore {
         limit: usize,
     ) -> StoreResult<Vec<OutboxEntry>> {
         let filter = doc! {"_id": {"$gt": n(after)}, "expires": {"$gt": date(unix_now())}};
-        let docs: Vec<Document> = self
-            .c
-            .outbox
-            .find(filter)
-            .sort(doc! {"_id": 1})
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-            .await
-            .map_err(to_store)?
-            .try_collect()
-            .await
-            .map_err(to_store)?;
+        let docs = first_by_id(&self.c.outbox, filter, limit).await?;
         Ok(docs.iter().map(entry).collect::<DbResult<_>>()?)
     }
 
@@ -222,4 +202,21 @@ impl MongoStore {
             .map_err(to_store)?;
         Ok(())
     }
+}
+
+/// The first `limit` documents of `coll` matching `filter`, in `_id` order (outside any
+/// transaction: these reads need no snapshot with other reads).
+async fn first_by_id(
+    coll: &mongodb::Collection<Document>,
+    filter: Document,
+    limit: usize,
+) -> StoreResult<Vec<Document>> {
+    coll.find(filter)
+        .sort(doc! {"_id": 1})
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .await
+        .map_err(to_store)?
+        .try_collect()
+        .await
+        .map_err(to_store)
 }
