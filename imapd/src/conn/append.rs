@@ -19,7 +19,7 @@ use crate::proto::receiver::Progress;
 use crate::proto::response::{Code, Response};
 use crate::session::error::receive_error_response;
 use crate::session::{AuthUser, CommandError, Completion};
-use eider_common::ingest::{Prepared, find_by_message_id, prepare_message_deferred};
+use eider_common::ingest::{IngestError, Prepared, find_by_message_id, prepare_message_deferred};
 use eider_common::model::SpecialUse;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -95,16 +95,11 @@ impl Conn {
         let target_id = target.id;
         let done = match task.await {
             Ok(Ok(prepared)) => self.store_prepared(&header, target, prepared).await,
-            Ok(Err(e)) => Completion::Failed(CommandError::Internal {
-                detail: e.to_string(),
-            }),
-            Err(e) => Completion::Failed(CommandError::Internal {
-                detail: e.to_string(),
-            }),
+            // A store failure while storing blobs answers like any other store failure.
+            Ok(Err(IngestError::Store(e))) => Completion::Failed(store_error(e)),
+            Ok(Err(e)) => Completion::Failed(CommandError::internal(e)),
+            Err(e) => Completion::Failed(CommandError::internal(e)),
         };
-        if let Completion::Failed(CommandError::Internal { detail }) = &done {
-            tracing::warn!(error = %detail, "APPEND failed");
-        }
         let mut flow = Flow::Continue;
         if let Some(view) = &self.view {
             if view.mailbox() == target_id && matches!(done, Completion::Ok { .. }) {

@@ -44,11 +44,9 @@ impl Conn {
             }
         };
         if let Err(e) = &result {
-            match e {
-                CommandError::Internal { detail } => {
-                    tracing::warn!(error = %detail, "login failed: store error")
-                }
-                _ => tracing::info!("authentication failed"),
+            // Store failures were logged where they were mapped (`session::error`).
+            if !matches!(e, CommandError::Internal { .. }) {
+                tracing::info!("authentication failed");
             }
             let bad_credentials = matches!(e, CommandError::No { code: None, .. });
             if bad_credentials {

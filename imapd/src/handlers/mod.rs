@@ -5,7 +5,7 @@
 //! returns a [`Completion`]; the driver then adds pending mailbox updates and the tagged
 //! response. Invariants: a handler only changes a mailbox the session may change (read-only
 //! selections are refused here as well as in the session); store errors are mapped to responses
-//! only through [`store_error`].
+//! only through [`store_error`] (`crate::session::error`).
 
 mod copy;
 mod expunge;
@@ -29,6 +29,7 @@ use crate::proto::response::Code;
 use crate::proto::seqset::SequenceSet;
 use crate::server::Shared;
 use crate::session::{AuthUser, CommandError, Completion};
+pub use crate::session::error::store_error;
 use eider_common::types::Uid;
 use eider_common::{MailStore, StoreError};
 use std::sync::Arc;
@@ -82,22 +83,6 @@ impl From<StoreError> for Failure {
 }
 
 pub type HResult = Result<Completion, Failure>;
-
-/// The fixed mapping of store errors to IMAP answers (RFC 5530 codes).
-pub fn store_error(e: StoreError) -> CommandError {
-    let no = |code, text: &str| CommandError::no(code, text);
-    match e {
-        StoreError::NotFound(_) => no(Code::NonExistent, "No such mailbox or message"),
-        StoreError::AlreadyExists(_) => no(Code::AlreadyExists, "Mailbox already exists"),
-        StoreError::OverQuota => no(Code::OverQuota, "Quota exceeded"),
-        StoreError::Invalid(_) => no(Code::Cannot, "Invalid name or argument"),
-        StoreError::NotAllowed(_) => no(Code::Cannot, "Operation not allowed"),
-        StoreError::Unavailable(_) => no(Code::Unavailable, "Storage unavailable, try again"),
-        other => CommandError::Internal {
-            detail: other.to_string(),
-        },
-    }
-}
 
 /// Seconds since the epoch.
 pub fn unix_now() -> i64 {
@@ -171,7 +156,6 @@ pub fn resolve(
 
 /// Runs one command; only a write failure ends it with an error.
 pub async fn run(ex: &mut Exec<'_>, tag: &str, cmd: CommandBody) -> std::io::Result<Completion> {
-    let name = cmd.name();
     // Boxed as `Send` here so the compiler proves it once, in a non-generic context (the
     // higher-ranked lifetimes of the handlers' futures otherwise defeat the check at spawn).
     let fut: std::pin::Pin<Box<dyn std::future::Future<Output = HResult> + Send + '_>> =
@@ -180,12 +164,8 @@ pub async fn run(ex: &mut Exec<'_>, tag: &str, cmd: CommandBody) -> std::io::Res
     match result {
         Ok(c) => Ok(c),
         Err(Failure::Io(e)) => Err(e),
-        Err(Failure::Command(e)) => {
-            if let CommandError::Internal { detail } = &e {
-                tracing::warn!(command = name, error = %detail, "command failed");
-            }
-            Ok(Completion::Failed(e))
-        }
+        // Internal causes were logged where they were made (`CommandError::internal`).
+        Err(Failure::Command(e)) => Ok(Completion::Failed(e)),
     }
 }
 
