@@ -4,9 +4,9 @@
 //! whole; it is appended to the store (its small blobs in the same write) only once the command
 //! completed well-formed.
 //!
-//! Gmail-like: a message APPENDed to the `\Sent` mailbox whose Message-ID matches one stored
-//! there in the last day (the copy `submit` keeps) is not stored again; the client gets the
-//! existing message's APPENDUID.
+//! Gmail-like: a message APPENDed to the `\Sent` mailbox that duplicates one stored there
+//! (`eider_common::sent_dedup`, the rule the API's upload applies too) is not stored again; the
+//! client gets the existing message's APPENDUID.
 //!
 //! Invariant: a connection that drops (or a command that turns out malformed) mid-APPEND stores
 //! nothing: the preparing task is aborted and its blobs are left unreferenced for the sweep.
@@ -19,8 +19,8 @@ use crate::proto::receiver::Progress;
 use crate::proto::response::{Code, Response};
 use crate::session::error::receive_error_response;
 use crate::session::{AuthUser, CommandError, Completion};
-use eider_common::ingest::{IngestError, Prepared, find_by_message_id, prepare_message_deferred};
-use eider_common::model::SpecialUse;
+use eider_common::ingest::{IngestError, Prepared, prepare_message_deferred};
+use eider_common::sent_dedup::sent_duplicate;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
@@ -168,22 +168,19 @@ impl Conn {
             None => (unix_now(), 0),
         };
         let store = self.shared.ctx.store.as_ref();
-        if target.special_use == Some(SpecialUse::Sent)
-            && let Some(mid) = &prepared.meta.message_id
-        {
-            match find_by_message_id(store, target.id, mid).await {
-                Ok(Some(uid)) => {
-                    return Completion::Ok {
-                        code: Some(Code::AppendUid {
-                            validity: target.uid_validity.0,
-                            uid: uid.0,
-                        }),
-                        text: "APPEND completed (already in Sent)".into(),
-                    };
-                }
-                Ok(None) => {}
-                Err(e) => return Completion::Failed(store_error(e)),
+        let message_id = prepared.meta.message_id.as_deref();
+        match sent_duplicate(store, &target, message_id).await {
+            Ok(Some(uid)) => {
+                return Completion::Ok {
+                    code: Some(Code::AppendUid {
+                        validity: target.uid_validity.0,
+                        uid: uid.0,
+                    }),
+                    text: "APPEND completed (already in Sent)".into(),
+                };
             }
+            Ok(None) => {}
+            Err(e) => return Completion::Failed(store_error(e)),
         }
         let (message, pending) =
             prepared.into_message(to_model(&header.flags), internal_date, internal_tz_minutes);
