@@ -7,6 +7,7 @@
 pub mod append;
 pub mod auth;
 pub mod fetch;
+pub mod kind;
 pub mod list;
 pub mod mailbox;
 pub mod quota;
@@ -20,6 +21,7 @@ use super::seqset::SequenceSet;
 
 pub use append::AppendHeader;
 pub use auth::{Authenticate, IdParams, Login};
+pub use kind::CommandKind;
 pub use fetch::{Fetch, FetchAttr, Section, SectionPart};
 pub use list::{List, ListReturn, ListSelect};
 pub use mailbox::{Create, Rename, Select, Status, StatusItem};
@@ -89,46 +91,52 @@ pub enum CommandBody {
 }
 
 impl CommandBody {
-    /// The verb as the client would write it, for logs and the per-state table.
-    pub fn name(&self) -> &'static str {
-        use CommandBody::*;
+    /// Which command this is.
+    pub fn kind(&self) -> CommandKind {
+        use CommandBody as B;
+        use CommandKind as K;
         match self {
-            Capability => "CAPABILITY",
-            Noop => "NOOP",
-            Logout => "LOGOUT",
-            Id(_) => "ID",
-            StartTls => "STARTTLS",
-            Authenticate(_) => "AUTHENTICATE",
-            Login(_) => "LOGIN",
-            Enable(_) => "ENABLE",
-            Select(_) => "SELECT",
-            Examine(_) => "EXAMINE",
-            Create(_) => "CREATE",
-            Delete(_) => "DELETE",
-            Rename(_) => "RENAME",
-            Subscribe(_) => "SUBSCRIBE",
-            Unsubscribe(_) => "UNSUBSCRIBE",
-            List(_) => "LIST",
-            Lsub { .. } => "LSUB",
-            Xlist { .. } => "XLIST",
-            Namespace => "NAMESPACE",
-            Status(_) => "STATUS",
-            GetQuota(_) => "GETQUOTA",
-            GetQuotaRoot(_) => "GETQUOTAROOT",
-            SetQuota(_) => "SETQUOTA",
-            Compress(_) => "COMPRESS",
-            Idle => "IDLE",
-            Check => "CHECK",
-            Close => "CLOSE",
-            Unselect => "UNSELECT",
-            Expunge => "EXPUNGE",
-            UidExpunge(_) => "UID EXPUNGE",
-            Search(_) => "SEARCH",
-            Fetch(_) => "FETCH",
-            Store(_) => "STORE",
-            Copy(_) => "COPY",
-            Move(_) => "MOVE",
+            B::Capability => K::Capability,
+            B::Noop => K::Noop,
+            B::Logout => K::Logout,
+            B::Id(_) => K::Id,
+            B::StartTls => K::StartTls,
+            B::Authenticate(_) => K::Authenticate,
+            B::Login(_) => K::Login,
+            B::Enable(_) => K::Enable,
+            B::Select(_) => K::Select,
+            B::Examine(_) => K::Examine,
+            B::Create(_) => K::Create,
+            B::Delete(_) => K::Delete,
+            B::Rename(_) => K::Rename,
+            B::Subscribe(_) => K::Subscribe,
+            B::Unsubscribe(_) => K::Unsubscribe,
+            B::List(_) => K::List,
+            B::Lsub { .. } => K::Lsub,
+            B::Xlist { .. } => K::Xlist,
+            B::Namespace => K::Namespace,
+            B::Status(_) => K::Status,
+            B::GetQuota(_) => K::GetQuota,
+            B::GetQuotaRoot(_) => K::GetQuotaRoot,
+            B::SetQuota(_) => K::SetQuota,
+            B::Compress(_) => K::Compress,
+            B::Idle => K::Idle,
+            B::Check => K::Check,
+            B::Close => K::Close,
+            B::Unselect => K::Unselect,
+            B::Expunge => K::Expunge,
+            B::UidExpunge(_) => K::UidExpunge,
+            B::Search(_) => K::Search,
+            B::Fetch(_) => K::Fetch,
+            B::Store(_) => K::Store,
+            B::Copy(_) => K::Copy,
+            B::Move(_) => K::Move,
         }
+    }
+
+    /// The verb as the client would write it, for logs.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 }
 
