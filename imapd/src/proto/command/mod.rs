@@ -1,15 +1,18 @@
 //! Typed IMAP commands and the dispatcher that parses one complete command buffer.
 //!
-//! One file per command family, holding that family's types and parsers. The dispatcher reads
+//! One file per command (or family of commands sharing arguments, e.g. `mailbox`), named after
+//! it, holding its types and parser; its parser tests are in `tests/<same name>.rs`. The dispatcher reads
 //! `tag SP verb` and hands the cursor to the family; every family parser consumes the whole rest
 //! of the command (tolerating trailing spaces), so a returned `Command` has no leftover bytes.
 
 pub mod append;
 pub mod auth;
+pub mod copy;
 pub mod fetch;
 pub mod kind;
 pub mod list;
 pub mod mailbox;
+pub mod r#move;
 pub mod quota;
 pub mod search;
 pub mod store;
@@ -27,7 +30,8 @@ pub use list::{List, ListReturn, ListSelect};
 pub use mailbox::{Create, Rename, Select, Status, StatusItem};
 pub use quota::SetQuota;
 pub use search::{Search, SearchKey, SearchReturn};
-pub use store::{CopyMove, Store, StoreMode};
+pub use copy::CopyMove;
+pub use store::{Store, StoreMode};
 
 /// A parsed command with its tag.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,16 +226,16 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
         "SEARCH" => B::Search(search::parse_search(c, false)?),
         "FETCH" => B::Fetch(fetch::parse_fetch(c, false)?),
         "STORE" => B::Store(store::parse_store(c, false)?),
-        "COPY" => B::Copy(store::parse_copy(c, false)?),
-        "MOVE" => B::Move(store::parse_copy(c, false)?),
+        "COPY" => B::Copy(copy::parse_copy(c, false)?),
+        "MOVE" => B::Move(r#move::parse_move(c, false)?),
         "UID" => {
             c.sp()?;
             match c.atom_upper()?.as_str() {
                 "SEARCH" => B::Search(search::parse_search(c, true)?),
                 "FETCH" => B::Fetch(fetch::parse_fetch(c, true)?),
                 "STORE" => B::Store(store::parse_store(c, true)?),
-                "COPY" => B::Copy(store::parse_copy(c, true)?),
-                "MOVE" => B::Move(store::parse_copy(c, true)?),
+                "COPY" => B::Copy(copy::parse_copy(c, true)?),
+                "MOVE" => B::Move(r#move::parse_move(c, true)?),
                 "EXPUNGE" => {
                     c.sp()?;
                     B::UidExpunge(SequenceSet::parse(c)?)
