@@ -253,5 +253,4 @@ pub(crate) fn raw_mailbox(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;
