@@ -1,7 +1,7 @@
 //! Command handlers: what each command the session hands to `Action::Execute` does against the
 //! store, one file per command family.
 //!
-//! A handler writes its untagged responses into the connection's output (`Exec::wire`) and
+//! A handler writes its untagged responses into the connection's [`Output`] (`Exec::wire`) and
 //! returns a [`Completion`]; the driver then adds pending mailbox updates and the tagged
 //! response. Invariants: a handler only changes a mailbox the session may change (read-only
 //! selections are refused here as well as in the session); store errors are mapped to responses
@@ -15,13 +15,13 @@ mod keywords;
 mod list;
 mod list_match;
 mod mailboxes;
+pub mod output;
 mod quota;
 mod search;
 mod select;
 mod status;
 mod store;
 
-use crate::conn::wire::Wire;
 use crate::mailbox::SelectedView;
 use crate::proto::command::CommandBody;
 use crate::proto::mailbox::{MailboxNameError, RawMailbox};
@@ -35,13 +35,14 @@ use eider_common::{MailStore, StoreError};
 use std::sync::Arc;
 
 pub use keywords::Keywords;
+pub use output::Output;
 
 /// What a handler may use.
 pub struct Exec<'a> {
     pub shared: &'a Arc<Shared>,
     pub user: &'a AuthUser,
     pub view: &'a mut Option<SelectedView>,
-    pub wire: &'a mut Wire,
+    pub wire: &'a mut dyn Output,
     pub condstore: bool,
     pub utf8: bool,
     /// SEARCHRES saved result (RFC 5182), as UIDs.
