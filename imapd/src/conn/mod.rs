@@ -12,7 +12,6 @@ mod append;
 mod execute;
 mod idle;
 mod layers;
-mod login;
 pub mod updates;
 pub mod wire;
 
@@ -370,13 +369,9 @@ impl Conn {
                     username,
                     password,
                 } => {
-                    let failures = self.auth_failures;
-                    let rs = self.login(&tag, &username, password.expose()).await;
-                    if self.auth_failures > failures {
-                        self.shared.metrics.auth_failures.inc();
-                    }
-                    self.wire.push_all(&rs);
-                    break self.after_login_attempt();
+                    break self
+                        .check_credentials(&tag, &username, password.expose())
+                        .await;
                 }
                 Action::Execute {
                     tag,

@@ -14,6 +14,7 @@ mod fetch_body;
 mod keywords;
 mod list;
 mod list_match;
+pub mod login;
 mod mailboxes;
 pub mod output;
 mod quota;
