@@ -8,11 +8,11 @@
 //! - passwords and raw lines are never logged: the command log has tag, verb, result, time;
 //! - the stream's layers change only between commands, in [`layers`] (STARTTLS, COMPRESS).
 
-mod append;
 mod execute;
 mod idle;
 mod layers;
 pub mod updates;
+mod upload;
 pub mod wire;
 
 use crate::handlers;

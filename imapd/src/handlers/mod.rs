@@ -7,6 +7,7 @@
 //! selections are refused here as well as in the session); store errors are mapped to responses
 //! only through [`store_error`] (`crate::session::error`).
 
+pub mod append;
 mod copy;
 mod expunge;
 mod fetch;
