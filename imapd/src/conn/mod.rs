@@ -9,10 +9,10 @@
 //! - the stream's layers change only between commands, in [`layers`] (STARTTLS, COMPRESS).
 
 mod execute;
-mod idle;
 mod layers;
 pub mod updates;
 mod upload;
+mod wait;
 pub mod wire;
 
 use crate::handlers;

@@ -12,6 +12,7 @@ mod copy;
 mod expunge;
 mod fetch;
 mod fetch_body;
+pub mod idle;
 mod keywords;
 mod list;
 mod list_match;
