@@ -18,6 +18,7 @@ mod list;
 mod list_match;
 pub mod login;
 mod mailboxes;
+mod r#move;
 pub mod output;
 mod quota;
 mod search;
@@ -197,8 +198,8 @@ async fn dispatch(ex: &mut Exec<'_>, tag: &str, cmd: CommandBody) -> HResult {
         B::Search(s) => search::search(ex, tag, &s).await,
         B::Fetch(f) => fetch::fetch(ex, &f).await,
         B::Store(s) => store::store(ex, &s).await,
-        B::Copy(c) => copy::copy(ex, &c, false).await,
-        B::Move(c) => copy::copy(ex, &c, true).await,
+        B::Copy(c) => copy::copy(ex, &c).await,
+        B::Move(c) => r#move::r#move(ex, &c).await,
         other => Err(CommandError::Bad(format!("{} not expected here", other.name())).into()),
     }
 }
