@@ -6,15 +6,19 @@
 //! of the command (tolerating trailing spaces), so a returned `Command` has no leftover bytes.
 
 pub mod append;
-pub mod auth;
 pub mod copy;
+pub mod enable;
 pub mod fetch;
+pub mod id;
 pub mod kind;
 pub mod list;
-pub mod mailbox;
+pub mod login;
+pub mod mailboxes;
 pub mod r#move;
 pub mod quota;
 pub mod search;
+pub mod select;
+pub mod status;
 pub mod store;
 
 use super::cursor::{Cursor, is_tag_char};
@@ -23,11 +27,14 @@ use super::mailbox::RawMailbox;
 use super::seqset::SequenceSet;
 
 pub use append::AppendHeader;
-pub use auth::{Authenticate, IdParams, Login};
+pub use id::IdParams;
+pub use login::{Authenticate, Login};
 pub use kind::CommandKind;
 pub use fetch::{Fetch, FetchAttr, Section, SectionPart};
 pub use list::{List, ListReturn, ListSelect};
-pub use mailbox::{Create, Rename, Select, Status, StatusItem};
+pub use mailboxes::{Create, Rename};
+pub use select::Select;
+pub use status::{Status, StatusItem};
 pub use quota::SetQuota;
 pub use search::{Search, SearchKey, SearchReturn};
 pub use copy::CopyMove;
@@ -190,22 +197,22 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
         "EXPUNGE" => B::Expunge,
         "IDLE" => B::Idle,
         "NAMESPACE" => B::Namespace,
-        "ID" => B::Id(auth::parse_id(c)?),
-        "AUTHENTICATE" => B::Authenticate(auth::parse_authenticate(c)?),
-        "LOGIN" => B::Login(auth::parse_login(c)?),
-        "ENABLE" => B::Enable(auth::parse_enable(c)?),
+        "ID" => B::Id(id::parse_id(c)?),
+        "AUTHENTICATE" => B::Authenticate(login::parse_authenticate(c)?),
+        "LOGIN" => B::Login(login::parse_login(c)?),
+        "ENABLE" => B::Enable(enable::parse_enable(c)?),
         "COMPRESS" => {
             c.sp()?;
             B::Compress(c.atom_upper()?)
         }
-        "SELECT" => B::Select(mailbox::parse_select(c)?),
-        "EXAMINE" => B::Examine(mailbox::parse_select(c)?),
-        "CREATE" => B::Create(mailbox::parse_create(c)?),
-        "DELETE" => B::Delete(mailbox::parse_one(c)?),
-        "RENAME" => B::Rename(mailbox::parse_rename(c)?),
-        "SUBSCRIBE" => B::Subscribe(mailbox::parse_one(c)?),
-        "UNSUBSCRIBE" => B::Unsubscribe(mailbox::parse_one(c)?),
-        "STATUS" => B::Status(mailbox::parse_status(c)?),
+        "SELECT" => B::Select(select::parse_select(c)?),
+        "EXAMINE" => B::Examine(select::parse_select(c)?),
+        "CREATE" => B::Create(mailboxes::parse_create(c)?),
+        "DELETE" => B::Delete(parse_one(c)?),
+        "RENAME" => B::Rename(mailboxes::parse_rename(c)?),
+        "SUBSCRIBE" => B::Subscribe(parse_one(c)?),
+        "UNSUBSCRIBE" => B::Unsubscribe(parse_one(c)?),
+        "STATUS" => B::Status(status::parse_status(c)?),
         "LIST" => B::List(list::parse_list(c)?),
         "LSUB" => {
             let (reference, pattern) = list::parse_simple(c)?;
@@ -219,7 +226,7 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
             c.sp()?;
             B::GetQuota(c.astring()?)
         }
-        "GETQUOTAROOT" => B::GetQuotaRoot(mailbox::parse_one(c)?),
+        "GETQUOTAROOT" => B::GetQuotaRoot(parse_one(c)?),
         "SETQUOTA" => B::SetQuota(quota::parse_setquota(c)?),
         // The receiver turns a well-formed APPEND into `Progress::Append` at its literal.
         "APPEND" => return Err(SyntaxError("APPEND needs a message literal")),
@@ -246,6 +253,13 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
         _ => return Ok(None),
     }))
 }
+
+/// `SP mailbox`: the argument of DELETE, SUBSCRIBE, GETQUOTAROOT, and the start of others.
+pub(super) fn parse_one(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
+    c.sp()?;
+    raw_mailbox(c)
+}
+
 
 /// `mailbox` (astring; `INBOX` matching is done when decoding).
 pub(crate) fn raw_mailbox(c: &mut Cursor<'_>) -> PResult<RawMailbox> {

@@ -12,9 +12,12 @@ use eider_common::model::SpecialUse;
 
 mod copy;
 mod fetch;
-mod mailbox;
+mod list;
+mod mailboxes;
 mod r#move;
 mod search;
+mod select;
+mod status;
 mod store;
 
 fn mb(s: &str) -> RawMailbox {
