@@ -42,7 +42,9 @@ mod tests {
     use crate::model::NewUser;
 
     async fn store_one(store: &EmbeddedStore, mailbox: &Mailbox, raw: &[u8]) -> Uid {
-        let p = prepare_message(store, raw, Limits::default()).await.unwrap();
+        let p = prepare_message(store, raw, Limits::default())
+            .await
+            .unwrap();
         let now = chrono::Utc::now().timestamp();
         let (message, pending) = p.into_message(Default::default(), now, 0);
         let a = store

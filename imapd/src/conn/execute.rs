@@ -19,7 +19,8 @@ impl Conn {
         password: &str,
     ) -> Flow {
         let ip = self.peer.ip();
-        let attempt = handlers::login::check_credentials(&self.shared, ip, username, password).await;
+        let attempt =
+            handlers::login::check_credentials(&self.shared, ip, username, password).await;
         if attempt.counts_as_failure {
             self.auth_failures += 1;
             self.shared.metrics.auth_failures.inc();

@@ -77,7 +77,10 @@ mod tests {
         kw.announce(&mut out, &["$Work".to_owned()], false);
         let text = String::from_utf8(std::mem::take(&mut out.bytes)).unwrap();
         assert!(text.starts_with("* FLAGS ("), "{text}");
-        assert!(text.contains("$Work") && text.contains("PERMANENTFLAGS"), "{text}");
+        assert!(
+            text.contains("$Work") && text.contains("PERMANENTFLAGS"),
+            "{text}"
+        );
         // Keywords compare case-insensitively (RFC 3501 §2.3.2).
         kw.announce(&mut out, &["$work".to_owned()], false);
         assert!(out.bytes.is_empty());

@@ -1,5 +1,12 @@
-//! Command handlers: what each command the session hands to `Action::Execute` does against the
-//! store, one file per command family.
+//! Command handlers: what each command does against the store, one file per command named like
+//! its parser in `proto::command` (`select`, `fetch`, `copy`, `move`, ...). Most run through
+//! [`run`] for `Action::Execute`; APPEND ([`append`]), LOGIN / AUTHENTICATE ([`login`]) and IDLE
+//! ([`idle`]) are entered by the driver for their own actions, since they stream a literal,
+//! check credentials or wait. Commands that need neither store nor socket (CAPABILITY, ENABLE,
+//! ID, NAMESPACE, ...) are answered by the session itself.
+//!
+//! Layering: `crate::conn` (the driver) calls into handlers, never the reverse; a handler sees
+//! the connection only through the narrow [`Output`] trait.
 //!
 //! A handler writes its untagged responses into the connection's [`Output`] (`Exec::wire`) and
 //! returns a [`Completion`]; the driver then adds pending mailbox updates and the tagged
@@ -32,8 +39,8 @@ use crate::proto::mailbox::{MailboxNameError, RawMailbox};
 use crate::proto::response::Code;
 use crate::proto::seqset::SequenceSet;
 use crate::server::Shared;
-use crate::session::{AuthUser, CommandError, Completion};
 pub use crate::session::error::store_error;
+use crate::session::{AuthUser, CommandError, Completion};
 use eider_common::types::Uid;
 use eider_common::{MailStore, StoreError};
 use std::sync::Arc;

@@ -18,7 +18,10 @@ fn every_store_error_maps_to_one_answer() {
     let secret = "db at 10.0.0.7 said: password mismatch";
     let cases = [
         (StoreError::NotFound(secret.into()), Code::NonExistent),
-        (StoreError::AlreadyExists(secret.into()), Code::AlreadyExists),
+        (
+            StoreError::AlreadyExists(secret.into()),
+            Code::AlreadyExists,
+        ),
         (StoreError::OverQuota, Code::OverQuota),
         (StoreError::Invalid(secret.into()), Code::Cannot),
         (StoreError::NotAllowed(secret.into()), Code::Cannot),

@@ -27,17 +27,17 @@ use super::mailbox::RawMailbox;
 use super::seqset::SequenceSet;
 
 pub use append::AppendHeader;
-pub use id::IdParams;
-pub use login::{Authenticate, Login};
-pub use kind::CommandKind;
+pub use copy::CopyMove;
 pub use fetch::{Fetch, FetchAttr, Section, SectionPart};
+pub use id::IdParams;
+pub use kind::CommandKind;
 pub use list::{List, ListReturn, ListSelect};
+pub use login::{Authenticate, Login};
 pub use mailboxes::{Create, Rename};
-pub use select::Select;
-pub use status::{Status, StatusItem};
 pub use quota::SetQuota;
 pub use search::{Search, SearchKey, SearchReturn};
-pub use copy::CopyMove;
+pub use select::Select;
+pub use status::{Status, StatusItem};
 pub use store::{Store, StoreMode};
 
 /// A parsed command with its tag.
@@ -259,7 +259,6 @@ pub(super) fn parse_one(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
     c.sp()?;
     raw_mailbox(c)
 }
-
 
 /// `mailbox` (astring; `INBOX` matching is done when decoding).
 pub(crate) fn raw_mailbox(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
