@@ -28,7 +28,6 @@ pub mod mongo;
 pub mod open;
 pub mod password;
 pub mod redis_url;
-pub mod sent_dedup;
 pub mod store;
 pub mod sweeper;
 pub mod transport;

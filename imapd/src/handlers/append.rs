@@ -5,7 +5,7 @@
 //! completed well-formed ([`Upload::finish`]).
 //!
 //! Gmail-like: a message APPENDed to the `\Sent` mailbox that duplicates one stored there
-//! (`eider_common::sent_dedup`, the rule the API's upload applies too) is not stored again; the
+//! (`eider_store::sent_dedup`, the rule the API's upload applies too) is not stored again; the
 //! client gets the existing message's APPENDUID.
 //!
 //! Invariant: a connection that drops (or a command that turns out malformed) mid-APPEND stores
@@ -20,10 +20,10 @@ use crate::proto::mailbox::MailboxNameError;
 use crate::proto::response::Code;
 use crate::server::Shared;
 use crate::session::{AuthUser, CommandError, Completion};
-use eider_common::MailStore;
-use eider_common::ingest::{IngestError, Prepared, prepare_message_deferred};
-use eider_common::model::Mailbox;
-use eider_common::sent_dedup::sent_duplicate;
+use eider_model::Mailbox;
+use eider_store::MailStore;
+use eider_store::ingest::{IngestError, Prepared, prepare_message_deferred};
+use eider_store::sent_dedup::sent_duplicate;
 use std::sync::Arc;
 use tokio::io::DuplexStream;
 use tokio::task::JoinHandle;

@@ -9,8 +9,8 @@
 
 use crate::proto::response::{Response, Status};
 use crate::server::Shared;
-use eider_common::bus::{BusMessage, BusReceiver};
-use eider_common::types::MailboxId;
+use eider_model::types::MailboxId;
+use eider_runtime::bus::{BusMessage, BusReceiver};
 use tokio::time::{Instant, Interval, interval_at};
 
 /// Why an idling session woke up.

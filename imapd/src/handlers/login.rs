@@ -10,7 +10,7 @@
 //! the connection stays not authenticated, so the client may retry later.
 //!
 //! Failures are also counted per user name and per client address across every process and
-//! protocol (`eider_common::auth_limit`, `[auth] max_failures_per_user` / `_per_ip`); while one
+//! protocol (`eider_runtime::auth_limit`, `[auth] max_failures_per_user` / `_per_ip`); while one
 //! of them is over its limit the login is answered `NO [UNAVAILABLE]` (RFC 5530 §3: temporary,
 //! retry later) without looking at the password. Such a refusal also counts towards the
 //! connection's own limit.
@@ -21,8 +21,8 @@
 use crate::proto::response::Code;
 use crate::server::Shared;
 use crate::session::{AuthUser, CommandError};
-use eider_common::auth_limit::AuthLimit;
-use eider_common::counters::Lease;
+use eider_runtime::auth_limit::AuthLimit;
+use eider_runtime::counters::Lease;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -109,7 +109,7 @@ async fn verify(shared: &Shared, username: &str, password: &str, attempt: &mut L
     };
     let (pw, hash) = (password.to_owned(), user.password_hash.clone());
     // Hash verification is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || eider_common::password::verify(&pw, &hash))
+    let ok = tokio::task::spawn_blocking(move || eider_runtime::password::verify(&pw, &hash))
         .await
         .unwrap_or(false);
     if !ok || user.disabled {

@@ -9,7 +9,7 @@
 
 use crate::proto::error::{ErrorKind, ReceiveError};
 use crate::proto::response::{Code, Response, Status};
-use eider_common::StoreError;
+use eider_store::StoreError;
 use thiserror::Error;
 
 /// Why a command failed.

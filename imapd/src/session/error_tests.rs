@@ -1,7 +1,7 @@
 //! The store-error mapping as a table: every `StoreError` variant and the answer it gets.
 
 use super::*;
-use eider_common::types::BlobId;
+use eider_model::types::BlobId;
 
 /// Status and code of the tagged answer, and whether its text could carry internal detail.
 fn answer(e: StoreError) -> (Status, Option<Code>, String) {

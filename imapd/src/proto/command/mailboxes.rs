@@ -5,7 +5,7 @@ use super::super::cursor::Cursor;
 use super::super::error::{PResult, SyntaxError};
 use super::super::mailbox::RawMailbox;
 use super::parse_one;
-use eider_common::model::SpecialUse;
+use eider_model::SpecialUse;
 
 /// CREATE arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,9 +6,9 @@
 
 use crate::error::StoreResult;
 use crate::ingest::find_by_message_id;
-use crate::model::{Mailbox, SpecialUse};
-use crate::store::MailStore;
-use crate::types::Uid;
+use eider_model::{Mailbox, SpecialUse};
+use crate::mailstore::MailStore;
+use eider_model::types::Uid;
 
 /// The message already in `mailbox` that a new message with `message_id` duplicates, if any.
 ///
@@ -38,8 +38,8 @@ mod tests {
     use super::*;
     use crate::embedded::{EmbeddedOptions, EmbeddedStore};
     use crate::ingest::prepare_message;
-    use crate::mime::Limits;
-    use crate::model::NewUser;
+    use eider_mime::Limits;
+    use eider_model::NewUser;
 
     async fn store_one(store: &EmbeddedStore, mailbox: &Mailbox, raw: &[u8]) -> Uid {
         let p = prepare_message(store, raw, Limits::default())
