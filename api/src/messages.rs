@@ -436,10 +436,9 @@ pub async fn upload(
     }
     // Gmail-like: a client saving its copy of a message already in Sent (same Message-ID, e.g.
     // one sent through `submit`) gets the stored one back rather than a duplicate.
-    if mb.special_use == Some(eider_model::SpecialUse::Sent)
-        && let Some(mid) = &prepared.meta.message_id
-        && let Some(uid) =
-            eider_store::ingest::find_by_message_id(&*st.ctx.store, mb.id, mid).await?
+    let message_id = prepared.meta.message_id.as_deref();
+    if let Some(uid) =
+        eider_store::sent_dedup::sent_duplicate(&*st.ctx.store, &mb, message_id).await?
     {
         return Ok((
             StatusCode::OK,

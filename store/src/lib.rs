@@ -23,6 +23,7 @@ pub mod junk;
 pub mod mailstore;
 pub mod mongo;
 pub mod rules;
+pub mod sent_dedup;
 pub mod verify;
 
 pub use error::{StoreError, StoreResult};

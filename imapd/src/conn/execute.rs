@@ -1,6 +1,7 @@
 //! Running a store command (`Action::Execute`) and bringing the client up to date afterwards:
 //! the handler's untagged responses, then pending mailbox updates (EXPUNGE only where RFC 3501
-//! §7.4.1 allows it), then the tagged response.
+//! §7.4.1 allows it), then the tagged response. Also the driver's side of a credential check
+//! (`Action::CheckCredentials`, [`handlers::login`]): the lease, the failure count, BYE.
 
 use super::{Conn, Flow, bye, updates};
 use crate::handlers::{self, Exec};
@@ -9,6 +10,36 @@ use crate::proto::response::{Code, Response, Status};
 use crate::session::AuthUser;
 
 impl Conn {
+    /// Checks credentials (LOGIN, AUTHENTICATE) and answers; closes the connection once it has
+    /// failed to log in too often.
+    pub(super) async fn check_credentials(
+        &mut self,
+        tag: &str,
+        username: &str,
+        password: &str,
+    ) -> Flow {
+        let ip = self.peer.ip();
+        let attempt =
+            handlers::login::check_credentials(&self.shared, ip, username, password).await;
+        if attempt.counts_as_failure {
+            self.auth_failures += 1;
+            self.shared.metrics.auth_failures.inc();
+        }
+        if let Ok(user) = &attempt.result {
+            self.span.record("user", user.username.as_str());
+            tracing::info!(user = %user.username, "logged in");
+            self.slot = attempt.lease;
+            self.user_max_message = attempt.max_message_size;
+        }
+        let rs = self.session.login_result(tag, attempt.result);
+        self.wire.push_all(&rs);
+        if self.auth_failures >= self.shared.options.max_auth_failures {
+            self.wire.push(&bye("Too many authentication failures"));
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
     /// `* OK [HIGHESTMODSEQ n]` for the selected mailbox (RFC 7162 §3.1).
     pub(super) fn announce_modseq(&mut self) {
         if let Some(v) = &self.view {

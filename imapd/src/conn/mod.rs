@@ -8,12 +8,11 @@
 //! - passwords and raw lines are never logged: the command log has tag, verb, result, time;
 //! - the stream's layers change only between commands, in [`layers`] (STARTTLS, COMPRESS).
 
-mod append;
 mod execute;
-mod idle;
 mod layers;
-mod login;
 pub mod updates;
+mod upload;
+mod wait;
 pub mod wire;
 
 use crate::handlers;
@@ -370,13 +369,9 @@ impl Conn {
                     username,
                     password,
                 } => {
-                    let failures = self.auth_failures;
-                    let rs = self.login(&tag, &username, password.expose()).await;
-                    if self.auth_failures > failures {
-                        self.shared.metrics.auth_failures.inc();
-                    }
-                    self.wire.push_all(&rs);
-                    break self.after_login_attempt();
+                    break self
+                        .check_credentials(&tag, &username, password.expose())
+                        .await;
                 }
                 Action::Execute {
                     tag,

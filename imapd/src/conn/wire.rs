@@ -5,6 +5,7 @@
 //! `flush_if_full` while streaming a large FETCH), so pipelined commands are answered in one
 //! write once the input is drained.
 
+use crate::handlers::output::{Flushing, Output};
 use crate::proto::response::{EncodeOptions, Response, Status};
 use eider_runtime::metrics::Counter;
 use eider_runtime::transport::Conn;
@@ -146,5 +147,23 @@ impl Wire {
     /// Closes the write side.
     pub async fn shutdown(&mut self) {
         let _ = self.io.shutdown().await;
+    }
+}
+
+impl Output for Wire {
+    fn push(&mut self, r: &Response) {
+        Wire::push(self, r);
+    }
+
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    fn opts(&self) -> EncodeOptions {
+        self.opts
+    }
+
+    fn flush_if_full(&mut self) -> Flushing<'_> {
+        Box::pin(Wire::flush_if_full(self))
     }
 }

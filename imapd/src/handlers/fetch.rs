@@ -98,9 +98,10 @@ pub async fn fetch(ex: &mut Exec<'_>, f: &Fetch) -> HResult {
             None
         };
         let flags = from_model(&s.flags, recent);
-        let mut w = FetchWriter::begin(&mut ex.wire.buf, seq, ex.wire.opts);
+        let opts = ex.wire.opts();
+        let mut w = FetchWriter::begin(ex.wire.buf(), seq, opts);
         for attr in &f.attrs {
-            let buf = &mut ex.wire.buf;
+            let buf = ex.wire.buf();
             match attr {
                 FetchAttr::Flags => w.item(buf, &FetchItem::Flags(&flags)),
                 FetchAttr::Uid => w.item(buf, &FetchItem::Uid(s.uid.0)),
@@ -130,20 +131,20 @@ pub async fn fetch(ex: &mut Exec<'_>, f: &Fetch) -> HResult {
         }
         if newly_seen.contains(&s.uid) {
             if !f.attrs.contains(&FetchAttr::Flags) {
-                w.item(&mut ex.wire.buf, &FetchItem::Flags(&flags));
+                w.item(ex.wire.buf(), &FetchItem::Flags(&flags));
             }
             // RFC 7162 §3.1: once CONDSTORE is enabled, a FETCH that implicitly set \Seen
             // carries the UID and the new mod-sequence too.
             if condstore {
                 if !f.attrs.contains(&FetchAttr::Uid) {
-                    w.item(&mut ex.wire.buf, &FetchItem::Uid(s.uid.0));
+                    w.item(ex.wire.buf(), &FetchItem::Uid(s.uid.0));
                 }
                 if !f.attrs.contains(&FetchAttr::ModSeq) {
-                    w.item(&mut ex.wire.buf, &FetchItem::ModSeq(s.modseq.0));
+                    w.item(ex.wire.buf(), &FetchItem::ModSeq(s.modseq.0));
                 }
             }
         }
-        w.end(&mut ex.wire.buf);
+        w.end(ex.wire.buf());
         ex.wire.flush_if_full().await?;
     }
     ok("FETCH completed")

@@ -6,7 +6,7 @@
 //! if reading fails half-way the connection is dropped (the response cannot be completed).
 
 use super::Failure;
-use crate::conn::wire::Wire;
+use super::Output;
 use crate::fetch::{FetchError, Plan, plan, read_plan, section_of};
 use crate::proto::command::FetchAttr;
 use crate::proto::response::{FetchItem, FetchWriter, SectionName};
@@ -39,7 +39,7 @@ fn broken(e: impl std::fmt::Display) -> Failure {
 
 /// Writes `attr`'s section of `msg` into the response `w` is writing.
 pub async fn write_section(
-    wire: &mut Wire,
+    wire: &mut dyn Output,
     w: &mut FetchWriter,
     store: &dyn MailStore,
     msg: &StoredMessage,
@@ -53,7 +53,7 @@ pub async fn write_section(
             // RFC 3501 leaves a missing part open; like Dovecot (the reference) we answer an
             // empty string, which every client parses (some choke on NIL).
             w.item(
-                &mut wire.buf,
+                wire.buf(),
                 &FetchItem::Section {
                     name,
                     data: Some(&[]),
@@ -66,10 +66,10 @@ pub async fn write_section(
             let mut reader = MessageReader::new(store, &msg.segments)
                 .range(start, len)
                 .window(WINDOW);
-            w.section_prefix(&mut wire.buf, &name, reader.remaining(), false);
+            w.section_prefix(wire.buf(), &name, reader.remaining(), false);
             // From here on the literal is promised: any failure must end the connection.
             while let Some(window) = reader.next_window().await.map_err(broken)? {
-                wire.buf.extend_from_slice(&window);
+                wire.buf().extend_from_slice(&window);
                 wire.flush_if_full().await?;
             }
             Ok(())
@@ -80,7 +80,7 @@ pub async fn write_section(
                 other => broken(other),
             })?;
             w.item(
-                &mut wire.buf,
+                wire.buf(),
                 &FetchItem::Section {
                     name,
                     data: Some(&data),

@@ -3,7 +3,7 @@
 //! Invariant: keywords compare case-insensitively (RFC 3501 §2.3.2) and keep the first
 //! spelling seen; every keyword a response uses was announced before it.
 
-use crate::conn::wire::Wire;
+use super::Output;
 use crate::proto::response::Code;
 
 /// The keywords a client was told about with `* FLAGS` (RFC 3501 §7.2.6): when a message gets
@@ -34,7 +34,7 @@ impl Keywords {
     /// Queues FLAGS (and PERMANENTFLAGS) if any of `used` is new.
     pub fn announce<'k>(
         &mut self,
-        wire: &mut Wire,
+        wire: &mut dyn Output,
         used: impl IntoIterator<Item = &'k String>,
         read_only: bool,
     ) {
@@ -62,5 +62,27 @@ impl Keywords {
             code: Some(Code::PermanentFlags(permanent)),
             text: "Flags permitted".into(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handlers::output::Buffer;
+
+    #[test]
+    fn a_new_keyword_is_announced_once() {
+        let mut kw = Keywords::default();
+        let mut out = Buffer::default();
+        kw.announce(&mut out, &["$Work".to_owned()], false);
+        let text = String::from_utf8(std::mem::take(&mut out.bytes)).unwrap();
+        assert!(text.starts_with("* FLAGS ("), "{text}");
+        assert!(
+            text.contains("$Work") && text.contains("PERMANENTFLAGS"),
+            "{text}"
+        );
+        // Keywords compare case-insensitively (RFC 3501 §2.3.2).
+        kw.announce(&mut out, &["$work".to_owned()], false);
+        assert!(out.bytes.is_empty());
     }
 }

@@ -1,33 +1,45 @@
-//! Command handlers: what each command the session hands to `Action::Execute` does against the
-//! store, one file per command family.
+//! Command handlers: what each command does against the store, one file per command named like
+//! its parser in `proto::command` (`select`, `fetch`, `copy`, `move`, ...). Most run through
+//! [`run`] for `Action::Execute`; APPEND ([`append`]), LOGIN / AUTHENTICATE ([`login`]) and IDLE
+//! ([`idle`]) are entered by the driver for their own actions, since they stream a literal,
+//! check credentials or wait. Commands that need neither store nor socket (CAPABILITY, ENABLE,
+//! ID, NAMESPACE, ...) are answered by the session itself.
 //!
-//! A handler writes its untagged responses into the connection's output (`Exec::wire`) and
+//! Layering: `crate::conn` (the driver) calls into handlers, never the reverse; a handler sees
+//! the connection only through the narrow [`Output`] trait.
+//!
+//! A handler writes its untagged responses into the connection's [`Output`] (`Exec::wire`) and
 //! returns a [`Completion`]; the driver then adds pending mailbox updates and the tagged
 //! response. Invariants: a handler only changes a mailbox the session may change (read-only
 //! selections are refused here as well as in the session); store errors are mapped to responses
-//! only through [`store_error`].
+//! only through [`store_error`] (`crate::session::error`).
 
+pub mod append;
 mod copy;
 mod expunge;
 mod fetch;
 mod fetch_body;
+pub mod idle;
 mod keywords;
 mod list;
 mod list_match;
+pub mod login;
 mod mailboxes;
+mod r#move;
+pub mod output;
 mod quota;
 mod search;
 mod select;
 mod status;
 mod store;
 
-use crate::conn::wire::Wire;
 use crate::mailbox::SelectedView;
 use crate::proto::command::CommandBody;
 use crate::proto::mailbox::{MailboxNameError, RawMailbox};
 use crate::proto::response::Code;
 use crate::proto::seqset::SequenceSet;
 use crate::server::Shared;
+pub use crate::session::error::store_error;
 use crate::session::{AuthUser, CommandError, Completion};
 use eider_model::types::Uid;
 use eider_store::MailStore;
@@ -35,13 +47,14 @@ use eider_store::StoreError;
 use std::sync::Arc;
 
 pub use keywords::Keywords;
+pub use output::Output;
 
 /// What a handler may use.
 pub struct Exec<'a> {
     pub shared: &'a Arc<Shared>,
     pub user: &'a AuthUser,
     pub view: &'a mut Option<SelectedView>,
-    pub wire: &'a mut Wire,
+    pub wire: &'a mut dyn Output,
     pub condstore: bool,
     pub utf8: bool,
     /// SEARCHRES saved result (RFC 5182), as UIDs.
@@ -83,22 +96,6 @@ impl From<StoreError> for Failure {
 }
 
 pub type HResult = Result<Completion, Failure>;
-
-/// The fixed mapping of store errors to IMAP answers (RFC 5530 codes).
-pub fn store_error(e: StoreError) -> CommandError {
-    let no = |code, text: &str| CommandError::no(code, text);
-    match e {
-        StoreError::NotFound(_) => no(Code::NonExistent, "No such mailbox or message"),
-        StoreError::AlreadyExists(_) => no(Code::AlreadyExists, "Mailbox already exists"),
-        StoreError::OverQuota => no(Code::OverQuota, "Quota exceeded"),
-        StoreError::Invalid(_) => no(Code::Cannot, "Invalid name or argument"),
-        StoreError::NotAllowed(_) => no(Code::Cannot, "Operation not allowed"),
-        StoreError::Unavailable(_) => no(Code::Unavailable, "Storage unavailable, try again"),
-        other => CommandError::Internal {
-            detail: other.to_string(),
-        },
-    }
-}
 
 /// Seconds since the epoch.
 pub fn unix_now() -> i64 {
@@ -172,7 +169,6 @@ pub fn resolve(
 
 /// Runs one command; only a write failure ends it with an error.
 pub async fn run(ex: &mut Exec<'_>, tag: &str, cmd: CommandBody) -> std::io::Result<Completion> {
-    let name = cmd.name();
     // Boxed as `Send` here so the compiler proves it once, in a non-generic context (the
     // higher-ranked lifetimes of the handlers' futures otherwise defeat the check at spawn).
     let fut: std::pin::Pin<Box<dyn std::future::Future<Output = HResult> + Send + '_>> =
@@ -181,12 +177,8 @@ pub async fn run(ex: &mut Exec<'_>, tag: &str, cmd: CommandBody) -> std::io::Res
     match result {
         Ok(c) => Ok(c),
         Err(Failure::Io(e)) => Err(e),
-        Err(Failure::Command(e)) => {
-            if let CommandError::Internal { detail } = &e {
-                tracing::warn!(command = name, error = %detail, "command failed");
-            }
-            Ok(Completion::Failed(e))
-        }
+        // Internal causes were logged where they were made (`CommandError::internal`).
+        Err(Failure::Command(e)) => Ok(Completion::Failed(e)),
     }
 }
 
@@ -214,8 +206,8 @@ async fn dispatch(ex: &mut Exec<'_>, tag: &str, cmd: CommandBody) -> HResult {
         B::Search(s) => search::search(ex, tag, &s).await,
         B::Fetch(f) => fetch::fetch(ex, &f).await,
         B::Store(s) => store::store(ex, &s).await,
-        B::Copy(c) => copy::copy(ex, &c, false).await,
-        B::Move(c) => copy::copy(ex, &c, true).await,
+        B::Copy(c) => copy::copy(ex, &c).await,
+        B::Move(c) => r#move::r#move(ex, &c).await,
         other => Err(CommandError::Bad(format!("{} not expected here", other.name())).into()),
     }
 }

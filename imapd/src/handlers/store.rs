@@ -52,8 +52,9 @@ pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
                 continue;
             };
             view.note_own_flags(m.uid, m.modseq);
-            let buf = &mut ex.wire.buf;
-            let mut w = FetchWriter::begin(buf, seq, ex.wire.opts);
+            let opts = ex.wire.opts();
+            let buf = ex.wire.buf();
+            let mut w = FetchWriter::begin(buf, seq, opts);
             let wire_flags = from_model(&m.flags, view.is_recent(m.uid));
             w.item(buf, &FetchItem::Flags(&wire_flags));
             if s.uid {
@@ -75,8 +76,9 @@ pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
             }
         }
         for (seq, uid, modseq) in lines {
-            let buf = &mut ex.wire.buf;
-            let mut w = FetchWriter::begin(buf, seq, ex.wire.opts);
+            let opts = ex.wire.opts();
+            let buf = ex.wire.buf();
+            let mut w = FetchWriter::begin(buf, seq, opts);
             if s.uid {
                 w.item(buf, &FetchItem::Uid(uid.0));
             }

@@ -1,9 +1,15 @@
-//! The three classes of command failure and their fixed wire mapping (house style, after mox):
-//! syntax → `BAD`, user error → `NO [CODE]`, server error → `NO [SERVERBUG]` with a generic text
-//! (the cause goes to the log, never to the client).
+//! The one mapping of command failures to IMAP answers (house style, after mox): syntax →
+//! `BAD`, user error → `NO [CODE]`, temporary outage → `NO [UNAVAILABLE]`, server error →
+//! `NO [SERVERBUG]` with a generic text.
+//!
+//! Every command path (APPEND, LOGIN, COPY, MOVE, STORE, FETCH, ...) turns a [`StoreError`] into
+//! a [`CommandError`] only through [`store_error`] (also behind `From` / `?`). Invariant: the
+//! text of a server-side failure never reaches the client; its cause is logged here, once, when
+//! the failure is made ([`CommandError::internal`]).
 
 use crate::proto::error::{ErrorKind, ReceiveError};
 use crate::proto::response::{Code, Response, Status};
+use eider_store::StoreError;
 use thiserror::Error;
 
 /// Why a command failed.
@@ -28,6 +34,14 @@ impl CommandError {
         }
     }
 
+    /// A server-side failure: logs `cause` (inside the command's span) and keeps it for
+    /// debugging; the client only ever sees the generic text of [`CommandError::to_response`].
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let detail = cause.to_string();
+        tracing::warn!(error = %detail, "command failed: internal error");
+        CommandError::Internal { detail }
+    }
+
     /// The tagged response for this failure.
     pub fn to_response(&self, tag: &str) -> Response {
         match self {
@@ -45,11 +59,31 @@ impl CommandError {
     }
 }
 
-impl From<eider_store::StoreError> for CommandError {
-    fn from(e: eider_store::StoreError) -> Self {
-        CommandError::Internal {
-            detail: e.to_string(),
+/// The fixed mapping of store errors to IMAP answers (RFC 5530 response codes).
+///
+/// User errors get the code that names the problem; an outage the store says is temporary gets
+/// `UNAVAILABLE` (RFC 5530 §3: retrying later may work) and is logged; anything else is a
+/// server bug: generic text, cause logged.
+pub fn store_error(e: StoreError) -> CommandError {
+    let no = CommandError::no;
+    match e {
+        StoreError::NotFound(_) => no(Code::NonExistent, "No such mailbox or message"),
+        StoreError::AlreadyExists(_) => no(Code::AlreadyExists, "Mailbox already exists"),
+        StoreError::OverQuota => no(Code::OverQuota, "Quota exceeded"),
+        StoreError::Invalid(_) => no(Code::Cannot, "Invalid name or argument"),
+        StoreError::NotAllowed(_) => no(Code::Cannot, "Operation not allowed"),
+        StoreError::Unavailable(_) => {
+            tracing::warn!(error = %e, "command failed: store unavailable");
+            no(Code::Unavailable, "Storage unavailable, try again")
         }
+        // MissingBlob, Corrupt, Internal, and variants added later.
+        other => CommandError::internal(other),
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        store_error(e)
     }
 }
 
@@ -94,3 +128,7 @@ pub fn receive_error_response(e: &ReceiveError) -> Response {
         None => Response::Condition { status, code, text },
     }
 }
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

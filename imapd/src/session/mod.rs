@@ -13,7 +13,7 @@ pub mod error;
 mod sasl;
 pub mod state;
 
-use crate::proto::command::{AppendHeader, Command, CommandBody};
+use crate::proto::command::{AppendHeader, Command, CommandBody, CommandKind};
 use crate::proto::error::ReceiveError;
 use crate::proto::flag::Flag;
 use crate::proto::mailbox::{MailboxNameError, RawMailbox};
@@ -253,7 +253,7 @@ impl Session {
     /// A parsed command.
     pub fn on_command(&mut self, cmd: Command) -> Action {
         let Command { tag, body } = cmd;
-        if !state::allowed(self.state.kind(), &body) {
+        if !state::allowed(self.state.kind(), body.kind()) {
             return Action::Reply(vec![bad(&tag, &format!("{} not allowed now", body.name()))]);
         }
         use CommandBody as B;
@@ -424,8 +424,9 @@ impl Session {
 
     /// An APPEND header from the receiver.
     pub fn on_append(&mut self, header: AppendHeader) -> Action {
-        let Some(user) = self.state.user().cloned() else {
-            return Action::RefuseAppend(vec![bad(&header.tag, "APPEND not allowed now")]);
+        let user = match self.state.user() {
+            Some(u) if state::allowed(self.state.kind(), CommandKind::Append) => u.clone(),
+            _ => return Action::RefuseAppend(vec![bad(&header.tag, "APPEND not allowed now")]),
         };
         if header.literal_size > self.config.max_append {
             return Action::RefuseAppend(vec![no(

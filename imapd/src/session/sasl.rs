@@ -7,7 +7,7 @@
 use super::{
     Action, AuthUser, CommandError, Pending, Secret, Session, State, bad, capability, no, ok,
 };
-use crate::proto::command::{Authenticate, auth};
+use crate::proto::command::{Authenticate, login};
 use crate::proto::response::{Code, Response, Status};
 
 impl Session {
@@ -72,7 +72,7 @@ impl Session {
     }
 
     fn plain(&mut self, tag: &str, msg: &[u8]) -> Action {
-        let Ok(creds) = auth::parse_plain(msg) else {
+        let Ok(creds) = login::parse_plain(msg) else {
             return Action::Reply(vec![bad(tag, "Malformed PLAIN message")]);
         };
         if !creds.authzid.is_empty() && creds.authzid != creds.username {
@@ -93,11 +93,11 @@ impl Session {
     pub fn on_raw_line(&mut self, line: &[u8]) -> Action {
         match std::mem::replace(&mut self.pending, Pending::None) {
             Pending::Sasl { tag } => {
-                if auth::is_sasl_cancel(line) {
+                if login::is_sasl_cancel(line) {
                     // RFC 3501 §6.2.2: a cancelled exchange gets a tagged BAD.
                     return Action::Reply(vec![bad(&tag, "AUTHENTICATE cancelled")]);
                 }
-                match auth::decode_sasl(line) {
+                match login::decode_sasl(line) {
                     Ok(msg) => self.plain(&tag, &msg),
                     Err(_) => Action::Reply(vec![bad(&tag, "Invalid base64")]),
                 }

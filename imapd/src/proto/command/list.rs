@@ -3,7 +3,7 @@
 
 use super::super::cursor::Cursor;
 use super::super::error::{PResult, SyntaxError};
-use super::mailbox::StatusItem;
+use super::status::StatusItem;
 
 /// LIST selection options (RFC 5258 §3.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

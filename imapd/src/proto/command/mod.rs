@@ -1,16 +1,24 @@
 //! Typed IMAP commands and the dispatcher that parses one complete command buffer.
 //!
-//! One file per command family, holding that family's types and parsers. The dispatcher reads
+//! One file per command (or family of commands sharing arguments, e.g. `mailbox`), named after
+//! it, holding its types and parser; its parser tests are in `tests/<same name>.rs`. The dispatcher reads
 //! `tag SP verb` and hands the cursor to the family; every family parser consumes the whole rest
 //! of the command (tolerating trailing spaces), so a returned `Command` has no leftover bytes.
 
 pub mod append;
-pub mod auth;
+pub mod copy;
+pub mod enable;
 pub mod fetch;
+pub mod id;
+pub mod kind;
 pub mod list;
-pub mod mailbox;
+pub mod login;
+pub mod mailboxes;
+pub mod r#move;
 pub mod quota;
 pub mod search;
+pub mod select;
+pub mod status;
 pub mod store;
 
 use super::cursor::{Cursor, is_tag_char};
@@ -19,13 +27,18 @@ use super::mailbox::RawMailbox;
 use super::seqset::SequenceSet;
 
 pub use append::AppendHeader;
-pub use auth::{Authenticate, IdParams, Login};
+pub use copy::CopyMove;
 pub use fetch::{Fetch, FetchAttr, Section, SectionPart};
+pub use id::IdParams;
+pub use kind::CommandKind;
 pub use list::{List, ListReturn, ListSelect};
-pub use mailbox::{Create, Rename, Select, Status, StatusItem};
+pub use login::{Authenticate, Login};
+pub use mailboxes::{Create, Rename};
 pub use quota::SetQuota;
 pub use search::{Search, SearchKey, SearchReturn};
-pub use store::{CopyMove, Store, StoreMode};
+pub use select::Select;
+pub use status::{Status, StatusItem};
+pub use store::{Store, StoreMode};
 
 /// A parsed command with its tag.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,46 +102,52 @@ pub enum CommandBody {
 }
 
 impl CommandBody {
-    /// The verb as the client would write it, for logs and the per-state table.
-    pub fn name(&self) -> &'static str {
-        use CommandBody::*;
+    /// Which command this is.
+    pub fn kind(&self) -> CommandKind {
+        use CommandBody as B;
+        use CommandKind as K;
         match self {
-            Capability => "CAPABILITY",
-            Noop => "NOOP",
-            Logout => "LOGOUT",
-            Id(_) => "ID",
-            StartTls => "STARTTLS",
-            Authenticate(_) => "AUTHENTICATE",
-            Login(_) => "LOGIN",
-            Enable(_) => "ENABLE",
-            Select(_) => "SELECT",
-            Examine(_) => "EXAMINE",
-            Create(_) => "CREATE",
-            Delete(_) => "DELETE",
-            Rename(_) => "RENAME",
-            Subscribe(_) => "SUBSCRIBE",
-            Unsubscribe(_) => "UNSUBSCRIBE",
-            List(_) => "LIST",
-            Lsub { .. } => "LSUB",
-            Xlist { .. } => "XLIST",
-            Namespace => "NAMESPACE",
-            Status(_) => "STATUS",
-            GetQuota(_) => "GETQUOTA",
-            GetQuotaRoot(_) => "GETQUOTAROOT",
-            SetQuota(_) => "SETQUOTA",
-            Compress(_) => "COMPRESS",
-            Idle => "IDLE",
-            Check => "CHECK",
-            Close => "CLOSE",
-            Unselect => "UNSELECT",
-            Expunge => "EXPUNGE",
-            UidExpunge(_) => "UID EXPUNGE",
-            Search(_) => "SEARCH",
-            Fetch(_) => "FETCH",
-            Store(_) => "STORE",
-            Copy(_) => "COPY",
-            Move(_) => "MOVE",
+            B::Capability => K::Capability,
+            B::Noop => K::Noop,
+            B::Logout => K::Logout,
+            B::Id(_) => K::Id,
+            B::StartTls => K::StartTls,
+            B::Authenticate(_) => K::Authenticate,
+            B::Login(_) => K::Login,
+            B::Enable(_) => K::Enable,
+            B::Select(_) => K::Select,
+            B::Examine(_) => K::Examine,
+            B::Create(_) => K::Create,
+            B::Delete(_) => K::Delete,
+            B::Rename(_) => K::Rename,
+            B::Subscribe(_) => K::Subscribe,
+            B::Unsubscribe(_) => K::Unsubscribe,
+            B::List(_) => K::List,
+            B::Lsub { .. } => K::Lsub,
+            B::Xlist { .. } => K::Xlist,
+            B::Namespace => K::Namespace,
+            B::Status(_) => K::Status,
+            B::GetQuota(_) => K::GetQuota,
+            B::GetQuotaRoot(_) => K::GetQuotaRoot,
+            B::SetQuota(_) => K::SetQuota,
+            B::Compress(_) => K::Compress,
+            B::Idle => K::Idle,
+            B::Check => K::Check,
+            B::Close => K::Close,
+            B::Unselect => K::Unselect,
+            B::Expunge => K::Expunge,
+            B::UidExpunge(_) => K::UidExpunge,
+            B::Search(_) => K::Search,
+            B::Fetch(_) => K::Fetch,
+            B::Store(_) => K::Store,
+            B::Copy(_) => K::Copy,
+            B::Move(_) => K::Move,
         }
+    }
+
+    /// The verb as the client would write it, for logs.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 }
 
@@ -178,22 +197,22 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
         "EXPUNGE" => B::Expunge,
         "IDLE" => B::Idle,
         "NAMESPACE" => B::Namespace,
-        "ID" => B::Id(auth::parse_id(c)?),
-        "AUTHENTICATE" => B::Authenticate(auth::parse_authenticate(c)?),
-        "LOGIN" => B::Login(auth::parse_login(c)?),
-        "ENABLE" => B::Enable(auth::parse_enable(c)?),
+        "ID" => B::Id(id::parse_id(c)?),
+        "AUTHENTICATE" => B::Authenticate(login::parse_authenticate(c)?),
+        "LOGIN" => B::Login(login::parse_login(c)?),
+        "ENABLE" => B::Enable(enable::parse_enable(c)?),
         "COMPRESS" => {
             c.sp()?;
             B::Compress(c.atom_upper()?)
         }
-        "SELECT" => B::Select(mailbox::parse_select(c)?),
-        "EXAMINE" => B::Examine(mailbox::parse_select(c)?),
-        "CREATE" => B::Create(mailbox::parse_create(c)?),
-        "DELETE" => B::Delete(mailbox::parse_one(c)?),
-        "RENAME" => B::Rename(mailbox::parse_rename(c)?),
-        "SUBSCRIBE" => B::Subscribe(mailbox::parse_one(c)?),
-        "UNSUBSCRIBE" => B::Unsubscribe(mailbox::parse_one(c)?),
-        "STATUS" => B::Status(mailbox::parse_status(c)?),
+        "SELECT" => B::Select(select::parse_select(c)?),
+        "EXAMINE" => B::Examine(select::parse_select(c)?),
+        "CREATE" => B::Create(mailboxes::parse_create(c)?),
+        "DELETE" => B::Delete(parse_one(c)?),
+        "RENAME" => B::Rename(mailboxes::parse_rename(c)?),
+        "SUBSCRIBE" => B::Subscribe(parse_one(c)?),
+        "UNSUBSCRIBE" => B::Unsubscribe(parse_one(c)?),
+        "STATUS" => B::Status(status::parse_status(c)?),
         "LIST" => B::List(list::parse_list(c)?),
         "LSUB" => {
             let (reference, pattern) = list::parse_simple(c)?;
@@ -207,23 +226,23 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
             c.sp()?;
             B::GetQuota(c.astring()?)
         }
-        "GETQUOTAROOT" => B::GetQuotaRoot(mailbox::parse_one(c)?),
+        "GETQUOTAROOT" => B::GetQuotaRoot(parse_one(c)?),
         "SETQUOTA" => B::SetQuota(quota::parse_setquota(c)?),
         // The receiver turns a well-formed APPEND into `Progress::Append` at its literal.
         "APPEND" => return Err(SyntaxError("APPEND needs a message literal")),
         "SEARCH" => B::Search(search::parse_search(c, false)?),
         "FETCH" => B::Fetch(fetch::parse_fetch(c, false)?),
         "STORE" => B::Store(store::parse_store(c, false)?),
-        "COPY" => B::Copy(store::parse_copy(c, false)?),
-        "MOVE" => B::Move(store::parse_copy(c, false)?),
+        "COPY" => B::Copy(copy::parse_copy(c, false)?),
+        "MOVE" => B::Move(r#move::parse_move(c, false)?),
         "UID" => {
             c.sp()?;
             match c.atom_upper()?.as_str() {
                 "SEARCH" => B::Search(search::parse_search(c, true)?),
                 "FETCH" => B::Fetch(fetch::parse_fetch(c, true)?),
                 "STORE" => B::Store(store::parse_store(c, true)?),
-                "COPY" => B::Copy(store::parse_copy(c, true)?),
-                "MOVE" => B::Move(store::parse_copy(c, true)?),
+                "COPY" => B::Copy(copy::parse_copy(c, true)?),
+                "MOVE" => B::Move(r#move::parse_move(c, true)?),
                 "EXPUNGE" => {
                     c.sp()?;
                     B::UidExpunge(SequenceSet::parse(c)?)
@@ -235,11 +254,16 @@ fn body(verb: &str, c: &mut Cursor<'_>) -> PResult<Option<CommandBody>> {
     }))
 }
 
+/// `SP mailbox`: the argument of DELETE, SUBSCRIBE, GETQUOTAROOT, and the start of others.
+pub(super) fn parse_one(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
+    c.sp()?;
+    raw_mailbox(c)
+}
+
 /// `mailbox` (astring; `INBOX` matching is done when decoding).
 pub(crate) fn raw_mailbox(c: &mut Cursor<'_>) -> PResult<RawMailbox> {
     Ok(RawMailbox(c.astring()?))
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

@@ -1,11 +1,9 @@
-//! STORE (RFC 3501 §6.4.6, UNCHANGEDSINCE RFC 7162 §3.1.3), COPY (§6.4.7) and MOVE (RFC 6851).
+//! STORE (RFC 3501 §6.4.6, UNCHANGEDSINCE RFC 7162 §3.1.3).
 
 use super::super::cursor::Cursor;
 use super::super::error::{PResult, SyntaxError};
 use super::super::flag::Flag;
-use super::super::mailbox::RawMailbox;
 use super::super::seqset::SequenceSet;
-use super::raw_mailbox;
 
 /// How STORE combines flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,14 +23,6 @@ pub struct Store {
     pub silent: bool,
     pub flags: Vec<Flag>,
     pub unchanged_since: Option<u64>,
-}
-
-/// COPY / MOVE arguments.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CopyMove {
-    pub uid: bool,
-    pub set: SequenceSet,
-    pub mailbox: RawMailbox,
 }
 
 pub(super) fn parse_store(c: &mut Cursor<'_>, uid: bool) -> PResult<Store> {
@@ -87,12 +77,4 @@ pub(super) fn parse_store(c: &mut Cursor<'_>, uid: bool) -> PResult<Store> {
         flags,
         unchanged_since,
     })
-}
-
-pub(super) fn parse_copy(c: &mut Cursor<'_>, uid: bool) -> PResult<CopyMove> {
-    c.sp()?;
-    let set = SequenceSet::parse(c)?;
-    c.sp()?;
-    let mailbox = raw_mailbox(c)?;
-    Ok(CopyMove { uid, set, mailbox })
 }

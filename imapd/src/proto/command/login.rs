@@ -1,5 +1,5 @@
-//! Connection-level commands: AUTHENTICATE (RFC 3501 §6.2.2, SASL-IR RFC 4959), LOGIN, ENABLE
-//! (RFC 5161), ID (RFC 2971), and the SASL PLAIN message (RFC 4616).
+//! LOGIN (RFC 3501 §6.2.3), AUTHENTICATE (§6.2.2, SASL-IR RFC 4959) and the SASL PLAIN message
+//! (RFC 4616).
 
 use super::super::cursor::Cursor;
 use super::super::error::{PResult, SyntaxError};
@@ -39,9 +39,6 @@ impl std::fmt::Debug for Login {
             .finish_non_exhaustive()
     }
 }
-
-/// ID parameters: `NIL` or field/value pairs.
-pub type IdParams = Option<Vec<(Vec<u8>, Option<Vec<u8>>)>>;
 
 pub(super) fn parse_authenticate(c: &mut Cursor<'_>) -> PResult<Authenticate> {
     c.sp()?;
@@ -115,43 +112,6 @@ pub(super) fn parse_login(c: &mut Cursor<'_>) -> PResult<Login> {
     c.sp()?;
     let password = c.astring()?;
     Ok(Login { username, password })
-}
-
-pub(super) fn parse_enable(c: &mut Cursor<'_>) -> PResult<Vec<String>> {
-    let mut caps = Vec::new();
-    while c.peek() == Some(b' ') {
-        c.sp()?;
-        if c.at_end() {
-            break;
-        }
-        caps.push(c.atom_upper()?);
-    }
-    if caps.is_empty() {
-        return Err(SyntaxError("ENABLE needs a capability"));
-    }
-    Ok(caps)
-}
-
-pub(super) fn parse_id(c: &mut Cursor<'_>) -> PResult<IdParams> {
-    c.sp()?;
-    if c.keyword("NIL") {
-        return Ok(None);
-    }
-    let mut pairs = Vec::new();
-    c.expect(b'(', "expected (")?;
-    if c.eat(b')') {
-        return Ok(Some(pairs));
-    }
-    loop {
-        let k = c.string()?;
-        c.sp()?;
-        let v = c.nstring()?;
-        pairs.push((k, v));
-        if c.eat(b')') {
-            return Ok(Some(pairs));
-        }
-        c.sp()?;
-    }
 }
 
 #[cfg(test)]
