@@ -32,7 +32,7 @@ pub enum ApiError {
     /// sense (the `Retry-After` header).
     #[error("service unavailable")]
     Unavailable(u64),
-    /// Too many failed logins for the user name or client address (`eider_common::auth_limit`);
+    /// Too many failed logins for the user name or client address (`eider_runtime::auth_limit`);
     /// the seconds until the client may retry (the `Retry-After` header).
     #[error("too many authentication failures; try again later")]
     TooManyRequests(u64),

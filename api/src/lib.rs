@@ -28,7 +28,8 @@ mod users;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
 use state::AppState;
 use std::sync::Arc;
 

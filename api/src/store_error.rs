@@ -16,7 +16,7 @@
 //!   answer a generic text; the error goes only to the log.
 
 use crate::error::ApiError;
-use eider_common::error::StoreError;
+use eider_store::error::StoreError;
 
 /// `Retry-After` of a 503: long enough for a store failover (a replica set elects a new
 /// primary in seconds), short enough that a client does not give up on a blip.
@@ -47,7 +47,7 @@ impl From<StoreError> for ApiError {
 mod tests {
     use super::*;
     use axum::response::IntoResponse;
-    use eider_common::types::BlobId;
+    use eider_model::types::BlobId;
     use serde_json::{Value, json};
 
     /// One of each variant (`StoreError` is `#[non_exhaustive]`: add new ones here) with the

@@ -11,9 +11,10 @@
 use crate::conn;
 use crate::mailbox::recent::RecentRegistry;
 use crate::metrics::ImapMetrics;
-use eider_common::config::Config;
-use eider_common::transport::Tls;
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_runtime::transport::Tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

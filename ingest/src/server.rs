@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use eider_common::config::Config;
-use eider_common::transport::{Conn, Tls, accept_tls};
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_runtime::transport::{Conn, Tls, accept_tls};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -81,13 +82,13 @@ pub async fn run(
 
 /// Serves LMTP on whatever [`Listener`] the configuration produced (TCP or Unix socket).
 pub async fn run_listener(
-    listener: eider_common::daemon::Listener,
+    listener: eider_runtime::daemon::Listener,
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     match listener {
-        eider_common::daemon::Listener::Tcp(l) => run(l, ctx, shutdown).await,
-        eider_common::daemon::Listener::Unix(l, _) => run_unix(l, ctx, shutdown).await,
+        eider_runtime::daemon::Listener::Tcp(l) => run(l, ctx, shutdown).await,
+        eider_runtime::daemon::Listener::Unix(l, _) => run_unix(l, ctx, shutdown).await,
     }
 }
 

@@ -14,9 +14,9 @@
 //!   limit `552 5.3.4`) are decided where they are checked, with the same canned replies.
 
 use crate::lmtp::reply::{Reply, canned};
-use eider_common::StoreError;
-use eider_common::ingest::IngestError;
-use eider_common::types::UserId;
+use eider_model::types::UserId;
+use eider_store::StoreError;
+use eider_store::ingest::IngestError;
 
 /// Where in the transaction the store failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub fn content_failed(e: &IngestError) -> Reply {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use eider_common::types::BlobId;
+    use eider_model::types::BlobId;
 
     /// One of each variant (`StoreError` is `#[non_exhaustive]`: add new ones here) with the
     /// reply line every recipient stage gives it.

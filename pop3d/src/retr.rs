@@ -12,9 +12,9 @@ use crate::maildrop::Maildrop;
 use crate::proto::reply::{Code, Reply};
 use crate::proto::stream::{DotStuffer, TopFilter};
 use crate::store_error::{self, Op};
-use eider_common::content::{MessageReader, read_range};
-use eider_common::model::Segment;
-use eider_common::types::Uid;
+use eider_model::Segment;
+use eider_model::types::Uid;
+use eider_store::content::{MessageReader, read_range};
 use std::io;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 

@@ -18,8 +18,8 @@
 //!   the maildrop lock (`proto::session::Session::login_failed`).
 
 use crate::proto::reply::{Code, Reply};
-use eider_common::StoreError;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
+use eider_store::StoreError;
 use std::io;
 
 /// What the session was doing when the store failed. It picks the wording, not the class.
@@ -100,7 +100,7 @@ pub fn after_ok(op: Op, e: &StoreError) -> io::Error {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use eider_common::types::BlobId;
+    use eider_model::types::BlobId;
 
     /// One of each variant (`StoreError` is `#[non_exhaustive]`: add new ones here).
     fn every_error() -> Vec<StoreError> {
