@@ -1,10 +1,10 @@
 //! API errors: every failure becomes a JSON body `{"error": CODE, "message": TEXT}` with the
-//! HTTP status that says who is at fault. Internal details are logged, never sent.
+//! HTTP status that says who is at fault. Internal details are logged, never sent. Store
+//! failures are mapped to these in [`crate::store_error`], and nowhere else.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use eider_store::error::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -28,8 +28,10 @@ pub enum ApiError {
     RangeNotSatisfiable(u64),
     #[error("unsupported media type: {0}")]
     UnsupportedMedia(String),
+    /// A temporary failure (the store is unreachable); the seconds after which a retry makes
+    /// sense (the `Retry-After` header).
     #[error("service unavailable")]
-    Unavailable,
+    Unavailable(u64),
     /// Too many failed logins for the user name or client address (`eider_runtime::auth_limit`);
     /// the seconds until the client may retry (the `Retry-After` header).
     #[error("too many authentication failures; try again later")]
@@ -57,30 +59,10 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "relay_failed"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(what) => ApiError::NotFound(what),
-            StoreError::AlreadyExists(what) => ApiError::Conflict(format!("{what} already exists")),
-            StoreError::OverQuota => ApiError::OverQuota,
-            StoreError::Invalid(why) => ApiError::BadRequest(why),
-            StoreError::NotAllowed(why) => ApiError::Conflict(format!("not allowed: {why}")),
-            e if e.is_temporary() => {
-                tracing::warn!(error = %e, "store temporarily failing");
-                ApiError::Unavailable
-            }
-            e => {
-                tracing::error!(error = %e, "store failure");
-                ApiError::Internal
-            }
         }
     }
 }
@@ -97,8 +79,8 @@ impl IntoResponse for ApiError {
                     axum::http::HeaderValue::from_static("Bearer"),
                 );
             }
-            // RFC 6585 §4, RFC 9110 §10.2.3.
-            ApiError::TooManyRequests(secs) => {
+            // RFC 6585 §4, RFC 9110 §10.2.3 and §15.6.4.
+            ApiError::TooManyRequests(secs) | ApiError::Unavailable(secs) => {
                 resp.headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, secs.into());
             }

@@ -21,6 +21,7 @@ mod parsed;
 mod search;
 mod smtp;
 pub mod state;
+pub mod store_error;
 mod submit;
 mod users;
 

@@ -279,9 +279,13 @@ pub async fn submit(
         eider_mime::Limits::default(),
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "storing the sent copy");
-        ApiError::Internal
+    .map_err(|e| match e {
+        eider_store::ingest::IngestError::Store(e) => ApiError::from(e),
+        // The message was built here: failing to read or parse it is our fault.
+        e => {
+            tracing::error!(error = %e, "storing the sent copy");
+            ApiError::Internal
+        }
     })?;
     let flags = Flags {
         system: SystemFlags(SystemFlags::SEEN),

@@ -20,6 +20,7 @@ use crate::lmtp::data::DataDecoder;
 use crate::lmtp::reply::{Reply, canned};
 use crate::lmtp::session::{Session, SessionConfig, Step, Transaction};
 use crate::metrics::IngestMetrics;
+use crate::store_error::{self, Stage};
 
 /// Per-daemon settings derived from the configuration once.
 #[derive(Clone, Debug)]
@@ -86,9 +87,8 @@ impl Incoming {
         match self.task.await {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "ingest failed");
                 metrics.error("ingest");
-                Err(canned::temp_failure())
+                Err(store_error::content_failed(&e))
             }
             Err(e) => {
                 tracing::error!(error = %e, "ingest task died");
@@ -328,8 +328,7 @@ async fn deliver_all(
         match deliver_one(ctx, settings, from, rcpt, prepared, now).await {
             Ok(text) => Reply::with(250, (2, 0, 0), text),
             Err(e) => {
-                tracing::warn!(user = %rcpt.user.id, error = %e, "delivery failed");
-                let reply = deliver::failure_reply(&e);
+                let reply = store_error::refuse(Stage::Delivery(rcpt.user.id), &e);
                 if !reply.is_positive() && reply.code < 500 {
                     settings.metrics.error("store");
                 }

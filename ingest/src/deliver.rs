@@ -14,6 +14,7 @@ use eider_store::filter;
 use eider_store::ingest::Prepared;
 
 use crate::lmtp::reply::{Reply, canned};
+use crate::store_error::{self, Stage};
 
 /// What we know about an accepted recipient.
 #[derive(Clone, Debug)]
@@ -52,10 +53,7 @@ pub async fn check_recipient(
     let user = match user {
         Ok(Some(u)) => u,
         Ok(None) => return Err(canned::unknown_user()),
-        Err(e) => {
-            tracing::warn!(error = %e, "recipient lookup failed");
-            return Err(canned::temp_failure());
-        }
+        Err(e) => return Err(store_error::refuse(Stage::Recipient, &e)),
     };
     if user.disabled {
         return Err(Reply::with(550, (5, 2, 1), "Mailbox disabled"));
@@ -213,13 +211,4 @@ pub fn is_spam(prepared: &Prepared, rules: &SpamRules, level: u8) -> bool {
         return false;
     };
     score >= f64::from(100 - level.min(100)) / 10.0
-}
-
-/// Maps an append failure to the per-recipient reply after DATA.
-pub fn failure_reply(err: &StoreError) -> Reply {
-    match err {
-        StoreError::OverQuota => canned::over_quota(),
-        StoreError::NotFound(_) => canned::unknown_user(),
-        _ => canned::temp_failure(),
-    }
 }

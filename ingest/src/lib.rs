@@ -2,7 +2,8 @@
 //!
 //! `lmtp` is the sans-I/O protocol core; `connection` drives it over a socket and streams message
 //! data into the shared ingest path (`eider_store::ingest`); `deliver` personalises and files
-//! the message per recipient; `server` owns the accept loops; `metrics` names what is counted.
+//! the message per recipient; `store_error` is the one mapping of store failures to replies;
+//! `server` owns the accept loops; `metrics` names what is counted.
 
 pub mod connection;
 pub mod deliver;
@@ -10,5 +11,6 @@ pub mod input;
 pub mod lmtp;
 pub mod metrics;
 pub mod server;
+pub mod store_error;
 
 pub use server::{run, run_listener, run_unix};

@@ -238,12 +238,13 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                 }
             }
             Action::Commit { delete, seen } => {
-                let ok = match &st.maildrop {
+                let outcome = match &st.maildrop {
                     Some(drop) => maildrop::commit(shared, drop, &delete, &seen).await,
-                    None => true,
+                    None => Ok(()),
                 };
+                let ok = outcome.is_ok();
                 tracing::info!(deleted = delete.len(), seen = seen.len(), ok, "POP3 UPDATE");
-                commit_reply(ok).encode(&mut st.out);
+                commit_reply(outcome).encode(&mut st.out);
                 st.maildrop = None;
                 return Ok(Next::Close);
             }

@@ -3,7 +3,9 @@
 //!
 //! `proto` is the sans-I/O core; [`conn`] drives one connection, [`maildrop`] makes the store
 //! calls of login and the UPDATE state, [`retr`] streams messages, [`limits`] keeps the
-//! maildrop lock and download counter in `ctx.counters` (across processes with `[redis]`). Behaviour and its reasons: `docs/pop3.md`.
+//! maildrop lock and download counter in `ctx.counters` (across processes with `[redis]`),
+//! [`store_error`] is the one mapping of store failures to `-ERR` answers. Behaviour and its
+//! reasons: `docs/pop3.md`.
 
 pub mod conn;
 pub mod limits;
@@ -11,6 +13,7 @@ pub mod maildrop;
 pub mod metrics;
 pub mod proto;
 pub mod retr;
+pub mod store_error;
 
 use conn::{ConnState, Flow};
 use eider_runtime::Context;

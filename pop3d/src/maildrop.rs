@@ -14,8 +14,10 @@
 //!   (IMAP) removed meanwhile are skipped by the store, not treated as errors.
 
 use crate::Shared;
+use crate::proto::reply::Reply;
 use crate::proto::session::{LoginFailure, Message};
 use crate::proto::uidl;
+use crate::store_error::{self, Op};
 use eider_model::types::{MailboxId, Uid};
 use eider_model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, SystemFlags, User};
 use eider_runtime::config::Pop3DeleteAction;
@@ -165,7 +167,7 @@ pub async fn login(
     let user = store
         .find_user(username)
         .await
-        .map_err(temporary)?
+        .map_err(refused)?
         .ok_or(LoginFailure::Credentials)?;
     let hash = user.password_hash.clone();
     // Password hashing is deliberately slow: keep it off the async workers.
@@ -181,10 +183,10 @@ pub async fn login(
     let inbox = store
         .find_mailbox(user.id, "INBOX")
         .await
-        .map_err(temporary)?
-        .ok_or_else(|| temporary(StoreError::NotFound("INBOX".into())))?;
+        .map_err(refused)?
+        .ok_or_else(|| refused(StoreError::NotFound(format!("INBOX of user {}", user.id))))?;
     let events = store.subscribe();
-    let (messages, content) = snapshot(shared, inbox.id).await.map_err(temporary)?;
+    let (messages, content) = snapshot(shared, inbox.id).await.map_err(refused)?;
     Ok((
         Maildrop {
             user,
@@ -199,9 +201,8 @@ pub async fn login(
     ))
 }
 
-fn temporary(e: StoreError) -> LoginFailure {
-    tracing::warn!(error = %e, "POP3 login: store failure");
-    LoginFailure::Temporary
+fn refused(e: StoreError) -> LoginFailure {
+    LoginFailure::Store(store_error::refuse(Op::Login, &e))
 }
 
 /// What a snapshot holds for the session and for the driver.
@@ -245,25 +246,27 @@ async fn snapshot(shared: &Shared, inbox: MailboxId) -> StoreResult<Snapshot> {
     Ok((out, content))
 }
 
-/// The UPDATE state (RFC 1939 §6). Returns false if a store call failed (nothing of that call
-/// took effect).
-pub async fn commit(shared: &Shared, drop: &Maildrop, delete: &[Uid], seen: &[Uid]) -> bool {
+/// The UPDATE state (RFC 1939 §6). `Err` carries the answer to QUIT when a store call failed
+/// (nothing of that call took effect).
+pub async fn commit(
+    shared: &Shared,
+    drop: &Maildrop,
+    delete: &[Uid],
+    seen: &[Uid],
+) -> Result<(), Reply> {
     let store = &shared.ctx.store;
     if !seen.is_empty() {
         let flags = Flags {
             system: SystemFlags(SystemFlags::SEEN),
             ..Flags::default()
         };
-        if let Err(e) = store
+        store
             .set_flags(drop.inbox, seen, FlagOp::Add, &flags, None)
             .await
-        {
-            tracing::warn!(error = %e, "POP3 UPDATE: setting \\Seen failed");
-            return false;
-        }
+            .map_err(|e| store_error::refuse(Op::MarkSeen, &e))?;
     }
     if delete.is_empty() {
-        return true;
+        return Ok(());
     }
     let result = match trash(shared, drop).await {
         Ok(Some(trash)) => store
@@ -276,11 +279,7 @@ pub async fn commit(shared: &Shared, drop: &Maildrop, delete: &[Uid], seen: &[Ui
             .map(|_| ()),
         Err(e) => Err(e),
     };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "POP3 UPDATE: removing deleted messages failed");
-        return false;
-    }
-    true
+    result.map_err(|e| store_error::refuse(Op::Remove, &e))
 }
 
 /// Where DELE sends messages: the user's `\Trash` mailbox when configured so and present.

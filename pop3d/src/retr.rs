@@ -11,9 +11,9 @@ use crate::limits;
 use crate::maildrop::Maildrop;
 use crate::proto::reply::{Code, Reply};
 use crate::proto::stream::{DotStuffer, TopFilter};
+use crate::store_error::{self, Op};
 use eider_model::Segment;
 use eider_model::types::Uid;
-use eider_store::StoreError;
 use eider_store::content::{MessageReader, read_range};
 use std::io;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -58,14 +58,18 @@ pub async fn send<S: AsyncWrite + Unpin>(
         .encode(out);
         return Ok(false);
     }
+    let op = Op::Retrieve { uid: req.uid };
     let prefetched = drop.take_prefetch(req.uid).await;
     let segments: Vec<Segment> = match drop.content(store, req.uid).await {
         Ok(Some(s)) => s.to_vec(),
         Ok(None) => {
-            Reply::err("message was removed by another session").encode(out);
+            store_error::gone().encode(out);
             return Ok(false);
         }
-        Err(e) => return Ok(refuse(out, req, &e)),
+        Err(e) => {
+            store_error::refuse(op, &e).encode(out);
+            return Ok(false);
+        }
     };
     let window = if req.top.is_some() {
         TOP_WINDOW
@@ -79,7 +83,10 @@ pub async fn send<S: AsyncWrite + Unpin>(
     };
     let first = match first {
         Ok(f) => f,
-        Err(e) => return Ok(refuse(out, req, &e)),
+        Err(e) => {
+            store_error::refuse(op, &e).encode(out);
+            return Ok(false);
+        }
     };
     if req.top.is_none() {
         drop.prefetch_after(shared.ctx.store.clone(), req.uid, window);
@@ -106,17 +113,13 @@ pub async fn send<S: AsyncWrite + Unpin>(
         if filter.as_ref().is_some_and(TopFilter::done) {
             break;
         }
-        next = reader.next_window().await.map_err(io::Error::other)?;
+        next = reader
+            .next_window()
+            .await
+            .map_err(|e| store_error::after_ok(op, &e))?;
     }
     stuffer.finish(out);
     shared.metrics.retrieved_bytes.add(sent);
     limits::add_downloaded(&shared.ctx.counters, user, sent).await;
     Ok(true)
-}
-
-/// Answers a RETR/TOP whose content could not be read.
-fn refuse(out: &mut Vec<u8>, req: Request, e: &StoreError) -> bool {
-    tracing::warn!(error = %e, uid = req.uid.0, "RETR: reading the message failed");
-    Reply::err_code(Code::SysTemp, "cannot read the message now").encode(out);
-    false
 }

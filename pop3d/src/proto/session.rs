@@ -69,14 +69,15 @@ pub enum Action {
 }
 
 /// Why a login attempt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoginFailure {
     /// Unknown user, wrong password or disabled account (indistinguishable on purpose).
     Credentials,
     /// Another POP3 session holds the maildrop (RFC 2449 §8.1.2).
     InUse,
-    /// The store failed; retry later.
-    Temporary,
+    /// The store failed; the answer comes from `crate::store_error` (it does not count as a
+    /// failed login: the credentials were not judged).
+    Store(Reply),
     /// Too many recent failures for this user name or client address
     /// (`eider_runtime::auth_limit`); the password was not checked.
     Throttled,
@@ -105,13 +106,10 @@ pub struct Session {
     utf8: bool,
 }
 
-/// The response to QUIT after the UPDATE state's store calls (RFC 1939 §6).
-pub fn commit_reply(ok: bool) -> Reply {
-    if ok {
-        Reply::ok("bye")
-    } else {
-        Reply::err_code(Code::SysTemp, "some deleted messages not removed")
-    }
+/// The response to QUIT after the UPDATE state's store calls (RFC 1939 §6): `+OK`, or the
+/// refusal `crate::store_error` made of the failed call.
+pub fn commit_reply(outcome: Result<(), Reply>) -> Reply {
+    outcome.map_or_else(|refused| refused, |()| Reply::ok("bye"))
 }
 
 impl Session {
@@ -337,9 +335,7 @@ impl Session {
                 Code::SysTemp,
                 "too many authentication failures, try again later",
             ),
-            LoginFailure::Temporary => {
-                return Action::Reply(Reply::err_code(Code::SysTemp, "try again later"));
-            }
+            LoginFailure::Store(reply) => return Action::Reply(reply),
         };
         self.auth_failures += 1;
         if self.auth_failures >= self.cfg.max_auth_failures {

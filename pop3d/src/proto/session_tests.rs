@@ -2,6 +2,7 @@
 //! with the input split at every byte, against the exact bytes a driver would write.
 
 use super::line::{Line, LineReader};
+use super::reply::{Code, Reply};
 use super::session::{Action, LoginFailure, Message, Session, SessionConfig, commit_reply};
 use eider_model::types::Uid;
 
@@ -74,7 +75,7 @@ fn converse(cfg: SessionConfig, input: &[u8], split: usize) -> String {
                     }
                     Action::Commit { delete, seen } => {
                         out.extend(format!("<commit del={delete:?} seen={seen:?}>").bytes());
-                        commit_reply(true).encode(&mut out);
+                        commit_reply(Ok(())).encode(&mut out);
                         out.extend_from_slice(b"<closed>");
                         break 'outer;
                     }
@@ -217,7 +218,7 @@ fn temporary_login_failure_does_not_count() {
         assert!(matches!(s.on_line(b"USER alice"), Action::Reply(_)));
         assert!(matches!(s.on_line(b"PASS x"), Action::Login { .. }));
         assert!(matches!(
-            s.login_failed(LoginFailure::Temporary),
+            s.login_failed(LoginFailure::Store(Reply::err_code(Code::SysTemp, "later"))),
             Action::Reply(_)
         ));
     }
