@@ -9,7 +9,7 @@
 //! - Errors are [`StoreError`]s; a call that fails with a user error (`NotFound`, `AlreadyExists`,
 //!   `OverQuota`, `Invalid`, `NotAllowed`, `MissingBlob`) changed nothing.
 //!
-//! The conformance suite (`conformance` module, feature `test-util`) checks all of this against
+//! The conformance suite (crate `eider-store-testkit`) checks all of this against
 //! every backend.
 
 use crate::error::{StoreError, StoreResult};

@@ -1,5 +1,5 @@
 //! Append latency of the MongoDB backend (a measurement, not a check: `#[ignore]`d, run with
-//! `EIDER_TEST_MONGODB_URL=... cargo test -p eider-common --release --test mongo_latency --
+//! `EIDER_TEST_MONGODB_URL=... cargo test -p eider-store --release --test mongo_latency --
 //! --ignored --nocapture`). Blobs are committed before the clock starts: only `append` is timed.
 //!
 //! Three shapes: sequential appends to one mailbox; 50 concurrent appends into one mailbox (they

@@ -1,4 +1,4 @@
-//! The backend-independent conformance suite for [`MailStore`] (feature `test-util`).
+//! The backend-independent conformance suite for [`MailStore`].
 //!
 //! Every backend runs the same tests: a backend's test file implements (or passes a closure as) a
 //! [`StoreFactory`] that makes a fresh, empty store, and expands [`crate::conformance_suite!`],
@@ -8,8 +8,7 @@
 //! eider_store_testkit::conformance_suite!(MyFactory::new());
 //! ```
 //!
-//! Another crate's tests need `eider-common = { workspace = true, features = ["test-util"] }`
-//! and `tokio` among their dev-dependencies. A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
+//! Another crate's tests need `eider-store-testkit` and `tokio` among their dev-dependencies. A closure works too: `conformance_suite!(|| async { Arc::new(MemStore::new()) as Arc<dyn
 //! MailStore> })`. Backends with durable state should implement [`StoreFactory::reopen`], so
 //! the restart checks (`reopen_keeps_everything`, the fault flows) really reopen.
 //!
@@ -23,8 +22,8 @@
 //! (moving into the same mailbox, the journal of a deleted mailbox) it accepts every outcome
 //! that keeps the invariants.
 //!
-//! This module is test code compiled into the library so other crates' tests can use it; that is
-//! why it may panic and unwrap.
+//! This module is test code (its crate is used only as a dev-dependency), which is why it may
+//! panic and unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod blobs;

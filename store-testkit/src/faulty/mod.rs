@@ -1,5 +1,5 @@
 //! [`FaultyStore`]: a [`MailStore`] wrapper that injects failures into write calls and counts
-//! calls (feature `test-util`).
+//! calls (test-only crate).
 //!
 //! Two kinds of fault model what a caller can meet:
 //! - [`FaultMode::Before`]: the write is refused before it reaches the backend
