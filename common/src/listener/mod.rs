@@ -24,7 +24,7 @@ pub use gate::{Gate, ListenerMetrics, Refusal, Slot};
 pub use serve::serve;
 
 use crate::config::ListenerLimits;
-use crate::metrics::Registry;
+use crate::metrics::{Counter, Registry};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -62,6 +62,8 @@ pub struct Listener {
     refusal: Option<&'static [u8]>,
     shutdown_grace: Option<Duration>,
     metrics: ListenerMetrics,
+    /// A daemon's own counter of refusals at `max_connections` (kept for its dashboards).
+    global_refusals: Option<Counter>,
 }
 
 impl Listener {
@@ -80,6 +82,7 @@ impl Listener {
             refusal: None,
             shutdown_grace: None,
             metrics: ListenerMetrics::new(registry, name),
+            global_refusals: None,
         })
     }
 
@@ -93,6 +96,12 @@ impl Listener {
     /// waits for all of them.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = Some(grace);
+        self
+    }
+
+    /// Also counts refusals at `max_connections` in `counter`.
+    pub fn count_global_refusals_in(mut self, counter: Counter) -> Self {
+        self.global_refusals = Some(counter);
         self
     }
 

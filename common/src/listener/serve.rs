@@ -109,6 +109,9 @@ fn admit<S, H, F>(
         }
         Err(why) => {
             l.metrics.refused(why);
+            if let Some(c) = &l.global_refusals {
+                c.inc();
+            }
             tracing::info!(parent: &span, reason = ?why, "connection refused");
             let text = l.refusal.filter(|_| !implicit_tls);
             tracker.spawn(refuse(stream, text).instrument(span));
