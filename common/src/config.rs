@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 mod env;
+mod listener;
 pub use env::variable_names;
+pub use listener::ListenerLimits;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -228,16 +230,6 @@ impl ImapConfig {
     pub fn enabled(&self) -> bool {
         !self.listen.is_empty()
     }
-
-    /// The limits of the `[imap]` and `[imaps]` listeners (counted together).
-    pub fn listener(&self) -> ListenerLimits {
-        ListenerLimits::new(
-            self.max_connections,
-            self.max_connections_per_address,
-            self.pre_login_timeout_secs,
-            &self.trusted_proxies,
-        )
-    }
 }
 
 /// What POP3 `DELE` does to a message when the session commits at `QUIT`.
@@ -262,7 +254,7 @@ pub struct Pop3Config {
     /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
     /// address in its PROXY header); 0: no limit.
     pub max_connections_per_address: u32,
-    /// Seconds from accept until login (`[pop3]` and `[pop3s]` together): a fixed deadline that client traffic does not extend.
+    /// Seconds from accept until login: a fixed deadline that client traffic does not extend.
     pub pre_login_timeout_secs: u64,
     /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
     /// (v1 or v2) is required and honoured; from any other address a header is not read.
@@ -303,16 +295,6 @@ impl Pop3Config {
     pub fn enabled(&self) -> bool {
         !self.listen.is_empty()
     }
-
-    /// The limits of the `[pop3]` and `[pop3s]` listeners (counted together).
-    pub fn listener(&self) -> ListenerLimits {
-        ListenerLimits::new(
-            self.max_connections,
-            self.max_connections_per_address,
-            self.pre_login_timeout_secs,
-            &self.trusted_proxies,
-        )
-    }
 }
 
 /// The LMTP delivery daemon (`eider-ingest`).
@@ -326,7 +308,7 @@ pub struct LmtpConfig {
     /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
     /// address in its PROXY header); 0: no limit.
     pub max_connections_per_address: u32,
-    /// Seconds from accept until LHLO (TCP only): a fixed deadline that client traffic does not extend.
+    /// Seconds from accept until LHLO: a fixed deadline that client traffic does not extend.
     pub pre_login_timeout_secs: u64,
     /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
     /// (v1 or v2) is required and honoured; from any other address a header is not read.
@@ -346,18 +328,6 @@ pub struct LmtpConfig {
     /// Every connection starts with a TLS handshake (needs `[tls]`); otherwise STARTTLS is
     /// offered when `[tls]` is configured.
     pub implicit_tls: bool,
-}
-
-impl LmtpConfig {
-    /// The limits of the LMTP listener.
-    pub fn listener(&self) -> ListenerLimits {
-        ListenerLimits::new(
-            self.max_connections,
-            self.max_connections_per_address,
-            self.pre_login_timeout_secs,
-            &self.trusted_proxies,
-        )
-    }
 }
 
 impl Default for LmtpConfig {
@@ -390,7 +360,8 @@ pub struct ApiConfig {
     /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
     /// address in its PROXY header); 0: no limit.
     pub max_connections_per_address: u32,
-    /// Seconds from accept until each request's header has been read: a fixed deadline that client traffic does not extend.
+    /// Seconds until a request's header has been read (the first: from accept); a fixed
+    /// deadline that client traffic does not extend.
     pub pre_login_timeout_secs: u64,
     /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
     /// (v1 or v2) is required and honoured; from any other address a header is not read.
@@ -414,16 +385,6 @@ impl ApiConfig {
     pub fn enabled(&self) -> bool {
         !self.listen.is_empty()
     }
-
-    /// The limits of the API listener.
-    pub fn listener(&self) -> ListenerLimits {
-        ListenerLimits::new(
-            self.max_connections,
-            self.max_connections_per_address,
-            self.pre_login_timeout_secs,
-            &self.trusted_proxies,
-        )
-    }
 }
 
 impl Default for ApiConfig {
@@ -439,33 +400,6 @@ impl Default for ApiConfig {
             max_json_body: 1024 * 1024,
             smarthost: String::new(),
             webhook_ca: String::new(),
-        }
-    }
-}
-
-/// The one shape of a listener's limits, read from the same four keys of `[lmtp]`, `[imap]`,
-/// `[pop3]` and `[api]` (`crate::listener` enforces them). Not a section of its own: each
-/// daemon has its own defaults, chosen for its clients.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListenerLimits {
-    /// Connections at once (at least 1).
-    pub max_connections: usize,
-    /// Connections at once per client address; `None`: no limit.
-    pub max_per_address: Option<usize>,
-    /// From accept until login (at least 1 s).
-    pub pre_login: std::time::Duration,
-    /// `trusted_proxies` as written; parsed (and rejected when malformed) by the listener.
-    pub trusted_proxies: Vec<String>,
-}
-
-impl ListenerLimits {
-    fn new(max: u32, per_address: u32, pre_login_secs: u64, trusted: &[String]) -> Self {
-        let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
-        Self {
-            max_connections: size(max.max(1)),
-            max_per_address: (per_address > 0).then(|| size(per_address)),
-            pre_login: std::time::Duration::from_secs(pre_login_secs.max(1)),
-            trusted_proxies: trusted.to_vec(),
         }
     }
 }
