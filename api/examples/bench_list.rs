@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use eider_common::model::{Flags, NewMessage};
+use eider_model::{Flags, NewMessage};
 use eider_tests::harness::World;
 use serde_json::Value;
 use std::time::Instant;
@@ -37,10 +37,10 @@ async fn main() -> anyhow::Result<()> {
              Date: Mon, 2 Jan 2023 10:00:00 +0000\r\nMessage-ID: <b{i}@example.org>\r\n\
              Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>{i}</b></p><script>x()</script>\r\n"
         );
-        let p = eider_common::ingest::prepare_message(
+        let p = eider_store::ingest::prepare_message(
             &*world.store,
             raw.as_bytes(),
-            eider_common::mime::Limits::default(),
+            eider_mime::Limits::default(),
         )
         .await?;
         world
@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("filled {n} messages in {:.1?}", t.elapsed());
     let addr = world.spawn(eider_api::run).await?;
-    eider_common::transport::install_crypto_provider();
+    eider_runtime::transport::install_crypto_provider();
     let http = reqwest::Client::new();
     let base = format!(
         "http://{addr}/users/{}/mailboxes/{}/messages",

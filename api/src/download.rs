@@ -14,9 +14,9 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use eider_common::content::read_range;
-use eider_common::model::Segment;
-use eider_common::store::MailStore;
+use eider_model::Segment;
+use eider_store::content::read_range;
+use eider_store::mailstore::MailStore;
 use std::sync::Arc;
 
 /// Encoded bytes read per window when streaming.

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use eider_common::error::StoreError;
+use eider_store::error::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -30,7 +30,7 @@ pub enum ApiError {
     UnsupportedMedia(String),
     #[error("service unavailable")]
     Unavailable,
-    /// Too many failed logins for the user name or client address (`eider_common::auth_limit`);
+    /// Too many failed logins for the user name or client address (`eider_runtime::auth_limit`);
     /// the seconds until the client may retry (the `Retry-After` header).
     #[error("too many authentication failures; try again later")]
     TooManyRequests(u64),

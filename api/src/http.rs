@@ -8,8 +8,8 @@
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use eider_common::Shutdown;
-use eider_common::listener::{self, Accepted};
+use eider_runtime::Shutdown;
+use eider_runtime::listener::{self, Accepted};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};

@@ -28,8 +28,9 @@ mod users;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use eider_common::listener::{self, Listener, Socket, refusal};
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::listener::{self, Listener, Socket, refusal};
 use state::AppState;
 use std::sync::Arc;
 

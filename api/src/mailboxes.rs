@@ -9,8 +9,8 @@ use crate::users::existing;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use eider_common::model::{Mailbox, SpecialUse};
-use eider_common::types::{MailboxId, UserId};
+use eider_model::types::{MailboxId, UserId};
+use eider_model::{Mailbox, SpecialUse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -1,5 +1,5 @@
 //! `eider-api`: the HTTP API as a process of its own (`eider serve` runs it together with the others).
-//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
+//! Start-up is shared with every daemon (`eider_runtime::daemon::start`); this file only picks
 //! the listener.
 
 use clap::Parser;
@@ -16,12 +16,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    eider_common::daemon::exit("eider-api", run(args).await)
+    eider_runtime::daemon::exit("eider-api", run(args).await)
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-api", args.config.as_deref(), |c| &c.api.listen).await?;
+        eider_runtime::daemon::start("eider-api", args.config.as_deref(), |c| &c.api.listen)
+            .await?;
     let listener = started.listener.into_tcp("eider-api")?;
     eider_api::run(listener, started.ctx, started.shutdown).await
 }

@@ -1,7 +1,7 @@
 //! Message listings, flag changes, moves, deletes (single and batch) and raw uploads.
 //!
 //! Listings page by UID or by internal date with opaque cursors; uploads stream the request
-//! body through `eider_common::ingest::prepare_message_deferred`, the same path LMTP delivery takes, and
+//! body through `eider_store::ingest::prepare_message_deferred`, the same path LMTP delivery takes, and
 //! are bounded by `limits.max_message_size` (413 past it, counted as the body arrives).
 
 use crate::auth::Principal;
@@ -13,10 +13,10 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use eider_common::model::{
+use eider_model::types::Uid;
+use eider_model::{
     EnvelopeAddress, FlagOp, Flags, Mailbox, MessageSummary, StoredMessage, SystemFlags,
 };
-use eider_common::types::Uid;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -74,7 +74,7 @@ pub fn addresses(list: &[EnvelopeAddress]) -> Vec<Value> {
             let name = a
                 .name
                 .as_deref()
-                .map(|n| eider_common::mime::decode_header_value(n, None));
+                .map(|n| eider_mime::decode_header_value(n, None));
             let mailbox = String::from_utf8_lossy(a.mailbox.as_deref().unwrap_or_default());
             let host = String::from_utf8_lossy(a.host.as_deref().unwrap_or_default());
             json!({"name": name, "address": format!("{mailbox}@{host}")})
@@ -223,7 +223,7 @@ pub struct Batch {
 
 async fn apply(
     st: &AppState,
-    user: eider_common::types::UserId,
+    user: eider_model::types::UserId,
     mb: &Mailbox,
     uids: &[Uid],
     u: UpdateFields,
@@ -254,7 +254,7 @@ async fn apply(
             let copied = st.ctx.store.move_messages(mb.id, uids, t.id).await?;
             // The store recorded any junk signal with the move: deliver it now, not at the
             // next poll.
-            if eider_common::junk::classify(mb, &t).is_some() {
+            if eider_store::junk::classify(mb, &t).is_some() {
                 crate::outbox::wake(&st.outbox_wake);
             }
             let moved: Vec<Value> = copied
@@ -415,16 +415,16 @@ pub async fn upload(
         Ok(chunk)
     });
     let reader = tokio_util::io::StreamReader::new(stream);
-    let prepared = eider_common::ingest::prepare_message_deferred(
+    let prepared = eider_store::ingest::prepare_message_deferred(
         &*st.ctx.store,
         reader,
-        eider_common::mime::Limits::default(),
+        eider_mime::Limits::default(),
     )
     .await;
     let prepared = match prepared {
         Ok(p) => p,
         Err(_) if too_large.load(Ordering::Relaxed) => return Err(ApiError::TooLarge),
-        Err(eider_common::ingest::IngestError::Store(e)) => return Err(e.into()),
+        Err(eider_store::ingest::IngestError::Store(e)) => return Err(e.into()),
         Err(e) => {
             return Err(ApiError::BadRequest(format!(
                 "cannot read the message: {e}"
@@ -436,10 +436,10 @@ pub async fn upload(
     }
     // Gmail-like: a client saving its copy of a message already in Sent (same Message-ID, e.g.
     // one sent through `submit`) gets the stored one back rather than a duplicate.
-    if mb.special_use == Some(eider_common::model::SpecialUse::Sent)
+    if mb.special_use == Some(eider_model::SpecialUse::Sent)
         && let Some(mid) = &prepared.meta.message_id
         && let Some(uid) =
-            eider_common::ingest::find_by_message_id(&*st.ctx.store, mb.id, mid).await?
+            eider_store::ingest::find_by_message_id(&*st.ctx.store, mb.id, mid).await?
     {
         return Ok((
             StatusCode::OK,

@@ -1,5 +1,5 @@
 //! `GET /metrics` (operator): every Eider process's metrics in the Prometheus text format
-//! (version 0.0.4), rendered by `ctx.metrics` (`eider_common::metrics`): this process's registry
+//! (version 0.0.4), rendered by `ctx.metrics` (`eider_runtime::metrics`): this process's registry
 //! (under `eider serve` that holds every daemon's counters) and, with `[redis] url`, the
 //! snapshots other processes publish there. The catalogue of names is in docs/api.md "Metrics".
 //!
@@ -14,7 +14,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use eider_common::metrics::{CounterVec, HistogramVec, Registry};
+use eider_runtime::metrics::{CounterVec, HistogramVec, Registry};
 use std::time::Instant;
 
 /// The API's request counters.

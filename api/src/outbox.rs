@@ -1,4 +1,4 @@
-//! The API's two outbox workers (see `eider_common::junk` for who writes the outbox).
+//! The API's two outbox workers (see `eider_store::junk` for who writes the outbox).
 //!
 //! - **Publisher**: tails the outbox (`outbox_after`) and re-broadcasts each new entry to this
 //!   process's event streams (`AppState::junk`, read by `GET /users/{user}/updates`). Every API
@@ -15,8 +15,8 @@
 
 use crate::junk;
 use crate::state::AppState;
-use eider_common::junk::JunkEvent;
-use eider_common::model::OutboxEntry;
+use eider_model::OutboxEntry;
+use eider_store::junk::JunkEvent;
 use std::time::Duration;
 use tokio::sync::watch;
 

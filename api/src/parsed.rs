@@ -15,9 +15,9 @@ use crate::messages::{addresses, flag_names, message_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use eider_common::content::read_range;
-use eider_common::model::{Part, Segment, StoredMessage};
-use eider_common::store::MailStore;
+use eider_model::{Part, Segment, StoredMessage};
+use eider_store::content::read_range;
+use eider_store::mailstore::MailStore;
 use serde_json::{Value, json};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub(crate) struct Leaf<'a> {
     pub(crate) part: &'a Part,
 }
 
-fn param<'a>(params: &'a [eider_common::model::Param], name: &str) -> Option<&'a str> {
+fn param<'a>(params: &'a [eider_model::Param], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|p| p.name.eq_ignore_ascii_case(name))
@@ -242,7 +242,7 @@ mod tests {
         root.children = vec![alt, leaf("image", "png")];
         let msg = StoredMessage {
             mailbox: Default::default(),
-            summary: eider_common::model::MessageSummary {
+            summary: eider_model::MessageSummary {
                 uid: Default::default(),
                 modseq: Default::default(),
                 flags: Default::default(),
@@ -253,7 +253,7 @@ mod tests {
             },
             segments: vec![],
             sha256: [0; 32],
-            meta: eider_common::model::MessageMeta {
+            meta: eider_model::MessageMeta {
                 root,
                 ..Default::default()
             },

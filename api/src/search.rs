@@ -16,11 +16,11 @@ use crate::state::AppState;
 use crate::users::existing;
 use axum::Json;
 use axum::extract::{Path, State};
-use eider_common::model::{Mailbox, SpecialUse};
-use eider_common::types::Uid;
 use eider_imapd::mailbox::SelectedView;
 use eider_imapd::mailbox::recent::RecentRegistry;
 use eider_imapd::search::{Query, date::ymd};
+use eider_model::types::Uid;
+use eider_model::{Mailbox, SpecialUse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -153,7 +153,7 @@ fn wanted<'a>(all: &'a [Mailbox], name: Option<&str>) -> ApiResult<Vec<&'a Mailb
 /// Runs the IMAP engine on a blocking-pool thread: its future is not provably `Send` (a
 /// higher-ranked closure inside it), so it cannot be awaited inside an axum handler directly.
 async fn run_search(
-    store: Arc<dyn eider_common::MailStore>,
+    store: Arc<dyn eider_store::MailStore>,
     view: SelectedView,
     key: Query,
 ) -> ApiResult<Vec<Uid>> {
@@ -239,7 +239,7 @@ pub async fn search(
             break;
         }
         let Some(m) = store
-            .get_message(eider_common::types::MailboxId(h.1), Uid(h.2))
+            .get_message(eider_model::types::MailboxId(h.1), Uid(h.2))
             .await?
         else {
             continue;

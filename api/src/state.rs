@@ -2,8 +2,9 @@
 //! webhooks and junk events live in the store, so any number of API processes can share it.
 
 use crate::auth::Tokens;
-use eider_common::junk::JunkEvent;
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_store::junk::JunkEvent;
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]

@@ -19,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use eider_common::model::{FlagOp, Flags, SpecialUse, SystemFlags};
+use eider_model::{FlagOp, Flags, SpecialUse, SystemFlags};
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -70,7 +70,7 @@ fn clean(what: &str, v: &str) -> ApiResult<String> {
 
 fn address(v: &str) -> ApiResult<String> {
     let v = clean("address", v)?;
-    eider_common::address::normalize(&v)
+    eider_store::address::normalize(&v)
         .map_err(|e| ApiError::BadRequest(format!("address {v:?}: {e}")))?;
     if v.contains(['<', '>', ',', ' ']) {
         return Err(ApiError::BadRequest(format!(
@@ -148,11 +148,11 @@ pub async fn submit(
         Some(f) => address(f)?,
         None => own
             .iter()
-            .find(|a| !eider_common::address::is_catch_all(&a.address))
+            .find(|a| !eider_store::address::is_catch_all(&a.address))
             .map(|a| a.address.clone())
             .ok_or_else(|| ApiError::BadRequest("the user has no address to send from".into()))?,
     };
-    let from_norm = eider_common::address::normalize(&from)
+    let from_norm = eider_store::address::normalize(&from)
         .map_err(|e| ApiError::BadRequest(format!("from: {e}")))?;
     if !own.iter().any(|a| a.address == from_norm) {
         return Err(ApiError::Forbidden(format!(
@@ -273,10 +273,10 @@ pub async fn submit(
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
 
     // The sent copy, through the same ingest path as delivery.
-    let prepared = eider_common::ingest::prepare_message_deferred(
+    let prepared = eider_store::ingest::prepare_message_deferred(
         &*st.ctx.store,
         m.as_bytes(),
-        eider_common::mime::Limits::default(),
+        eider_mime::Limits::default(),
     )
     .await
     .map_err(|e| {

@@ -10,9 +10,9 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use eider_common::auth_limit::AuthLimit;
-use eider_common::model::{Address, NewUser, User, UserUpdate};
-use eider_common::types::UserId;
+use eider_model::types::UserId;
+use eider_model::{Address, NewUser, User, UserUpdate};
+use eider_runtime::auth_limit::AuthLimit;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -49,7 +49,7 @@ pub struct Credentials {
     password: String,
 }
 
-/// `POST /authenticate`. Over a failure limit (`eider_common::auth_limit`, keyed by user name
+/// `POST /authenticate`. Over a failure limit (`eider_runtime::auth_limit`, keyed by user name
 /// and client address) it answers 429 with `Retry-After` without checking the password.
 pub async fn authenticate(
     State(st): State<AppState>,
@@ -64,7 +64,7 @@ pub async fn authenticate(
     let user = st.ctx.store.find_user(&c.username).await?;
     let ok = user
         .as_ref()
-        .filter(|u| !u.disabled && eider_common::password::verify(&c.password, &u.password_hash));
+        .filter(|u| !u.disabled && eider_runtime::password::verify(&c.password, &u.password_hash));
     let Some(user) = ok else {
         limit.failed(&c.username, ip).await;
         let delay = st.ctx.config.auth.failure_delay_ms;
@@ -154,7 +154,7 @@ pub async fn create_user(
     if c.spam_level.is_some_and(|l| l > 100) {
         return Err(ApiError::BadRequest("spam_level is 0..=100".into()));
     }
-    let hash = eider_common::password::hash(&c.password).map_err(|e| {
+    let hash = eider_runtime::password::hash(&c.password).map_err(|e| {
         tracing::error!(error = %e, "hashing a password");
         ApiError::Internal
     })?;
@@ -223,7 +223,7 @@ pub async fn update_user(
         Some(pw) if pw.is_empty() => {
             return Err(ApiError::BadRequest("password must not be empty".into()));
         }
-        Some(pw) => Some(eider_common::password::hash(pw).map_err(|e| {
+        Some(pw) => Some(eider_runtime::password::hash(pw).map_err(|e| {
             tracing::error!(error = %e, "hashing a password");
             ApiError::Internal
         })?),
@@ -275,7 +275,7 @@ pub async fn quota(
 }
 
 fn normalize(a: &str) -> ApiResult<String> {
-    eider_common::address::normalize(a)
+    eider_store::address::normalize(a)
         .map_err(|e| ApiError::BadRequest(format!("address {a:?}: {e}")))
 }
 
@@ -356,7 +356,7 @@ pub async fn resolve(
 ) -> ApiResult<Json<Value>> {
     p.require_operator()?;
     normalize(&address)?;
-    match eider_common::address::resolve(&*st.ctx.store, &address).await? {
+    match eider_store::address::resolve(&*st.ctx.store, &address).await? {
         Some(u) => Ok(Json(json!({"address": address, "user": u.0.to_string()}))),
         None => Err(ApiError::NotFound(format!("address {address}"))),
     }
@@ -368,7 +368,7 @@ pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Value>) {
     let url = &st.ctx.config.redis.url;
     let (redis, redis_ok) = if url.is_empty() {
         ("not configured", true)
-    } else if eider_common::redis_url::ping(url).await {
+    } else if eider_runtime::redis_url::ping(url).await {
         ("ok", true)
     } else {
         ("failing", false)

@@ -526,7 +526,7 @@ async fn metrics_are_prometheus_text_for_operators() {
             .starts_with("text/plain")
     );
     let text = r.text().await.unwrap();
-    let samples = eider_common::metrics::check::parse(&text).unwrap();
+    let samples = eider_runtime::metrics::check::parse(&text).unwrap();
     // Responses by status class (the label holds the full code).
     let count = |class: char| -> f64 {
         samples

@@ -20,14 +20,14 @@ impl Api {
         Self::start_with(|_| {}).await
     }
 
-    pub async fn start_with(tweak: impl FnOnce(&mut eider_common::config::Config)) -> Self {
+    pub async fn start_with(tweak: impl FnOnce(&mut eider_runtime::config::Config)) -> Self {
         let world = World::new(|c| {
             c.api.operator_tokens = vec![OP.into()];
             tweak(c);
         })
         .unwrap();
         // reqwest is built without a default crypto provider: the workspace's one (ring).
-        eider_common::transport::install_crypto_provider();
+        eider_runtime::transport::install_crypto_provider();
         let addr = world.spawn(eider_api::run).await.unwrap();
         Self {
             world,

@@ -145,11 +145,11 @@ async fn imap_moves_reach_webhook_once_and_streams_of_every_instance() {
 async fn events_recorded_without_an_api_are_delivered_later() {
     let world =
         eider_tests::harness::World::new(|c| c.api.operator_tokens = vec![OP.into()]).unwrap();
-    eider_common::transport::install_crypto_provider();
+    eider_runtime::transport::install_crypto_provider();
     let u = world.user("bob", "pw", &[]).await.unwrap();
     let imapd = world.spawn(eider_imapd::run).await.unwrap();
     // A first API instance registers the hook, then stops.
-    let first = eider_common::Shutdown::new();
+    let first = eider_runtime::Shutdown::new();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(eider_api::run(l, world.ctx(), first.clone()));
@@ -172,9 +172,13 @@ async fn events_recorded_without_an_api_are_delivered_later() {
         .await
         .unwrap()
         .unwrap();
-    let msg =
-        eider_common::conformance::simple_message(world.store.as_ref(), 1, 200, Default::default())
-            .await;
+    let msg = eider_store_testkit::conformance::simple_message(
+        world.store.as_ref(),
+        1,
+        200,
+        Default::default(),
+    )
+    .await;
     world.store.append(inbox.id, msg).await.unwrap();
     let mut c = imap(imapd, "bob").await;
     ok(&mut c, "SELECT INBOX").await;
@@ -197,8 +201,8 @@ async fn events_recorded_without_an_api_are_delivered_later() {
 #[tokio::test]
 async fn https_webhooks_trust_the_configured_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let files = eider_common::transport::testcert::write_test_cert(dir.path()).unwrap();
-    let tls = eider_common::transport::Tls::from_files(&files.cert, &files.key).unwrap();
+    let files = eider_runtime::transport::testcert::write_test_cert(dir.path()).unwrap();
+    let tls = eider_runtime::transport::Tls::from_files(&files.cert, &files.key).unwrap();
     let ca = files.ca_file.to_str().unwrap().to_owned();
     for trusted in [true, false] {
         let api = Api::start_with(|c| {

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Api, OP};
-use eider_common::metrics::check::{self, Sample, sum};
+use eider_runtime::metrics::check::{self, Sample, sum};
 use eider_tests::imap_client::ImapClient;
 use eider_tests::lmtp_client::LmtpClient;
 use reqwest::Method;

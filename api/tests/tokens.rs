@@ -8,9 +8,11 @@
 mod common;
 
 use common::{Api, OP};
-use eider_common::config::Config;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::{Context, MailStore, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_store::MailStore;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -127,7 +129,7 @@ async fn serve(config: &Arc<Config>, store: Arc<dyn MailStore>) -> (String, Shut
 
 #[tokio::test]
 async fn tokens_and_webhooks_survive_a_restart() {
-    eider_common::transport::install_crypto_provider();
+    eider_runtime::transport::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),

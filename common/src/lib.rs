@@ -21,7 +21,6 @@ pub mod faulty;
 pub mod filter;
 pub mod ingest;
 pub mod junk;
-pub mod listener;
 pub mod metrics;
 pub mod mime;
 pub mod model;

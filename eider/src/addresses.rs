@@ -3,7 +3,7 @@
 use crate::cli::{AddressCommand, MailboxCommand};
 use crate::error::{CliError, CliResult};
 use crate::users::{find, normalize_address};
-use eider_common::MailStore;
+use eider_store::MailStore;
 use serde::Serialize;
 
 pub async fn run(store: &dyn MailStore, cmd: AddressCommand) -> CliResult<()> {

@@ -3,13 +3,13 @@
 
 use crate::cli::DbCommand;
 use crate::error::CliResult;
-use eider_common::config::Config;
-use eider_common::daemon;
+use eider_runtime::config::Config;
+use eider_runtime::daemon;
 
 pub async fn run(config: &Config, cmd: DbCommand) -> CliResult<()> {
     match cmd {
         DbCommand::Init => {
-            eider_common::open_store(config).await?;
+            eider_runtime::open_store(config).await?;
             println!("initialised {}", daemon::store_location(config));
             Ok(())
         }

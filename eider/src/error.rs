@@ -10,8 +10,8 @@
 //! | 4    | the store failed (or is locked)  |
 //! | 5    | `verify` found damaged messages  |
 
-use eider_common::StoreError;
-use eider_common::config::ConfigError;
+use eider_runtime::config::ConfigError;
+use eider_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

@@ -3,8 +3,8 @@
 use crate::cli::FilterCommand;
 use crate::error::{CliError, CliResult};
 use crate::users::find;
-use eider_common::MailStore;
-use eider_common::model::{Filter, FilterAction, FilterQuery, UserUpdate};
+use eider_model::{Filter, FilterAction, FilterQuery, UserUpdate};
+use eider_store::MailStore;
 
 pub async fn run(store: &dyn MailStore, cmd: FilterCommand) -> CliResult<()> {
     match cmd {
@@ -92,7 +92,7 @@ pub async fn run(store: &dyn MailStore, cmd: FilterCommand) -> CliResult<()> {
 
 async fn set(
     store: &dyn MailStore,
-    user: eider_common::types::UserId,
+    user: eider_model::types::UserId,
     filters: Vec<Filter>,
 ) -> CliResult<()> {
     let update = UserUpdate {

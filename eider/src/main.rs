@@ -14,7 +14,7 @@ mod verify;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use eider_common::daemon;
+use eider_runtime::daemon;
 use error::{CliError, CliResult};
 use std::process::ExitCode;
 
@@ -55,7 +55,7 @@ async fn run(cli: Cli) -> CliResult<()> {
     if let Command::Db(cmd) = cli.command {
         return db::run(&config, cmd).await;
     }
-    let store = eider_common::open_store(&config).await?;
+    let store = eider_runtime::open_store(&config).await?;
     match cli.command {
         Command::Serve | Command::Db(_) => Ok(()),
         Command::User(cmd) => users::run(store.as_ref(), &config, cmd).await,

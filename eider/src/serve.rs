@@ -7,10 +7,12 @@
 //! daemons get [`GRACE`] to finish, and the store is closed before the process exits.
 
 use crate::error::{CliError, CliResult};
-use eider_common::config::Config;
-use eider_common::daemon::Listener;
-use eider_common::transport::Tls;
-use eider_common::{Context, Shutdown, daemon};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_runtime::daemon;
+use eider_runtime::daemon::Listener;
+use eider_runtime::transport::Tls;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -133,7 +135,7 @@ async fn bind(name: &str, what: &str, spec: &str) -> CliResult<Option<Listener>>
 pub async fn run(config: Config) -> CliResult<()> {
     let shutdown =
         daemon::shutdown_on_signals().map_err(|e| CliError::Store(format!("signals: {e}")))?;
-    let store = eider_common::open_store(&config).await?;
+    let store = eider_runtime::open_store(&config).await?;
     tracing::info!("store open at {}", daemon::store_location(&config));
     // One certificate for every daemon, reloaded on SIGHUP and when its files change.
     let tls = daemon::load_tls(&config).map_err(|e| CliError::Usage(format!("[tls]: {e}")))?;
@@ -147,7 +149,7 @@ pub async fn run(config: Config) -> CliResult<()> {
     }
     // One process: the in-process bus and counters suffice (docs/scaling.md, "Redis").
     let ctx = Context::new(Arc::new(config), store);
-    eider_common::sweeper::spawn(
+    eider_runtime::sweeper::spawn(
         Arc::clone(&ctx.store),
         ctx.config.store.clone(),
         shutdown.clone(),

@@ -6,11 +6,11 @@
 
 use crate::cli::{PasswordSource, UserCommand};
 use crate::error::{CliError, CliResult};
-use eider_common::MailStore;
-use eider_common::address;
-use eider_common::config::Config;
-use eider_common::model::{NewUser, User, UserLimits, UserUpdate};
-use eider_common::password;
+use eider_model::{NewUser, User, UserLimits, UserUpdate};
+use eider_runtime::config::Config;
+use eider_runtime::password;
+use eider_store::MailStore;
+use eider_store::address;
 use serde::Serialize;
 use std::io::BufRead;
 use unicode_normalization::UnicodeNormalization;

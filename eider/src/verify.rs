@@ -1,13 +1,13 @@
 //! `eider verify`: rebuilds stored messages from their blobs and checks each against the SHA-256
-//! and size recorded at delivery (see `eider_common::verify`). Streams every message; prints one
+//! and size recorded at delivery (see `eider_store::verify`). Streams every message; prints one
 //! line per damaged message and a summary.
 
 use crate::error::{CliError, CliResult};
 use crate::users::find;
-use eider_common::MailStore;
-use eider_common::model::User;
-use eider_common::types::Uid;
-use eider_common::verify::{Verdict, verify_message};
+use eider_model::User;
+use eider_model::types::Uid;
+use eider_store::MailStore;
+use eider_store::verify::{Verdict, verify_message};
 
 /// Messages fetched from the store per batch.
 const BATCH: u32 = 200;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use eider_common::password;
+use eider_runtime::password;
 use support::{Site, exists_nonempty, strings};
 
 #[test]

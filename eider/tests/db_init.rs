@@ -69,15 +69,15 @@ fn db_init_mongodb_creates_collections() {
     assert!(stdout.contains(&db), "{stdout}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let options = eider_common::mongo::MongoOptions::default();
-        let store = eider_common::mongo::MongoStore::connect(&url, &db, options)
+        let options = eider_store::mongo::MongoOptions::default();
+        let store = eider_store::mongo::MongoStore::connect(&url, &db, options)
             .await
             .unwrap();
         let mut names = store.database().list_collection_names().await.unwrap();
         names.sort();
         assert!(names.contains(&"messages".to_string()), "{names:?}");
         assert!(names.contains(&"mailbox_counters".to_string()), "{names:?}");
-        let users = eider_common::MailStore::list_users(&store, None, 10)
+        let users = eider_store::MailStore::list_users(&store, None, 10)
             .await
             .unwrap();
         assert!(users.is_empty(), "init creates no users");

@@ -10,10 +10,10 @@
 
 mod bins;
 
-use eider_common::MailStore;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::metrics::check::{self, Sample, sum};
-use eider_common::model::NewUser;
+use eider_model::NewUser;
+use eider_runtime::metrics::check::{self, Sample, sum};
+use eider_store::MailStore;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_tests::imap_client::ImapClient;
 use eider_tests::lmtp_client::LmtpClient;
 use eider_tests::redis_server::RedisServer;
@@ -51,7 +51,7 @@ async fn create_user(dir: &Path) {
     store
         .create_user(NewUser {
             username: "alice".into(),
-            password_hash: eider_common::password::hash("pw").unwrap(),
+            password_hash: eider_runtime::password::hash("pw").unwrap(),
             quota: 0,
             limits: Default::default(),
             spam_level: 50,
@@ -59,7 +59,7 @@ async fn create_user(dir: &Path) {
         .await
         .unwrap();
     let user = store.find_user("alice").await.unwrap().unwrap();
-    let address = eider_common::address::normalize("alice@example.test").unwrap();
+    let address = eider_store::address::normalize("alice@example.test").unwrap();
     store
         .add_address(user.id, &address, "alice@example.test")
         .await
@@ -185,12 +185,12 @@ async fn metrics_of_separate_processes_reach_the_api_through_redis() {
     let mut imapd = Proc::start("eider-imapd", &configs[1], dirs[1].path());
 
     // The API in this process, started the way `daemon::start` starts one.
-    let cfg = eider_common::daemon::load_config(Some(&configs[2])).unwrap();
+    let cfg = eider_runtime::daemon::load_config(Some(&configs[2])).unwrap();
     let store: Arc<dyn MailStore> = Arc::new(
         EmbeddedStore::open(&dirs[2].path().join("data"), EmbeddedOptions::default()).unwrap(),
     );
-    let ctx = eider_common::Context::from_config(Arc::new(cfg), store).unwrap();
-    let shutdown = eider_common::Shutdown::new();
+    let ctx = eider_runtime::Context::from_config(Arc::new(cfg), store).unwrap();
+    let shutdown = eider_runtime::Shutdown::new();
     ctx.metrics.publish("eider-api", &shutdown);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap().to_string();

@@ -242,7 +242,7 @@ async fn two_ingests_deliver_1000_messages_with_gap_free_uids() {
     );
     assert_eq!(sent.len(), TOTAL);
 
-    use eider_common::types::Uid;
+    use eider_model::types::Uid;
     let listed = store
         .list_messages(inbox, Uid(1)..=Uid(u32::MAX))
         .await

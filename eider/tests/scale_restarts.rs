@@ -13,7 +13,7 @@
 mod bins;
 mod scale_support;
 
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 use eider_tests::imap_client::ImapClient;
 use eider_tests::lmtp_client::LmtpClient;
 use scale_support::{Cluster, Tuning, message};

@@ -193,7 +193,7 @@ fn serve_listens_on_imaps_and_pop3s_with_one_certificate() {
     }
     let site = Site::new();
     site.expect(0, &["user", "add", "alice", "--password", "pw"]);
-    let certs = eider_common::transport::testcert::write_test_cert(site.dir.path()).unwrap();
+    let certs = eider_runtime::transport::testcert::write_test_cert(site.dir.path()).unwrap();
     let mut serve = site
         .command(&["serve"])
         .env("RUST_LOG", "info")

@@ -1,5 +1,5 @@
 //! `eider-imapd`: the IMAP server as a process of its own (`eider serve` runs it together with the others).
-//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file picks the
+//! Start-up is shared with every daemon (`eider_runtime::daemon::start`); this file picks the
 //! listeners: `[imap]` (plain, with STARTTLS) and, if enabled, `[imaps]` (implicit TLS).
 
 use clap::Parser;
@@ -16,25 +16,25 @@ struct Args {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    eider_common::daemon::exit("eider-imapd", run(args).await)
+    eider_runtime::daemon::exit("eider-imapd", run(args).await)
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-imapd", args.config.as_deref(), |c| &c.imap.listen)
+        eider_runtime::daemon::start("eider-imapd", args.config.as_deref(), |c| &c.imap.listen)
             .await?;
     let plain = started.listener.into_tcp("eider-imapd")?;
     let imaps = &started.ctx.config.imaps;
     let implicit_tls = match imaps.enabled() {
         true => {
-            let l = eider_common::daemon::bind(&imaps.listen).await?;
+            let l = eider_runtime::daemon::bind(&imaps.listen).await?;
             tracing::info!("eider-imapd (implicit TLS) listening on {}", l.describe());
             Some(l.into_tcp("eider-imapd")?)
         }
         false => None,
     };
     // Loaded once and reloaded on SIGHUP (and when the files change).
-    let tls = eider_common::daemon::load_tls(&started.ctx.config)?;
+    let tls = eider_runtime::daemon::load_tls(&started.ctx.config)?;
     let listeners = eider_imapd::Listeners {
         plain: Some(plain),
         implicit_tls,

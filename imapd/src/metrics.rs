@@ -7,7 +7,7 @@
 //! server response time, not how long a client chose to idle.
 
 use crate::proto::response::Status;
-use eider_common::metrics::{Counter, CounterVec, Gauge, HistogramVec, Registry};
+use eider_runtime::metrics::{Counter, CounterVec, Gauge, HistogramVec, Registry};
 use std::time::Duration;
 
 /// Handles on the registry; cheap to clone.

@@ -1,4 +1,4 @@
-//! IMAP over the shared listener (`eider_common::listener`): the plain (`[imap]`, STARTTLS) and
+//! IMAP over the shared listener (`eider_runtime::listener`): the plain (`[imap]`, STARTTLS) and
 //! implicit-TLS (`[imaps]`) sockets share one set of limits (global, per client address, the
 //! absolute pre-login deadline, PROXY trust); graceful shutdown stops accepting, lets every
 //! session say BYE, and waits for them up to [`SHUTDOWN_GRACE`].
@@ -12,10 +12,11 @@
 use crate::conn;
 use crate::mailbox::recent::RecentRegistry;
 use crate::metrics::ImapMetrics;
-use eider_common::config::{Config, ListenerLimits};
-use eider_common::listener::{self, Accepted, Listener, Socket, refusal};
-use eider_common::transport::Tls;
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::{Config, ListenerLimits};
+use eider_runtime::listener::{self, Accepted, Listener, Socket, refusal};
+use eider_runtime::transport::Tls;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -10,8 +10,8 @@ mod common;
 
 use common::client::Client;
 use common::{PASS, USER, World};
-use eider_common::config::Config;
-use eider_common::counters::Counters;
+use eider_runtime::config::Config;
+use eider_runtime::counters::Counters;
 use eider_tests::harness;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

@@ -8,8 +8,8 @@
 mod common;
 
 use common::{PASS, USER, World};
-use eider_common::content::read_message;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
+use eider_store::content::read_message;
 use std::path::{Path, PathBuf};
 
 fn lf(b: &[u8]) -> Vec<u8> {

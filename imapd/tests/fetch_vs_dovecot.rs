@@ -11,12 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::ingest::prepare_message;
-use eider_common::mime::Limits;
-use eider_common::model::{MessageSummary, Part, StoredMessage};
-use eider_common::types::{MailboxId, ModSeq, ThreadId, Uid};
 use eider_imapd::fetch::{FetchError, Partial, Section, SectionPart, read_section};
+use eider_mime::Limits;
+use eider_model::types::{MailboxId, ModSeq, ThreadId, Uid};
+use eider_model::{MessageSummary, Part, StoredMessage};
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
+use eider_store::ingest::prepare_message;
 use support::{MAILBOX, corpus, corpus_files, dovecot, normalise};
 
 mod support;

@@ -7,7 +7,7 @@ mod common;
 
 use common::client::Client;
 use common::{World, sample_message};
-use eider_common::junk::JunkEvent;
+use eider_store::junk::JunkEvent;
 
 /// The outbox as (event, from mailbox, to mailbox, [old, new] uids).
 async fn outbox(w: &World) -> Vec<(String, String, String, Vec<[u32; 2]>)> {

@@ -8,8 +8,8 @@ mod common;
 
 use common::client::{Client, literal_of};
 use common::{PASS, USER, World};
-use eider_common::model::UserUpdate;
-use eider_common::types::Uid;
+use eider_model::UserUpdate;
+use eider_model::types::Uid;
 use std::time::Duration;
 
 fn last(r: &[String]) -> &str {
@@ -161,7 +161,7 @@ async fn append_refusals() {
             w.user.id,
             UserUpdate {
                 quota: Some(0),
-                limits: Some(eider_common::model::UserLimits {
+                limits: Some(eider_model::UserLimits {
                     max_message_size: Some(50),
                     ..Default::default()
                 }),

@@ -8,12 +8,12 @@ mod common;
 
 use common::World;
 use common::client::Client;
-use eider_common::Context;
-use eider_common::bus::Bus;
-use eider_common::counters::Counters;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::store::MailStore;
 use eider_imapd::Options;
+use eider_runtime::Context;
+use eider_runtime::bus::Bus;
+use eider_runtime::counters::Counters;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
+use eider_store::mailstore::MailStore;
 use eider_tests::redis_server::RedisServer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,7 +46,7 @@ async fn idle_on_one_imapd_sees_a_delivery_from_another_process() {
         store: w.store.clone(),
         bus: imapd_bus.clone(),
         counters: Counters::in_process(),
-        metrics: eider_common::metrics::Metrics::in_process(),
+        metrics: eider_runtime::metrics::Metrics::in_process(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

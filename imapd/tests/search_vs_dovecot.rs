@@ -10,17 +10,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use eider_common::MailStore;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::ingest::prepare_message;
-use eider_common::mime::Limits;
-use eider_common::model::{NewMessage, NewUser, UserLimits};
-use eider_common::types::Uid;
 use eider_imapd::mailbox::SelectedView;
 use eider_imapd::mailbox::recent::RecentRegistry;
 use eider_imapd::proto::command::{CommandBody, parse};
 use eider_imapd::proto::datetime::DateTime;
 use eider_imapd::search::{compile, search};
+use eider_mime::Limits;
+use eider_model::types::Uid;
+use eider_model::{NewMessage, NewUser, UserLimits};
+use eider_store::MailStore;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
+use eider_store::ingest::prepare_message;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use support::{corpus, corpus_files, dovecot, normalise};

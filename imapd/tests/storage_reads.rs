@@ -87,8 +87,8 @@ async fn partial_fetch_of_a_20mb_attachment_reads_under_300kb() {
 /// into segments of about 64 KiB at line boundaries, so a partial FETCH re-encodes one or two.
 #[tokio::test(flavor = "multi_thread")]
 async fn partial_fetch_of_a_quoted_printable_attachment_reads_little() {
-    use eider_common::content::encode_qp;
-    use eider_common::model::QpLayout;
+    use eider_model::QpLayout;
+    use eider_store::content::encode_qp;
     let mut x: u32 = 0x9abc_def1;
     let data: Vec<u8> = (0..4 * 1024 * 1024)
         .map(|_| {

@@ -266,7 +266,7 @@ fn same_meaning(a: &V, b: &V) -> Option<&'static str> {
         // the folding whitespace, and keeps or drops trailing blanks differently. Same words.
         return Some("folding-whitespace");
     }
-    let decode = |s: &[u8]| eider_common::mime::decode_header_value(s, None);
+    let decode = |s: &[u8]| eider_mime::decode_header_value(s, None);
     if decode(x) == decode(y) {
         // Header text: Dovecot passes the header's bytes through (raw 8-bit, RFC 2047 words as
         // sent); Eider decodes RFC 2231/2047 and sends non-ASCII text as `=?utf-8?B?` words

@@ -11,10 +11,10 @@ mod common;
 
 use common::client::Client;
 use common::{PASS, USER, World, have_python, sample_message};
-use eider_common::config::Config;
-use eider_common::counters::Counters;
-use eider_common::transport::Tls;
-use eider_common::transport::testcert::write_test_cert;
+use eider_runtime::config::Config;
+use eider_runtime::counters::Counters;
+use eider_runtime::transport::Tls;
+use eider_runtime::transport::testcert::write_test_cert;
 use eider_tests::harness;
 use std::net::SocketAddr;
 use std::path::PathBuf;

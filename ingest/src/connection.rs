@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use eider_common::ingest::{self, Prepared};
-use eider_common::mime::Limits;
-use eider_common::transport::{Conn, Tls};
-use eider_common::{Context, Shutdown};
+use eider_mime::Limits;
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::transport::{Conn, Tls};
+use eider_store::ingest::{self, Prepared};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
@@ -146,7 +147,7 @@ where
             Ok(cmd) => {
                 if matches!(cmd, command::Command::Lhlo { .. }) {
                     // LHLO ends the listener's pre-login deadline (LMTP has no login).
-                    eider_common::listener::logged_in();
+                    eider_runtime::listener::logged_in();
                 }
                 session.command(cmd)
             }
@@ -352,7 +353,7 @@ async fn deliver_one(
     rcpt: &Recipient,
     prepared: &Prepared,
     now: i64,
-) -> eider_common::StoreResult<String> {
+) -> eider_store::StoreResult<String> {
     let store = &*ctx.store;
     let (mailbox, flags) = match deliver::route(store, rcpt, prepared, &settings.spam).await? {
         Target::File { mailbox, flags } => (mailbox, flags),

@@ -4,10 +4,14 @@
 //! The content of a message is prepared (parsed, blobs written) once per transaction; each
 //! recipient's record refers to the same blobs, with its own inline prefix segment.
 
-use eider_common::ingest::Prepared;
-use eider_common::model::{Flags, HeaderField, NewMessage, Segment, SpecialUse, SystemFlags, User};
-use eider_common::types::MailboxId;
-use eider_common::{MailStore, StoreError, StoreResult, address, filter};
+use eider_model::types::MailboxId;
+use eider_model::{Flags, HeaderField, NewMessage, Segment, SpecialUse, SystemFlags, User};
+use eider_store::MailStore;
+use eider_store::StoreError;
+use eider_store::StoreResult;
+use eider_store::address;
+use eider_store::filter;
+use eider_store::ingest::Prepared;
 
 use crate::lmtp::reply::{Reply, canned};
 
@@ -81,7 +85,7 @@ pub fn prefix(from: &str, recipient: &str) -> Vec<u8> {
 pub fn personalize(prepared: &Prepared, prefix: Vec<u8>, flags: Flags, now: i64) -> NewMessage {
     let shift = prefix.len() as u64;
     let mut meta = prepared.meta.clone();
-    eider_common::mime::shift_offsets(&mut meta, shift);
+    eider_mime::shift_offsets(&mut meta, shift);
     let mut headers = vec![
         header_field(&prefix, "return-path"),
         header_field(&prefix, "delivered-to"),

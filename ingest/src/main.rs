@@ -1,5 +1,5 @@
 //! `eider-ingest`: the LMTP delivery server as a process of its own (`eider serve` runs it together with the others).
-//! Start-up is shared with every daemon (`eider_common::daemon::start`); this file only picks
+//! Start-up is shared with every daemon (`eider_runtime::daemon::start`); this file only picks
 //! the listener.
 
 use clap::Parser;
@@ -16,15 +16,15 @@ struct Args {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    eider_common::daemon::exit("eider-ingest", run(args).await)
+    eider_runtime::daemon::exit("eider-ingest", run(args).await)
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp.listen)
+        eider_runtime::daemon::start("eider-ingest", args.config.as_deref(), |c| &c.lmtp.listen)
             .await?;
     // Ingest creates blobs, so it also collects the ones deliveries left unreferenced.
-    eider_common::sweeper::spawn(
+    eider_runtime::sweeper::spawn(
         std::sync::Arc::clone(&started.ctx.store),
         started.ctx.config.store.clone(),
         started.shutdown.clone(),

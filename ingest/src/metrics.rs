@@ -5,7 +5,7 @@
 //! Invariant: a delivery outcome is counted once per recipient reply after DATA/BDAT LAST, by its
 //! reply code: 2xx `delivered`, 4xx `temp_failed`, 5xx `rejected`.
 
-use eider_common::metrics::{Counter, CounterVec, Gauge, Histogram, Registry};
+use eider_runtime::metrics::{Counter, CounterVec, Gauge, Histogram, Registry};
 
 /// Handles on the registry; cheap to clone.
 #[derive(Clone, Debug)]

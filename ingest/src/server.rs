@@ -1,14 +1,15 @@
-//! LMTP over the shared listener (`eider_common::listener`, TCP or Unix socket) with the
+//! LMTP over the shared listener (`eider_runtime::listener`, TCP or Unix socket) with the
 //! `[lmtp]` limits; shutdown lets in-flight deliveries finish however long they take (no grace
 //! deadline here: `eider serve` bounds it for the whole process).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use eider_common::config::Config;
-use eider_common::listener::{self, Accept, Accepted, Listener, Socket, refusal};
-use eider_common::transport::{Conn, Tls, accept_tls};
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_runtime::listener::{self, Accept, Accepted, Listener, Socket, refusal};
+use eider_runtime::transport::{Conn, Tls, accept_tls};
 
 use crate::connection::{self, Settings};
 use crate::deliver::SpamRules;
@@ -58,13 +59,13 @@ pub async fn run(
 
 /// Serves LMTP on whatever [`Listener`] the configuration produced (TCP or Unix socket).
 pub async fn run_listener(
-    listener: eider_common::daemon::Listener,
+    listener: eider_runtime::daemon::Listener,
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     match listener {
-        eider_common::daemon::Listener::Tcp(l) => run(l, ctx, shutdown).await,
-        eider_common::daemon::Listener::Unix(l, _) => run_unix(l, ctx, shutdown).await,
+        eider_runtime::daemon::Listener::Tcp(l) => run(l, ctx, shutdown).await,
+        eider_runtime::daemon::Listener::Unix(l, _) => run_unix(l, ctx, shutdown).await,
     }
 }
 

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use eider_common::content::read_message;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
+use eider_store::content::read_message;
 use eider_tests::harness::World;
 use eider_tests::{have_command, require};
 use std::net::SocketAddr;
@@ -128,7 +128,7 @@ async fn python_starttls_then_delivery() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    eider_common::transport::testcert::write_test_cert(dir.path()).unwrap();
+    eider_runtime::transport::testcert::write_test_cert(dir.path()).unwrap();
     let (cert, key, ca) = (
         dir.path().join("cert.pem"),
         dir.path().join("key.pem"),
@@ -181,7 +181,7 @@ print(c.sock.version())
 async fn starttls_refuses_pipelined_plaintext() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
-    eider_common::transport::testcert::write_test_cert(dir.path()).unwrap();
+    eider_runtime::transport::testcert::write_test_cert(dir.path()).unwrap();
     let w = World::new(|c| {
         c.tls.cert = dir.path().join("cert.pem").display().to_string();
         c.tls.key = dir.path().join("key.pem").display().to_string();

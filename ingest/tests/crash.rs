@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use eider_common::MailStore;
-use eider_common::content::read_message;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::NewUser;
-use eider_common::types::Uid;
+use eider_model::NewUser;
+use eider_model::types::Uid;
+use eider_store::MailStore;
+use eider_store::content::read_message;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use eider_tests::lmtp_client::LmtpClient;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -109,7 +109,7 @@ async fn kill_9_mid_data_leaves_nothing_and_retry_succeeds() {
     child.wait().unwrap();
 
     let store = open(dir.path());
-    eider_common::conformance::check_consistency(&store)
+    eider_store_testkit::conformance::check_consistency(&store)
         .await
         .unwrap();
     let u = store.find_user("alice").await.unwrap().unwrap();
@@ -121,7 +121,7 @@ async fn kill_9_mid_data_leaves_nothing_and_retry_succeeds() {
     // Whatever the killed delivery left is unreferenced and goes with the sweep.
     let future = chrono::Utc::now().timestamp() + 10;
     store.sweep(future, 0).await.unwrap();
-    eider_common::conformance::check_consistency(&store)
+    eider_store_testkit::conformance::check_consistency(&store)
         .await
         .unwrap();
     let blobs = store.list_blobs(None, 100).await.unwrap();

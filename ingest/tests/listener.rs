@@ -43,7 +43,7 @@ async fn trickle_until_closed(c: &mut BufReader<TcpStream>, started: Instant) ->
     panic!("the trickling client was never closed");
 }
 
-async fn server(tweak: impl FnOnce(&mut eider_common::config::Config)) -> (World, SocketAddr) {
+async fn server(tweak: impl FnOnce(&mut eider_runtime::config::Config)) -> (World, SocketAddr) {
     let w = World::new(tweak).unwrap();
     let addr = w.spawn(eider_ingest::run).await.unwrap();
     (w, addr)

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use eider_common::content::read_message;
-use eider_common::model::SpecialUse;
-use eider_common::types::Uid;
+use eider_model::SpecialUse;
+use eider_model::types::Uid;
+use eider_store::content::read_message;
 use eider_tests::harness::World;
 use eider_tests::lmtp_client::LmtpClient;
 use std::net::SocketAddr;
@@ -90,7 +90,7 @@ async fn routes_spam_to_junk_and_plus_tags_to_existing_mailboxes() {
         .unwrap();
     assert_eq!(r[0].code, 250);
     let mailboxes = w.store.list_mailboxes(alice.id).await.unwrap();
-    let count = |f: &dyn Fn(&eider_common::model::Mailbox) -> bool| {
+    let count = |f: &dyn Fn(&eider_model::Mailbox) -> bool| {
         mailboxes.iter().find(|m| f(m)).map(|m| m.messages)
     };
     assert_eq!(count(&|m| m.special_use == Some(SpecialUse::Junk)), Some(2));
@@ -102,7 +102,7 @@ async fn routes_spam_to_junk_and_plus_tags_to_existing_mailboxes() {
 async fn quota_is_checked_at_rcpt_with_size_and_after_data() {
     let (w, addr) = world().await;
     let alice = w.store.find_user("alice").await.unwrap().unwrap();
-    let update = eider_common::model::UserUpdate {
+    let update = eider_model::UserUpdate {
         quota: Some(100),
         ..Default::default()
     };
@@ -148,7 +148,7 @@ async fn quota_is_checked_at_rcpt_with_size_and_after_data() {
     );
     assert!(stored(&w, "alice", "INBOX", 1).await.is_none());
     assert!(stored(&w, "bob", "INBOX", 1).await.is_some());
-    eider_common::conformance::check_consistency(&*w.store)
+    eider_store_testkit::conformance::check_consistency(&*w.store)
         .await
         .unwrap();
 }
@@ -193,7 +193,7 @@ async fn dropped_connection_mid_data_stores_nothing() {
     drop(s);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(stored(&w, "alice", "INBOX", 1).await.is_none());
-    eider_common::conformance::check_consistency(&*w.store)
+    eider_store_testkit::conformance::check_consistency(&*w.store)
         .await
         .unwrap();
     // A retry on a new connection is accepted.
@@ -244,7 +244,7 @@ async fn malformed_commands_get_errors_and_the_session_goes_on() {
 
 #[tokio::test]
 async fn user_filters_flag_file_and_discard() {
-    use eider_common::model::{Filter, FilterAction, FilterQuery, SystemFlags, UserUpdate};
+    use eider_model::{Filter, FilterAction, FilterQuery, SystemFlags, UserUpdate};
     let (w, addr) = world().await;
     let alice = w.store.find_user("alice").await.unwrap().unwrap();
     w.store

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use eider_common::content::read_message;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
+use eider_store::content::read_message;
 use eider_tests::harness::World;
 use eider_tests::postfix;
 use std::process::{Command, Stdio};

@@ -10,7 +10,7 @@
 //!   connection ends the session without the UPDATE state (RFC 1939 §3).
 //! - STLS is refused when plaintext input is already buffered behind it (RFC 2595 §4; a
 //!   command injected before the handshake must never run inside TLS).
-//! - A login is first checked against the failure limits (`eider_common::auth_limit`): over a
+//! - A login is first checked against the failure limits (`eider_runtime::auth_limit`): over a
 //!   limit it is refused `-ERR [SYS/TEMP]` without verifying the password.
 
 use crate::Shared;
@@ -20,8 +20,8 @@ use crate::proto::line::{Line, LineReader};
 use crate::proto::reply::{Code, Reply};
 use crate::proto::session::{Action, LoginFailure, Session, commit_reply};
 use crate::retr;
-use eider_common::Shutdown;
-use eider_common::auth_limit::AuthLimit;
+use eider_runtime::Shutdown;
+use eider_runtime::auth_limit::AuthLimit;
 use std::io;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -38,7 +38,7 @@ pub struct ConnState {
     reader: LineReader,
     out: Vec<u8>,
     maildrop: Option<Maildrop>,
-    /// The client's address, for the per-address failure count (`eider_common::auth_limit`).
+    /// The client's address, for the per-address failure count (`eider_runtime::auth_limit`).
     peer: Option<IpAddr>,
     /// The last action streamed a message (`+OK` already written out), for the metrics.
     streamed: bool,
@@ -205,7 +205,7 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                         tracing::info!(user = %username, messages = messages.len(), "POP3 login");
                         st.maildrop = Some(drop);
                         // The listener's pre-login deadline no longer applies.
-                        eider_common::listener::logged_in();
+                        eider_runtime::listener::logged_in();
                         st.session.login_succeeded(messages).encode(&mut st.out);
                     }
                     Err(why) => {

@@ -13,9 +13,10 @@ pub mod proto;
 pub mod retr;
 
 use conn::{ConnState, Flow};
-use eider_common::listener::{self, Listener, Socket, refusal};
-use eider_common::transport::{Conn, Tls, accept_tls};
-use eider_common::{Context, Shutdown};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::listener::{self, Listener, Socket, refusal};
+use eider_runtime::transport::{Conn, Tls, accept_tls};
 use proto::session::{Session, SessionConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +33,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct Shared {
     pub ctx: Context,
     /// Present when `[tls]` names a certificate: STLS is offered and port 995 can be served.
-    /// Reloaded when the files change (see `eider_common::transport`).
+    /// Reloaded when the files change (see `eider_runtime::transport`).
     pub tls: Option<Tls>,
     /// This daemon's counters in `ctx.metrics` (see [`metrics`]).
     pub metrics: metrics::Pop3Metrics,
@@ -49,7 +50,7 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     /// Loads the TLS identity (if any) from `ctx.config.tls`.
-    pub fn new(ctx: Context) -> Result<Self, eider_common::transport::TlsError> {
+    pub fn new(ctx: Context) -> Result<Self, eider_runtime::transport::TlsError> {
         let tls = Tls::from_config(&ctx.config)?;
         Ok(Self::with_tls(ctx, tls))
     }

@@ -1,4 +1,4 @@
-//! The per-user limits of POP3, kept in `ctx.counters` (`eider_common::counters`): with `[redis]`
+//! The per-user limits of POP3, kept in `ctx.counters` (`eider_runtime::counters`): with `[redis]`
 //! set they hold across every `eider-pop3d` process; without it, within the process.
 //!
 //! - **Maildrop lock** (RFC 1939 §8, exclusive access): a connection lease with limit 1 on key
@@ -10,8 +10,8 @@
 //! If Redis fails, the counters fall back to this process's own count (see the counters module),
 //! so a lock taken during an outage only excludes sessions of the same process.
 
-use eider_common::counters::{Counters, Lease};
-use eider_common::types::UserId;
+use eider_model::types::UserId;
+use eider_runtime::counters::{Counters, Lease};
 
 /// The counters key of a user's POP3 lock and downloads.
 fn key(user: UserId) -> String {

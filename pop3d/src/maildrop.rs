@@ -16,11 +16,13 @@
 use crate::Shared;
 use crate::proto::session::{LoginFailure, Message};
 use crate::proto::uidl;
-use eider_common::config::Pop3DeleteAction;
-use eider_common::counters::Lease;
-use eider_common::model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, SystemFlags, User};
-use eider_common::types::{MailboxId, Uid};
-use eider_common::{MailStore, StoreError, StoreResult};
+use eider_model::types::{MailboxId, Uid};
+use eider_model::{FlagOp, Flags, Segment, SpecialUse, StoreEvent, SystemFlags, User};
+use eider_runtime::config::Pop3DeleteAction;
+use eider_runtime::counters::Lease;
+use eider_store::MailStore;
+use eider_store::StoreError;
+use eider_store::StoreResult;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::TryRecvError};
@@ -93,7 +95,7 @@ impl Maildrop {
             self.prefetch.push_back(Prefetch {
                 uid: *next,
                 task: tokio::spawn(async move {
-                    eider_common::content::read_range(store.as_ref(), &segments, 0, window).await
+                    eider_store::content::read_range(store.as_ref(), &segments, 0, window).await
                 }),
             });
             last = *next;
@@ -167,7 +169,7 @@ pub async fn login(
         .ok_or(LoginFailure::Credentials)?;
     let hash = user.password_hash.clone();
     // Password hashing is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || eider_common::password::verify(&password, &hash))
+    let ok = tokio::task::spawn_blocking(move || eider_runtime::password::verify(&password, &hash))
         .await
         .unwrap_or(false);
     if !ok || user.disabled {

@@ -6,7 +6,7 @@
 //! values, never client text); a SASL response line belongs to its `AUTH` and is not counted
 //! as a command of its own.
 
-use eider_common::metrics::{Counter, CounterVec, Gauge, Registry};
+use eider_runtime::metrics::{Counter, CounterVec, Gauge, Registry};
 
 /// Handles on the registry; cheap to clone.
 #[derive(Clone, Debug)]

@@ -11,10 +11,10 @@ use crate::limits;
 use crate::maildrop::Maildrop;
 use crate::proto::reply::{Code, Reply};
 use crate::proto::stream::{DotStuffer, TopFilter};
-use eider_common::StoreError;
-use eider_common::content::{MessageReader, read_range};
-use eider_common::model::Segment;
-use eider_common::types::Uid;
+use eider_model::Segment;
+use eider_model::types::Uid;
+use eider_store::StoreError;
+use eider_store::content::{MessageReader, read_range};
 use std::io;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Server, have, message};
-use eider_common::model::User;
+use eider_model::User;
 use std::path::Path;
 use std::process::{Command, Output};
 

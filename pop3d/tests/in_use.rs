@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use eider_common::counters::Counters;
+use eider_runtime::counters::Counters;
 use eider_tests::harness::World;
 use std::net::SocketAddr;
 use std::time::Duration;

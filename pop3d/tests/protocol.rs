@@ -6,8 +6,8 @@
 mod common;
 
 use common::{Server, message};
-use eider_common::config::Pop3DeleteAction;
-use eider_common::model::UserUpdate;
+use eider_model::UserUpdate;
+use eider_runtime::config::Pop3DeleteAction;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 

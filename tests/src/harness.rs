@@ -5,11 +5,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use eider_common::config::Config;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::metrics::Metrics;
-use eider_common::model::{NewUser, User};
-use eider_common::{Context, MailStore, Shutdown};
+use eider_model::{NewUser, User};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_runtime::metrics::Metrics;
+use eider_store::MailStore;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 
 pub struct World {
     pub store: Arc<dyn MailStore>,
@@ -61,14 +63,14 @@ impl World {
             .store
             .create_user(NewUser {
                 username: name.into(),
-                password_hash: eider_common::password::hash(password)?,
+                password_hash: eider_runtime::password::hash(password)?,
                 quota: 0,
                 limits: Default::default(),
                 spam_level: 50,
             })
             .await?;
         for a in addresses {
-            let n = eider_common::address::normalize(a)?;
+            let n = eider_store::address::normalize(a)?;
             self.store.add_address(user.id, &n, a).await?;
         }
         Ok(user)

@@ -1,9 +1,9 @@
 //! The Redis change bus and counters against a private `redis-server`: two bus/counter instances
 //! in one test stand for two processes (different origin ids, separate stores).
 
-use eider_common::bus::{Bus, BusMessage, BusReceiver};
-use eider_common::counters::Counters;
-use eider_common::model::StoreEvent;
+use eider_model::StoreEvent;
+use eider_runtime::bus::{Bus, BusMessage, BusReceiver};
+use eider_runtime::counters::Counters;
 use eider_tests::harness::World;
 use eider_tests::redis_server::RedisServer;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use tokio::time::timeout;
 const POLL: Duration = Duration::from_millis(200);
 
 /// A store change: creating and deleting a mailbox emits one event (from the delete).
-async fn change(world: &World, user: eider_common::types::UserId, n: u32) -> StoreEvent {
+async fn change(world: &World, user: eider_model::types::UserId, n: u32) -> StoreEvent {
     let mb = world
         .store
         .create_mailbox(user, &format!("Tmp{n}"), None)
@@ -22,7 +22,7 @@ async fn change(world: &World, user: eider_common::types::UserId, n: u32) -> Sto
     StoreEvent {
         user,
         mailbox: mb.id,
-        modseq: eider_common::types::ModSeq(0),
+        modseq: eider_model::types::ModSeq(0),
     }
 }
 
@@ -30,8 +30,8 @@ async fn change(world: &World, user: eider_common::types::UserId, n: u32) -> Sto
 /// (user creation emits some), within `within`.
 async fn next_change(
     rx: &mut BusReceiver,
-    user: eider_common::types::UserId,
-    mailbox: Option<eider_common::types::MailboxId>,
+    user: eider_model::types::UserId,
+    mailbox: Option<eider_model::types::MailboxId>,
     within: Duration,
 ) -> Option<StoreEvent> {
     let deadline = tokio::time::Instant::now() + within;
@@ -51,7 +51,7 @@ async fn next_change(
 /// Every `Changed` for `user` until `quiet` passes without one.
 async fn drain(
     rx: &mut BusReceiver,
-    user: eider_common::types::UserId,
+    user: eider_model::types::UserId,
     quiet: Duration,
 ) -> Vec<StoreEvent> {
     let mut got = Vec::new();
@@ -118,7 +118,7 @@ async fn events_cross_processes_and_own_echoes_are_dropped() {
     let manual = StoreEvent {
         user: u2,
         mailbox: sent.mailbox,
-        modseq: eider_common::types::ModSeq(77),
+        modseq: eider_model::types::ModSeq(77),
     };
     b.publish(manual.clone());
     assert_eq!(

@@ -2,10 +2,10 @@
 //! counters and bus tests of `redis.rs` again, two `Counters`/`Bus` instances standing for two
 //! processes, with keys spread over the three nodes.
 
-use eider_common::bus::{Bus, BusMessage, BusReceiver};
-use eider_common::counters::Counters;
-use eider_common::model::StoreEvent;
-use eider_common::types::UserId;
+use eider_model::StoreEvent;
+use eider_model::types::UserId;
+use eider_runtime::bus::{Bus, BusMessage, BusReceiver};
+use eider_runtime::counters::Counters;
 use eider_tests::harness::World;
 use eider_tests::redis_cluster::RedisCluster;
 use std::time::{Duration, Instant};
@@ -116,7 +116,7 @@ async fn change(world: &World, user: UserId, n: u32) -> StoreEvent {
     StoreEvent {
         user,
         mailbox: mb.id,
-        modseq: eider_common::types::ModSeq(0),
+        modseq: eider_model::types::ModSeq(0),
     }
 }
 
@@ -198,8 +198,8 @@ fn sample(text: &str, name: &str, instance: &str) -> Option<String> {
 
 #[tokio::test]
 async fn metrics_snapshots_are_published_and_read_on_a_cluster() {
-    use eider_common::context::Shutdown;
-    use eider_common::metrics::Metrics;
+    use eider_runtime::context::Shutdown;
+    use eider_runtime::metrics::Metrics;
     let Some(cluster) = cluster() else {
         return;
     };

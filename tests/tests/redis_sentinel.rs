@@ -3,8 +3,8 @@
 //! connect through the sentinel to the master; after the master is killed and the sentinel
 //! promotes the replica, both reconnect to the new master by themselves.
 
-use eider_common::bus::{Bus, BusMessage};
-use eider_common::counters::Counters;
+use eider_runtime::bus::{Bus, BusMessage};
+use eider_runtime::counters::Counters;
 use eider_tests::harness::World;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -12,6 +12,6 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    println!("{}", eider_common::password::hash(&args.password)?);
+    println!("{}", eider_runtime::password::hash(&args.password)?);
     Ok(())
 }

@@ -83,7 +83,7 @@ fn main() -> anyhow::Result<()> {
 #[tokio::main]
 async fn serve(config: std::path::PathBuf, max_connections: usize) -> anyhow::Result<()> {
     let started =
-        eider_common::daemon::start("eider-imapd", Some(&config), |c| &c.imap.listen).await?;
+        eider_runtime::daemon::start("eider-imapd", Some(&config), |c| &c.imap.listen).await?;
     let listener = started.listener.into_tcp("eider-imapd")?;
     let options = eider_imapd::Options {
         max_connections,

@@ -12,11 +12,13 @@
 //! Usage: `cargo run --release -p eider-bench --bin pop3-download [N] [ROUNDS]`
 
 use anyhow::{Context as _, bail, ensure};
-use eider_common::config::Config;
-use eider_common::content::put_blob;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::{Flags, MessageMeta, NewMessage, NewUser, Segment, Transfer};
-use eider_common::{Context, MailStore, Shutdown};
+use eider_model::{Flags, MessageMeta, NewMessage, NewUser, Segment, Transfer};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_store::MailStore;
+use eider_store::content::put_blob;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -88,7 +90,7 @@ fn start_eider(dir: &Path, msgs: &[Vec<u8>]) -> anyhow::Result<(SocketAddr, Shut
         let user = store
             .create_user(NewUser {
                 username: "bench".into(),
-                password_hash: eider_common::password::hash("pass")?,
+                password_hash: eider_runtime::password::hash("pass")?,
                 quota: 0,
                 limits: Default::default(),
                 spam_level: 50,

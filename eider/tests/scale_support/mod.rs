@@ -10,9 +10,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use eider_common::MailStore;
-use eider_common::model::NewUser;
-use eider_common::mongo::{MongoOptions, MongoStore};
+use eider_model::NewUser;
+use eider_store::MailStore;
+use eider_store::mongo::{MongoOptions, MongoStore};
 use eider_tests::redis_server::RedisServer;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -293,11 +293,11 @@ impl Cluster {
         &self,
         store: &dyn MailStore,
         name: &str,
-    ) -> (eider_common::types::UserId, eider_common::types::MailboxId) {
+    ) -> (eider_model::types::UserId, eider_model::types::MailboxId) {
         let user = store
             .create_user(NewUser {
                 username: name.into(),
-                password_hash: eider_common::password::hash("pw").unwrap(),
+                password_hash: eider_runtime::password::hash("pw").unwrap(),
                 quota: 0,
                 limits: Default::default(),
                 spam_level: 50,
@@ -305,7 +305,7 @@ impl Cluster {
             .await
             .unwrap();
         let address = format!("{name}@example.test");
-        let n = eider_common::address::normalize(&address).unwrap();
+        let n = eider_store::address::normalize(&address).unwrap();
         store.add_address(user.id, &n, &address).await.unwrap();
         let inbox = store
             .find_mailbox(user.id, "INBOX")

@@ -74,11 +74,11 @@ impl Site {
     }
 
     /// Opens the site's store in this process (no `eider` process may be running) and runs `f`.
-    pub fn with_store<T>(&self, f: impl AsyncFnOnce(&dyn eider_common::MailStore) -> T) -> T {
+    pub fn with_store<T>(&self, f: impl AsyncFnOnce(&dyn eider_store::MailStore) -> T) -> T {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let config = eider_common::config::Config::load(&self.config).unwrap();
-            let store = eider_common::open_store(&config).await.unwrap();
+            let config = eider_runtime::config::Config::load(&self.config).unwrap();
+            let store = eider_runtime::open_store(&config).await.unwrap();
             f(store.as_ref()).await
         })
     }

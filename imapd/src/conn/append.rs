@@ -19,8 +19,8 @@ use crate::proto::receiver::Progress;
 use crate::proto::response::{Code, Response};
 use crate::session::error::receive_error_response;
 use crate::session::{AuthUser, CommandError, Completion};
-use eider_common::ingest::{Prepared, find_by_message_id, prepare_message_deferred};
-use eider_common::model::SpecialUse;
+use eider_model::SpecialUse;
+use eider_store::ingest::{Prepared, find_by_message_id, prepare_message_deferred};
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
@@ -123,7 +123,7 @@ impl Conn {
         &mut self,
         header: &AppendHeader,
         user: &AuthUser,
-    ) -> Result<eider_common::model::Mailbox, CommandError> {
+    ) -> Result<eider_model::Mailbox, CommandError> {
         let path = self.session.mailbox_path(&header.mailbox)?;
         match self.shared.ctx.store.find_mailbox(user.id, &path).await? {
             Some(m) => Ok(m),
@@ -165,7 +165,7 @@ impl Conn {
     async fn store_prepared(
         &mut self,
         header: &AppendHeader,
-        target: eider_common::model::Mailbox,
+        target: eider_model::Mailbox,
         prepared: Prepared,
     ) -> Completion {
         let (internal_date, internal_tz_minutes) = match header.date {

@@ -11,7 +11,7 @@ use crate::proto::receiver::Progress;
 use crate::proto::response::{Response, Status};
 use crate::session::Action;
 use crate::session::error::receive_error_response;
-use eider_common::bus::{BusMessage, BusReceiver};
+use eider_runtime::bus::{BusMessage, BusReceiver};
 use tokio::time::{Instant, interval_at};
 
 impl Conn {

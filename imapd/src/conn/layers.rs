@@ -1,5 +1,5 @@
 //! Changing the connection's stream between commands: STARTTLS (RFC 3501 §6.2.1, RFC 2595 §3.1)
-//! and COMPRESS=DEFLATE (RFC 4978), over `eider_common::transport::Conn`.
+//! and COMPRESS=DEFLATE (RFC 4978), over `eider_runtime::transport::Conn`.
 //!
 //! Invariants:
 //! - STARTTLS is never carried out when the client pipelined anything after the command: those

@@ -8,7 +8,7 @@
 //! the connection stays not authenticated, so the client may retry later.
 //!
 //! Failures are also counted per user name and per client address across every process and
-//! protocol (`eider_common::auth_limit`, `[auth] max_failures_per_user` / `_per_ip`); while one
+//! protocol (`eider_runtime::auth_limit`, `[auth] max_failures_per_user` / `_per_ip`); while one
 //! of them is over its limit the login is answered `NO [UNAVAILABLE]` (RFC 5530 §3: temporary,
 //! retry later) without looking at the password. Such a refusal also counts towards the
 //! connection's own limit.
@@ -19,7 +19,7 @@
 use super::{Conn, Flow, bye};
 use crate::proto::response::{Code, Response};
 use crate::session::{AuthUser, CommandError};
-use eider_common::auth_limit::AuthLimit;
+use eider_runtime::auth_limit::AuthLimit;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,7 +87,7 @@ impl Conn {
         };
         let (pw, hash) = (password.to_owned(), user.password_hash.clone());
         // Hash verification is deliberately slow: keep it off the async workers.
-        let ok = tokio::task::spawn_blocking(move || eider_common::password::verify(&pw, &hash))
+        let ok = tokio::task::spawn_blocking(move || eider_runtime::password::verify(&pw, &hash))
             .await
             .unwrap_or(false);
         if !ok || user.disabled {

@@ -24,10 +24,10 @@ use crate::proto::response::{Response, Status};
 use crate::server::Shared;
 use crate::session::error::receive_error_response;
 use crate::session::{Action, Session, SessionConfig};
-use eider_common::Shutdown;
-use eider_common::counters::Lease;
-use eider_common::transport::accept_tls;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
+use eider_runtime::Shutdown;
+use eider_runtime::counters::Lease;
+use eider_runtime::transport::accept_tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -230,7 +230,7 @@ impl Conn {
     async fn read_more(&mut self) -> std::io::Result<Option<usize>> {
         let timeout = if self.session.state().user().is_some() {
             // Logged in: the listener's absolute pre-login deadline no longer applies.
-            eider_common::listener::logged_in();
+            eider_runtime::listener::logged_in();
             self.shared.options.idle_timeout
         } else {
             self.shared.options.pre_login_timeout

@@ -4,10 +4,11 @@
 
 use super::*;
 use crate::server::Options;
-use eider_common::config::Config;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::NewUser;
-use eider_common::{Context, MailStore};
+use eider_model::NewUser;
+use eider_runtime::Context;
+use eider_runtime::config::Config;
+use eider_store::MailStore;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 fn big_message(mib: usize) -> Vec<u8> {
@@ -30,7 +31,7 @@ async fn large_append_and_fetch_stay_bounded() {
     store
         .create_user(NewUser {
             username: "u".into(),
-            password_hash: eider_common::password::hash("p").unwrap(),
+            password_hash: eider_runtime::password::hash("p").unwrap(),
             quota: 0,
             limits: Default::default(),
             spam_level: 0,

@@ -7,8 +7,9 @@
 use super::wire::Wire;
 use crate::handlers::Keywords;
 use crate::mailbox::{SelectedView, Update};
-use eider_common::types::{ModSeq, Uid};
-use eider_common::{MailStore, StoreError};
+use eider_model::types::{ModSeq, Uid};
+use eider_store::MailStore;
+use eider_store::StoreError;
 
 /// Applies the journal since the view's modseq and queues the updates the client may get now.
 /// Returns true when the mailbox was deleted.

@@ -1,13 +1,13 @@
 //! The connection's byte stream and its output buffer.
 //!
 //! The stream is a [`Transport`]: the accepted socket boxed behind [`IoStream`], under the
-//! layers STARTTLS and COMPRESS add in place (`eider_common::transport::Conn`). Invariant: responses are appended to `buf` whole and only written out by `flush` (or
+//! layers STARTTLS and COMPRESS add in place (`eider_runtime::transport::Conn`). Invariant: responses are appended to `buf` whole and only written out by `flush` (or
 //! `flush_if_full` while streaming a large FETCH), so pipelined commands are answered in one
 //! write once the input is drained.
 
 use crate::proto::response::{EncodeOptions, Response, Status};
-use eider_common::metrics::Counter;
-use eider_common::transport::Conn;
+use eider_runtime::metrics::Counter;
+use eider_runtime::transport::Conn;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Anything a connection can run over (TCP, a test's in-memory duplex).

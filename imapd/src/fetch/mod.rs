@@ -18,9 +18,10 @@ mod headers;
 
 pub use headers::filter_fields;
 
-use eider_common::content::{MessageReader, read_range};
-use eider_common::model::{Part, StoredMessage};
-use eider_common::{MailStore, StoreError};
+use eider_model::{Part, StoredMessage};
+use eider_store::MailStore;
+use eider_store::StoreError;
+use eider_store::content::{MessageReader, read_range};
 
 use crate::proto::command::FetchAttr;
 pub use crate::proto::command::{Section, SectionPart};

@@ -3,10 +3,10 @@
 
 use super::*;
 use base64::Engine;
-use eider_common::content::{base64_encoded_len, put_blob, read_message};
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::{EmbeddedMessage, MessageSummary, Segment, Transfer};
-use eider_common::types::{MailboxId, ModSeq, ThreadId, Uid};
+use eider_model::types::{MailboxId, ModSeq, ThreadId, Uid};
+use eider_model::{EmbeddedMessage, MessageSummary, Segment, Transfer};
+use eider_store::content::{base64_encoded_len, put_blob, read_message};
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 
 /// Appends text and hands out offsets, to lay out parts by hand.
 #[derive(Default)]
@@ -290,7 +290,7 @@ async fn reads_only_needed_chunks_of_a_large_attachment() {
         },
         segments,
         sha256: [0; 32],
-        meta: eider_common::model::MessageMeta {
+        meta: eider_model::MessageMeta {
             root: built.root.clone(),
             ..Default::default()
         },

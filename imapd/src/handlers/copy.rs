@@ -4,7 +4,7 @@
 //! expunges themselves come from the driver's update pass over the journal.
 //!
 //! Copying or moving into or out of `\Junk` records a spam/ham training signal in the store's
-//! outbox: the store does it in the copy's transaction (`eider_common::junk`), and the API
+//! outbox: the store does it in the copy's transaction (`eider_store::junk`), and the API
 //! delivers it. COPY counts like MOVE (clients without MOVE mark junk with COPY + `\Deleted` +
 //! EXPUNGE).
 

@@ -12,8 +12,8 @@ use crate::proto::datetime::DateTime;
 use crate::proto::flag::from_model;
 use crate::proto::response::{FetchItem, FetchWriter};
 use crate::session::CommandError;
-use eider_common::model::{FlagOp, Flags, SystemFlags};
-use eider_common::types::Uid;
+use eider_model::types::Uid;
+use eider_model::{FlagOp, Flags, SystemFlags};
 use std::collections::HashSet;
 
 fn needs_record(a: &FetchAttr) -> bool {

@@ -11,9 +11,9 @@ use crate::fetch::{FetchError, Plan, plan, read_plan, section_of};
 use crate::proto::command::FetchAttr;
 use crate::proto::response::{FetchItem, FetchWriter, SectionName};
 use crate::session::CommandError;
-use eider_common::MailStore;
-use eider_common::content::MessageReader;
-use eider_common::model::StoredMessage;
+use eider_model::StoredMessage;
+use eider_store::MailStore;
+use eider_store::content::MessageReader;
 
 /// Window read from the store per write.
 const WINDOW: u64 = 256 * 1024;

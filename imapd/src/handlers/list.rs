@@ -13,7 +13,7 @@ use crate::proto::command::List;
 use crate::proto::mailbox::SEPARATOR;
 use crate::proto::mutf7;
 use crate::proto::response::{Data, ListEntry, Response};
-use eider_common::model::Mailbox;
+use eider_model::Mailbox;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every name in the hierarchy: the mailboxes and their (possibly missing) ancestors.

@@ -10,9 +10,9 @@ use crate::proto::command::{Create, Rename};
 use crate::proto::mailbox::{RawMailbox, SEPARATOR};
 use crate::proto::response::Code;
 use crate::session::CommandError;
-use eider_common::StoreError;
-use eider_common::model::SpecialUse;
-use eider_common::types::Uid;
+use eider_model::SpecialUse;
+use eider_model::types::Uid;
+use eider_store::StoreError;
 
 /// Creates every missing ancestor of `path` (without special use).
 async fn create_parents(ex: &Exec<'_>, path: &str) -> Result<(), StoreError> {

@@ -29,8 +29,9 @@ use crate::proto::response::Code;
 use crate::proto::seqset::SequenceSet;
 use crate::server::Shared;
 use crate::session::{AuthUser, CommandError, Completion};
-use eider_common::types::Uid;
-use eider_common::{MailStore, StoreError};
+use eider_model::types::Uid;
+use eider_store::MailStore;
+use eider_store::StoreError;
 use std::sync::Arc;
 
 pub use keywords::Keywords;

@@ -6,7 +6,7 @@ use crate::proto::command::{Search, SearchReturn};
 use crate::proto::response::{Code, Data, Response};
 use crate::search::{CompileError, SearchError, compile, esearch, search_data};
 use crate::session::CommandError;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 
 pub async fn search(ex: &mut Exec<'_>, tag: &str, s: &Search) -> HResult {
     let query =

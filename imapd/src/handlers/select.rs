@@ -10,7 +10,7 @@ use crate::proto::command::Select;
 use crate::proto::flag::Flag;
 use crate::proto::response::{Code, Response, Status};
 use crate::session::{CommandError, Completion, SelectInfo, SelectedMailbox};
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

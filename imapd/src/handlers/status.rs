@@ -5,9 +5,9 @@ use super::{Exec, HResult, ok};
 use crate::proto::command::{Status, StatusItem};
 use crate::proto::response::{Code, Data, Response};
 use crate::session::CommandError;
-use eider_common::StoreError;
-use eider_common::model::Mailbox;
-use eider_common::types::Uid;
+use eider_model::Mailbox;
+use eider_model::types::Uid;
+use eider_store::StoreError;
 
 /// The values of `items` for `m`, in the order asked.
 pub async fn status_items(

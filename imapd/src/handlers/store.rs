@@ -10,8 +10,8 @@ use crate::proto::flag::{from_model, to_model};
 use crate::proto::response::{Code, FetchItem, FetchWriter};
 use crate::search::compact;
 use crate::session::Completion;
-use eider_common::model::FlagOp;
-use eider_common::types::ModSeq;
+use eider_model::FlagOp;
+use eider_model::types::ModSeq;
 
 pub async fn store(ex: &mut Exec<'_>, s: &Store) -> HResult {
     let saved = ex.saved.clone();

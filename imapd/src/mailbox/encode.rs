@@ -39,8 +39,8 @@ impl Update {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use eider_common::model::{Flags, SystemFlags};
-    use eider_common::types::{ModSeq, Uid};
+    use eider_model::types::{ModSeq, Uid};
+    use eider_model::{Flags, SystemFlags};
 
     #[test]
     fn wire_forms() {

@@ -22,8 +22,8 @@ pub mod recent;
 
 use crate::proto::SequenceSet;
 use crate::proto::seqset::SeqBound;
-use eider_common::model::{Change, Flags, JournalEntry, Mailbox, MessageSummary};
-use eider_common::types::{MailboxId, ModSeq, Uid, UidValidity};
+use eider_model::types::{MailboxId, ModSeq, Uid, UidValidity};
+use eider_model::{Change, Flags, JournalEntry, Mailbox, MessageSummary};
 use recent::RecentRegistry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

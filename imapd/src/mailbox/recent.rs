@@ -18,7 +18,7 @@
 //! stored in the mailbox record with an atomic compare-and-raise in the store (not in the
 //! `MailStore` trait today). A change of UIDVALIDITY resets the horizon.
 
-use eider_common::types::{MailboxId, Uid, UidValidity};
+use eider_model::types::{MailboxId, Uid, UidValidity};
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::proto::SequenceSet;
-use eider_common::model::SystemFlags;
+use eider_model::SystemFlags;
 
 /// A mailbox with a journal, like the store keeps it.
 struct Sim {

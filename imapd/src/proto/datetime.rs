@@ -5,7 +5,7 @@
 
 use super::cursor::Cursor;
 use super::error::{PResult, SyntaxError};
-use eider_common::types::UnixTime;
+use eider_model::types::UnixTime;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -4,7 +4,7 @@
 
 use super::cursor::Cursor;
 use super::error::{PResult, SyntaxError};
-use eider_common::model::{Flags, SystemFlags};
+use eider_model::{Flags, SystemFlags};
 
 /// One flag as a client sent it or the server reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

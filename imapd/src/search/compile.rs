@@ -7,7 +7,7 @@
 use super::Query;
 use crate::proto::SequenceSet;
 use crate::proto::command::SearchKey;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CompileError {

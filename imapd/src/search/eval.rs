@@ -12,8 +12,8 @@
 
 use super::Query;
 use super::date::{Date, parse_header_date};
-use eider_common::model::{MessageMeta, MessageSummary, SystemFlags};
-use eider_common::types::{Uid, UnixTime};
+use eider_model::types::{Uid, UnixTime};
+use eider_model::{MessageMeta, MessageSummary, SystemFlags};
 
 /// What is known about one message while evaluating.
 #[derive(Clone, Copy, Debug)]

@@ -30,7 +30,7 @@ pub use seqset::compact;
 
 use crate::proto::SequenceSet;
 use crate::proto::datetime::Date;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 
 /// A compiled search key: needles are lower-cased UTF-8.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use super::seqset::compact;
 use crate::proto::command::SearchReturn;
 use crate::proto::response::{Data, Esearch};
-use eider_common::types::{ModSeq, Uid};
+use eider_model::types::{ModSeq, Uid};
 
 /// What a search found, in ascending sequence (and so UID) order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -10,10 +10,11 @@ use super::Query;
 use super::eval::{Facts, eval, needs};
 use super::result::SearchOutcome;
 use crate::mailbox::SelectedView;
-use eider_common::content::codec::decompress_chunk;
-use eider_common::model::{MessageMeta, MessageSummary};
-use eider_common::types::{BlobId, ModSeq, Uid, UnixTime};
-use eider_common::{MailStore, StoreError};
+use eider_model::types::{BlobId, ModSeq, Uid, UnixTime};
+use eider_model::{MessageMeta, MessageSummary};
+use eider_store::MailStore;
+use eider_store::StoreError;
+use eider_store::content::codec::decompress_chunk;
 use futures::stream::{self, StreamExt};
 
 /// Most full records loaded by one `get_messages` call.

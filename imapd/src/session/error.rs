@@ -45,8 +45,8 @@ impl CommandError {
     }
 }
 
-impl From<eider_common::StoreError> for CommandError {
-    fn from(e: eider_common::StoreError) -> Self {
+impl From<eider_store::StoreError> for CommandError {
+    fn from(e: eider_store::StoreError) -> Self {
         CommandError::Internal {
             detail: e.to_string(),
         }

@@ -5,7 +5,7 @@
 //! against the state.
 
 use crate::proto::command::CommandBody;
-use eider_common::types::{MailboxId, UidValidity, UserId};
+use eider_model::types::{MailboxId, UidValidity, UserId};
 
 /// Who is logged in.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use super::*;
 use crate::proto::command;
 use crate::proto::error::ErrorKind;
-use eider_common::types::{MailboxId, UidValidity, UserId};
+use eider_model::types::{MailboxId, UidValidity, UserId};
 
 fn config(plaintext: bool) -> SessionConfig {
     SessionConfig {

@@ -4,9 +4,9 @@
 
 #![allow(dead_code)]
 
-use eider_common::config::Config;
-use eider_common::model::{Flags, User};
-use eider_common::types::MailboxId;
+use eider_model::types::MailboxId;
+use eider_model::{Flags, User};
+use eider_runtime::config::Config;
 use eider_tests::harness;
 use std::net::SocketAddr;
 
@@ -69,7 +69,7 @@ impl World {
     /// Delivers `raw` into `path` the way ingest does (streamed through the splitter).
     pub async fn deliver(&self, path: &str, raw: &[u8]) -> u32 {
         let prepared =
-            eider_common::ingest::prepare_message(self.store.as_ref(), raw, Default::default())
+            eider_store::ingest::prepare_message(self.store.as_ref(), raw, Default::default())
                 .await
                 .unwrap();
         let mailbox = self.mailbox(path).await;

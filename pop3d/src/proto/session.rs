@@ -16,7 +16,7 @@ use super::command::{Command, ParseError, parse};
 use super::reply::{Code, Reply};
 use super::transaction::{self, Entry, TxError, index};
 use base64::Engine;
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 
 /// Per-connection settings the driver decides.
 #[derive(Clone, Debug)]
@@ -78,7 +78,7 @@ pub enum LoginFailure {
     /// The store failed; retry later.
     Temporary,
     /// Too many recent failures for this user name or client address
-    /// (`eider_common::auth_limit`); the password was not checked.
+    /// (`eider_runtime::auth_limit`); the password was not checked.
     Throttled,
 }
 

@@ -3,7 +3,7 @@
 
 use super::line::{Line, LineReader};
 use super::session::{Action, LoginFailure, Message, Session, SessionConfig, commit_reply};
-use eider_common::types::Uid;
+use eider_model::types::Uid;
 
 fn cfg() -> SessionConfig {
     SessionConfig {

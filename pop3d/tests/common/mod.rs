@@ -3,12 +3,14 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use eider_common::config::Config;
-use eider_common::content::put_blob;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::{Flags, MessageMeta, NewMessage, NewUser, Segment, Transfer, User};
-use eider_common::types::{MailboxId, Uid};
-use eider_common::{Context, MailStore, Shutdown};
+use eider_model::types::{MailboxId, Uid};
+use eider_model::{Flags, MessageMeta, NewMessage, NewUser, Segment, Transfer, User};
+use eider_runtime::Context;
+use eider_runtime::Shutdown;
+use eider_runtime::config::Config;
+use eider_store::MailStore;
+use eider_store::content::put_blob;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -84,7 +86,7 @@ impl Server {
         self.store
             .create_user(NewUser {
                 username: name.into(),
-                password_hash: eider_common::password::hash(password).unwrap(),
+                password_hash: eider_runtime::password::hash(password).unwrap(),
                 quota: 0,
                 limits: Default::default(),
                 spam_level: 50,

@@ -6,7 +6,7 @@ use super::super::cursor::Cursor;
 use super::super::error::{PResult, SyntaxError};
 use super::super::mailbox::RawMailbox;
 use super::raw_mailbox;
-use eider_common::model::SpecialUse;
+use eider_model::SpecialUse;
 
 /// SELECT / EXAMINE arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]

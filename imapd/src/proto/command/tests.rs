@@ -7,7 +7,7 @@ use crate::proto::flag::Flag;
 use crate::proto::receiver::Limits;
 use crate::proto::seqset::SeqBound::{Num, Star};
 use crate::proto::testkit::{Ev, Policy, parse_line, run_all_splits};
-use eider_common::model::SpecialUse;
+use eider_model::SpecialUse;
 
 fn mb(s: &str) -> RawMailbox {
     RawMailbox(s.as_bytes().to_vec())

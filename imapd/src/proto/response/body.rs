@@ -8,7 +8,7 @@
 //! and domains cannot be downgraded and go as literals when they are not ASCII.
 
 use super::write;
-use eider_common::model::{Envelope, EnvelopeAddress, Param, Part};
+use eider_model::{Envelope, EnvelopeAddress, Param, Part};
 
 /// Writes `ENVELOPE`'s value: `(date subject from sender reply-to to cc bcc in-reply-to
 /// message-id)`.

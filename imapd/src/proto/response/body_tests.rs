@@ -1,7 +1,7 @@
 //! Golden ENVELOPE / BODY / BODYSTRUCTURE tests from hand-built model values (RFC 3501 §7.4.2).
 
 use super::*;
-use eider_common::model::EmbeddedMessage;
+use eider_model::EmbeddedMessage;
 
 fn p(name: &str, value: &str) -> Param {
     Param {

@@ -9,7 +9,7 @@ use super::super::command::Section;
 use super::super::datetime::DateTime;
 use super::super::flag::Flag;
 use super::{EncodeOptions, body, code, write};
-use eider_common::model::{Envelope, Part};
+use eider_model::{Envelope, Part};
 
 /// Which body data item a section response answers.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,8 +6,8 @@
 use super::eval::{Facts, eval, needs};
 use super::*;
 use crate::proto::command::{CommandBody, Search, parse};
-use eider_common::model::{Flags, HeaderField, MessageMeta, MessageSummary, SystemFlags};
-use eider_common::types::{ModSeq, ThreadId};
+use eider_model::types::{ModSeq, ThreadId};
+use eider_model::{Flags, HeaderField, MessageMeta, MessageSummary, SystemFlags};
 
 /// Parses `SEARCH <args>` with the protocol core.
 fn parsed(args: &str) -> Search {

@@ -6,13 +6,13 @@ use super::super::*;
 use crate::mailbox::SelectedView;
 use crate::mailbox::recent::RecentRegistry;
 use crate::proto::command::{CommandBody, parse};
-use eider_common::MailStore;
-use eider_common::content::put_blob;
-use eider_common::embedded::{EmbeddedOptions, EmbeddedStore};
-use eider_common::model::{
+use eider_model::types::{MailboxId, Uid};
+use eider_model::{
     Flags, HeaderField, MessageMeta, NewMessage, NewUser, Segment, SystemFlags, UserLimits,
 };
-use eider_common::types::{MailboxId, Uid};
+use eider_store::MailStore;
+use eider_store::content::put_blob;
+use eider_store::embedded::{EmbeddedOptions, EmbeddedStore};
 use std::sync::Arc;
 use std::time::Instant;
 
