@@ -12,6 +12,7 @@ mod download;
 pub mod error;
 mod events;
 mod extract;
+mod http;
 mod junk;
 mod mailboxes;
 mod messages;
@@ -30,6 +31,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use eider_runtime::Context;
 use eider_runtime::Shutdown;
+use eider_runtime::listener::{self, Listener, Socket, refusal};
 use state::AppState;
 use std::sync::Arc;
 
@@ -160,13 +162,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves connections accepted on `listener` until `shutdown` is cancelled.
+/// Serves connections accepted on `listener` through the shared listener (`[api]` limits; the
+/// pre-login deadline is the header read timeout) until `shutdown` is cancelled; then lets open
+/// connections finish their requests.
 pub async fn run(
     listener: tokio::net::TcpListener,
     ctx: Context,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(metrics::Metrics::new(ctx.metrics.registry()));
+    let limits = ctx.config.api.listener();
+    let header_timeout = limits.pre_login;
+    let api_listener =
+        Listener::new("api", &limits, ctx.metrics.registry())?.refusal(refusal::HTTP);
+    let shutdown_accept = shutdown.clone();
     let state = AppState {
         http: junk::http_client(&ctx.config.api.webhook_ca)?,
         tokens: Arc::new(auth::Tokens::new(ctx.store.clone())),
@@ -179,11 +188,9 @@ pub async fn run(
     outbox::spawn(&state);
     let app = router(state);
     tracing::info!(addr = ?listener.local_addr().ok(), "eider-api listening");
-    // The peer address reaches handlers as `ConnectInfo` (failure limits per client address).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
+    let socket = vec![Socket::plain(listener)];
+    let handler = move |a| http::serve_connection(a, app.clone(), header_timeout, shutdown.clone());
+    listener::serve(api_listener, socket, shutdown_accept, handler).await;
     Ok(())
 }
 

@@ -38,6 +38,8 @@ data_dir = "$WORK/eider-data"
 listen = "127.0.0.1:$LMTP_PORT"
 [imap]
 listen = "127.0.0.1:$PORT"
+# Every load connection comes from 127.0.0.1.
+max_connections_per_address = 0
 [pop3]
 listen = ""
 [api]

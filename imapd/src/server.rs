@@ -1,6 +1,7 @@
-//! The accept loops: one task per connection on the plain (`[imap]`, STARTTLS) and implicit-TLS
-//! (`[imaps]`) listeners, a global connection limit, and graceful shutdown (stop accepting, let
-//! every session say BYE, wait for them).
+//! IMAP over the shared listener (`eider_runtime::listener`): the plain (`[imap]`, STARTTLS) and
+//! implicit-TLS (`[imaps]`) sockets share one set of limits (global, per client address, the
+//! absolute pre-login deadline, PROXY trust); graceful shutdown stops accepting, lets every
+//! session say BYE, and waits for them up to [`SHUTDOWN_GRACE`].
 //!
 //! Per-user connection limits are not counted here but in `ctx.counters` at login (see
 //! `conn::login`), so with `[redis]` they hold across every imapd process.
@@ -13,14 +14,13 @@ use crate::mailbox::recent::RecentRegistry;
 use crate::metrics::ImapMetrics;
 use eider_runtime::Context;
 use eider_runtime::Shutdown;
-use eider_runtime::config::Config;
+use eider_runtime::config::{Config, ListenerLimits};
+use eider_runtime::listener::{self, Accepted, Listener, Socket, refusal};
 use eider_runtime::transport::Tls;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 /// How long shutdown waits for sessions to finish their current command.
@@ -32,8 +32,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct Options {
     /// Connections served at once by this process; more are greeted with BYE.
     pub max_connections: usize,
-    /// Idle time allowed before login.
+    /// Connections at once per client address (IPv6: /64); `None`: no limit.
+    pub max_connections_per_address: Option<usize>,
+    /// Time from accept until login, and idle time allowed before it.
     pub pre_login_timeout: Duration,
+    /// Proxies whose PROXY header is required and honoured (`[imap] trusted_proxies`).
+    pub trusted_proxies: Vec<String>,
     /// Idle time allowed after login, IDLE included (RFC 3501 §5.4: at least 30 minutes).
     pub idle_timeout: Duration,
     /// How often IDLE re-reads the journal even without a change event.
@@ -56,14 +60,29 @@ impl Options {
     /// The `[imap]` settings (timers of IDLE keep their built-in values).
     pub fn from_config(config: &Config) -> Self {
         let imap = &config.imap;
+        let limits = imap.listener();
         Options {
-            max_connections: usize::try_from(imap.max_connections.max(1)).unwrap_or(usize::MAX),
-            pre_login_timeout: Duration::from_secs(imap.pre_login_timeout_secs.max(1)),
+            max_connections: limits.max_connections,
+            max_connections_per_address: limits.max_per_address,
+            pre_login_timeout: limits.pre_login,
+            trusted_proxies: limits.trusted_proxies,
             idle_timeout: Duration::from_secs(imap.idle_timeout_secs.max(1)),
             idle_poll: Duration::from_secs(30),
             idle_keepalive: Duration::from_secs(120),
             max_errors: imap.max_bad_commands.max(1),
             max_auth_failures: imap.max_auth_failures.max(1),
+        }
+    }
+}
+
+impl Options {
+    /// The shared listener's limits (both listeners together).
+    pub fn listener_limits(&self) -> ListenerLimits {
+        ListenerLimits {
+            max_connections: self.max_connections.max(1),
+            max_per_address: self.max_connections_per_address,
+            pre_login: self.pre_login_timeout,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -139,15 +158,8 @@ pub struct Listeners {
     pub tls: Option<Tls>,
 }
 
-/// Accepts on one optional listener; never completes when there is none.
-async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
-    match listener {
-        Some(l) => l.accept().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Serves both listeners with one connection limit until `shutdown` is cancelled.
+/// Serves both listeners through the shared listener (one set of `[imap]` limits for both)
+/// until `shutdown` is cancelled.
 pub async fn run_listeners(
     listeners: Listeners,
     ctx: Context,
@@ -157,62 +169,37 @@ pub async fn run_listeners(
     if listeners.implicit_tls.is_some() && listeners.tls.is_none() {
         anyhow::bail!("IMAP over implicit TLS needs [tls] cert and key");
     }
-    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let limits = options.listener_limits();
+    let listener = Listener::new("imap", &limits, ctx.metrics.registry())?
+        .refusal(refusal::IMAP)
+        .shutdown_grace(SHUTDOWN_GRACE);
     let shared = Arc::new(Shared::with_tls(ctx, options, listeners.tls));
-    let tracker = TaskTracker::new();
-    let mut next_id: u64 = 0;
-    let (plain, implicit) = (listeners.plain.as_ref(), listeners.implicit_tls.as_ref());
-    loop {
-        let (accepted, implicit_tls) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            r = accept(plain) => (r, false),
-            r = accept(implicit) => (r, true),
-        };
-        let (stream, peer) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        next_id += 1;
-        let _ = stream.set_nodelay(true);
-        let span = tracing::info_span!("imap", conn = next_id, %peer, tls = implicit_tls, user = tracing::field::Empty);
-        let permit = Arc::clone(&slots).try_acquire_owned().ok();
-        let shared = Arc::clone(&shared);
-        let shutdown = shutdown.clone();
-        tracker.spawn(
+    // `eider_imap_connections_refused_total` keeps counting refusals at `max_connections`.
+    let listener = listener.count_global_refusals_in(shared.metrics.refused.clone());
+    let sockets: Vec<Socket<TcpListener>> = listeners
+        .plain
+        .map(Socket::plain)
+        .into_iter()
+        .chain(listeners.implicit_tls.map(Socket::implicit_tls))
+        .collect();
+    let next_id = Arc::new(AtomicU64::new(0));
+    let handler = {
+        let (shared, shutdown) = (Arc::clone(&shared), shutdown.clone());
+        move |a: Accepted<TcpStream>| {
+            let (shared, shutdown) = (Arc::clone(&shared), shutdown.clone());
+            let id = next_id.fetch_add(1, Ordering::Relaxed) + 1;
             async move {
-                match permit {
-                    Some(_permit) => {
-                        conn::accept(stream, peer, implicit_tls, shared, shutdown).await
-                    }
-                    // A TLS client cannot read a clear-text BYE: just close.
-                    None if implicit_tls => {
-                        shared.metrics.refused.inc();
-                        drop(stream)
-                    }
-                    None => {
-                        shared.metrics.refused.inc();
-                        conn::refuse(stream).await
-                    }
-                }
+                let Some(peer) = a.peer else { return };
+                let tls = a.implicit_tls;
+                let user = tracing::field::Empty;
+                let span = tracing::info_span!("imap", conn = id, %peer, tls, user);
+                conn::accept(a.stream, peer, tls, shared, shutdown)
+                    .instrument(span)
+                    .await;
             }
-            .instrument(span),
-        );
-    }
-    tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            open = tracker.len(),
-            "sessions still open after the shutdown grace period"
-        );
-    }
+        }
+    };
+    listener::serve(listener, sockets, shutdown, handler).await;
     Ok(())
 }
 

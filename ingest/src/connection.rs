@@ -144,7 +144,13 @@ where
             Err(_) => break,
         };
         let step = match command::parse(&line) {
-            Ok(cmd) => session.command(cmd),
+            Ok(cmd) => {
+                if matches!(cmd, command::Command::Lhlo { .. }) {
+                    // LHLO ends the listener's pre-login deadline (LMTP has no login).
+                    eider_runtime::listener::logged_in();
+                }
+                session.command(cmd)
+            }
             Err(e) => session.parse_error(&e),
         };
         match step {

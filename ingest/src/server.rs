@@ -1,5 +1,6 @@
-//! The accept loops (TCP and Unix socket): connection limit, per-connection tasks, graceful
-//! shutdown that lets in-flight deliveries finish.
+//! LMTP over the shared listener (`eider_runtime::listener`, TCP or Unix socket) with the
+//! `[lmtp]` limits; shutdown lets in-flight deliveries finish however long they take (no grace
+//! deadline here: `eider serve` bounds it for the whole process).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,17 +8,13 @@ use std::time::Duration;
 use eider_runtime::Context;
 use eider_runtime::Shutdown;
 use eider_runtime::config::Config;
+use eider_runtime::listener::{self, Accept, Accepted, Listener, Socket, refusal};
 use eider_runtime::transport::{Conn, Tls, accept_tls};
-use tokio::sync::Semaphore;
-use tokio_util::task::TaskTracker;
 
 use crate::connection::{self, Settings};
 use crate::deliver::SpamRules;
 use crate::lmtp::session::SessionConfig;
 use crate::metrics::IngestMetrics;
-
-/// Most connections served at once; more wait in the listen backlog.
-const MAX_CONNECTIONS: usize = 512;
 
 impl Settings {
     pub fn from_config(config: &Config, metrics: IngestMetrics) -> anyhow::Result<Self> {
@@ -47,28 +44,8 @@ impl Settings {
     }
 }
 
-/// Something that hands out connections: a TCP or a Unix listener.
-trait Accept {
-    type Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
-    async fn accept_one(&self) -> std::io::Result<Self::Stream>;
-}
-
-impl Accept for tokio::net::TcpListener {
-    type Stream = tokio::net::TcpStream;
-    async fn accept_one(&self) -> std::io::Result<Self::Stream> {
-        let (s, peer) = self.accept().await?;
-        tracing::debug!(%peer, "lmtp connection");
-        let _ = s.set_nodelay(true);
-        Ok(s)
-    }
-}
-
-impl Accept for tokio::net::UnixListener {
-    type Stream = tokio::net::UnixStream;
-    async fn accept_one(&self) -> std::io::Result<Self::Stream> {
-        Ok(self.accept().await?.0)
-    }
-}
+/// The listener's name in metrics and logs.
+const LISTENER: &str = "lmtp";
 
 /// Serves LMTP on a TCP listener until `shutdown`; then waits for open connections to finish
 /// their current transaction.
@@ -101,48 +78,47 @@ pub async fn run_unix(
     serve(listener, ctx, shutdown).await
 }
 
-async fn serve<L: Accept>(listener: L, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
+async fn serve<A: Accept>(socket: A, ctx: Context, shutdown: Shutdown) -> anyhow::Result<()> {
     let metrics = IngestMetrics::new(ctx.metrics.registry());
     let settings = Arc::new(Settings::from_config(&ctx.config, metrics)?);
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let tracker = TaskTracker::new();
-    loop {
-        let permit = tokio::select! {
-            p = Arc::clone(&limit).acquire_owned() => p?,
-            () = shutdown.cancelled() => break,
-        };
-        let stream = tokio::select! {
-            s = listener.accept_one() => s,
-            () = shutdown.cancelled() => break,
-        };
-        let stream = match stream {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
+    let limits = ctx.config.lmtp.listener();
+    let listener = Listener::new(LISTENER, &limits, ctx.metrics.registry())?;
+    // With implicit TLS a clear-text 421 would be unreadable: refused connections are closed.
+    let socket = match settings.implicit_tls {
+        true => Socket::implicit_tls(socket),
+        false => Socket::plain(socket),
+    };
+    let handler = {
+        let shutdown = shutdown.clone();
+        move |a: Accepted<A::Stream>| {
+            let (ctx, settings, shutdown) = (ctx.clone(), Arc::clone(&settings), shutdown.clone());
+            async move {
+                if let Some(peer) = a.peer {
+                    tracing::debug!(%peer, "lmtp connection");
+                }
+                let _open = settings.metrics.sessions.track();
+                settings.metrics.sessions_total.inc();
+                let conn = match (&settings.tls, settings.implicit_tls) {
+                    (Some(tls), true) => match accept_tls(tls, a.stream).await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    },
+                    _ => Conn::plain(a.stream),
+                };
+                connection::serve(conn, ctx, settings, shutdown).await;
             }
-        };
-        let (ctx, settings, shutdown) = (ctx.clone(), Arc::clone(&settings), shutdown.clone());
-        tracker.spawn(async move {
-            let _open = settings.metrics.sessions.track();
-            settings.metrics.sessions_total.inc();
-            let conn = match (&settings.tls, settings.implicit_tls) {
-                (Some(tls), true) => match accept_tls(tls, stream).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
-                _ => Conn::plain(stream),
-            };
-            connection::serve(conn, ctx, settings, shutdown).await;
-            drop(permit);
-        });
-    }
-    tracker.close();
-    tracker.wait().await;
+        }
+    };
+    listener::serve(
+        listener.refusal(refusal::LMTP),
+        vec![socket],
+        shutdown,
+        handler,
+    )
+    .await;
     tracing::info!("lmtp stopped");
     Ok(())
 }

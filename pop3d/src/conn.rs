@@ -204,6 +204,8 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                     Ok((drop, messages)) => {
                         tracing::info!(user = %username, messages = messages.len(), "POP3 login");
                         st.maildrop = Some(drop);
+                        // The listener's pre-login deadline no longer applies.
+                        eider_runtime::listener::logged_in();
                         st.session.login_succeeded(messages).encode(&mut st.out);
                     }
                     Err(why) => {

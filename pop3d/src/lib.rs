@@ -18,13 +18,13 @@ pub mod store_error;
 use conn::{ConnState, Flow};
 use eider_runtime::Context;
 use eider_runtime::Shutdown;
+use eider_runtime::listener::{self, Listener, Socket, refusal};
 use eider_runtime::transport::{Conn, Tls, accept_tls};
 use proto::session::{Session, SessionConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 use tracing::Instrument;
 
 /// Failed logins tolerated per connection before it is closed.
@@ -83,7 +83,7 @@ pub async fn run_listeners(
 }
 
 /// [`run_listeners`] with a TLS identity the caller loaded (and reloads), so several daemons of
-/// one process share it.
+/// one process share it. Both listeners share the `[pop3]` connection limits.
 pub async fn run_listeners_tls(
     plain: Option<TcpListener>,
     implicit_tls: Option<TcpListener>,
@@ -95,47 +95,31 @@ pub async fn run_listeners_tls(
     if implicit_tls.is_some() && shared.tls.is_none() {
         anyhow::bail!("POP3 over implicit TLS needs [tls] cert and key");
     }
-    let mut tasks = JoinSet::new();
-    if let Some(l) = plain {
-        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone(), false));
-    }
-    if let Some(l) = implicit_tls {
-        tasks.spawn(accept_loop(l, shared.clone(), shutdown.clone(), true));
-    }
-    while tasks.join_next().await.is_some() {}
-    Ok(())
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    shutdown: Shutdown,
-    implicit_tls: bool,
-) {
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok((tcp, peer)) => {
-                    let span = tracing::info_span!("pop3", %peer, tls = implicit_tls);
-                    let conn = handle(shared.clone(), tcp, peer, implicit_tls, shutdown.clone());
-                    conns.spawn(conn.instrument(span));
-                }
-                Err(e) => {
-                    // Out of descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "POP3 accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+    let config = &shared.ctx.config;
+    let listener = Listener::new(
+        "pop3",
+        &config.pop3.listener(),
+        shared.ctx.metrics.registry(),
+    )?
+    .refusal(refusal::POP3)
+    .shutdown_grace(SHUTDOWN_GRACE);
+    let sockets: Vec<Socket<TcpListener>> = plain
+        .map(Socket::plain)
+        .into_iter()
+        .chain(implicit_tls.map(Socket::implicit_tls))
+        .collect();
+    listener::serve(listener, sockets, shutdown.clone(), move |a| {
+        let (shared, shutdown) = (Arc::clone(&shared), shutdown.clone());
+        async move {
+            let Some(peer) = a.peer else { return };
+            let span = tracing::info_span!("pop3", %peer, tls = a.implicit_tls);
+            handle(shared, a.stream, peer, a.implicit_tls, shutdown)
+                .instrument(span)
+                .await;
         }
-    }
-    // Sessions see the cancelled token at their next read and say goodbye themselves.
-    let drain = async { while conns.join_next().await.is_some() {} };
-    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
-        conns.abort_all();
-    }
+    })
+    .await;
+    Ok(())
 }
 
 /// The session settings for a new connection from `peer`.
@@ -159,7 +143,6 @@ async fn handle(
     implicit_tls: bool,
     shutdown: Shutdown,
 ) {
-    let _ = tcp.set_nodelay(true);
     let _open = shared.metrics.sessions.track();
     shared.metrics.sessions_total.inc();
     let mut st = ConnState::new(Session::new(session_config(&shared, peer, implicit_tls)))

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 mod env;
+mod listener;
 pub use env::variable_names;
+pub use listener::ListenerLimits;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -192,8 +194,14 @@ pub struct ImapConfig {
     /// Connections served at once by one process (plain and implicit TLS together); more are
     /// greeted `* BYE [UNAVAILABLE]`.
     pub max_connections: u32,
-    /// Seconds a connection may stay silent before it has logged in.
+    /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
+    /// address in its PROXY header); 0: no limit.
+    pub max_connections_per_address: u32,
+    /// Seconds from accept until login: a fixed deadline that client traffic does not extend.
     pub pre_login_timeout_secs: u64,
+    /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
+    /// (v1 or v2) is required and honoured; from any other address a header is not read.
+    pub trusted_proxies: Vec<String>,
     /// Seconds a logged-in connection may stay silent, IDLE included (RFC 3501 §5.4: at least
     /// 30 minutes).
     pub idle_timeout_secs: u64,
@@ -208,7 +216,9 @@ impl Default for ImapConfig {
         Self {
             listen: "127.0.0.1:1143".into(),
             max_connections: 2048,
+            max_connections_per_address: 50,
             pre_login_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
             idle_timeout_secs: 30 * 60,
             max_bad_commands: 20,
             max_auth_failures: 5,
@@ -239,6 +249,16 @@ pub enum Pop3DeleteAction {
 pub struct Pop3Config {
     /// `host:port`; empty disables the listener. STLS is offered when `[tls]` is configured.
     pub listen: String,
+    /// Connections served at once by one process; more get a short refusal and are closed.
+    pub max_connections: u32,
+    /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
+    /// address in its PROXY header); 0: no limit.
+    pub max_connections_per_address: u32,
+    /// Seconds from accept until login: a fixed deadline that client traffic does not extend.
+    pub pre_login_timeout_secs: u64,
+    /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
+    /// (v1 or v2) is required and honoured; from any other address a header is not read.
+    pub trusted_proxies: Vec<String>,
     /// The maildrop is the newest this-many INBOX messages (WildDuck's default is 250); 0: all.
     pub max_messages: u32,
     /// What `DELE` does at `QUIT`: `"expunge"` or `"trash"`.
@@ -257,6 +277,10 @@ impl Default for Pop3Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:1110".into(),
+            max_connections: 1024,
+            max_connections_per_address: 20,
+            pre_login_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
             max_messages: 250,
             delete_action: Pop3DeleteAction::Trash,
             hide_implementation: false,
@@ -279,6 +303,16 @@ impl Pop3Config {
 pub struct LmtpConfig {
     /// `host:port` or `unix:/path`; empty disables the listener.
     pub listen: String,
+    /// Connections served at once by one process; more get a short refusal and are closed.
+    pub max_connections: u32,
+    /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
+    /// address in its PROXY header); 0: no limit.
+    pub max_connections_per_address: u32,
+    /// Seconds from accept until LHLO: a fixed deadline that client traffic does not extend.
+    pub pre_login_timeout_secs: u64,
+    /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
+    /// (v1 or v2) is required and honoured; from any other address a header is not read.
+    pub trusted_proxies: Vec<String>,
     /// Name in the greeting and LHLO reply.
     pub hostname: String,
     /// Most RCPT TO accepted in one transaction.
@@ -300,6 +334,10 @@ impl Default for LmtpConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:2424".into(),
+            max_connections: 512,
+            max_connections_per_address: 0,
+            pre_login_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
             hostname: "localhost".into(),
             max_recipients: 1000,
             idle_timeout_secs: 300,
@@ -317,6 +355,17 @@ impl Default for LmtpConfig {
 pub struct ApiConfig {
     /// `host:port`; empty disables the listener.
     pub listen: String,
+    /// Connections served at once by one process; more get a short refusal and are closed.
+    pub max_connections: u32,
+    /// Connections at once from one client address (IPv6: per /64; behind a trusted proxy the
+    /// address in its PROXY header); 0: no limit.
+    pub max_connections_per_address: u32,
+    /// Seconds until a request's header has been read (the first: from accept); a fixed
+    /// deadline that client traffic does not extend.
+    pub pre_login_timeout_secs: u64,
+    /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of proxies whose PROXY protocol header
+    /// (v1 or v2) is required and honoured; from any other address a header is not read.
+    pub trusted_proxies: Vec<String>,
     /// Static bearer tokens with the operator role (access to every user). Empty: none, so only
     /// per-user tokens from `POST /authenticate` work; there is no open default.
     pub operator_tokens: Vec<String>,
@@ -342,6 +391,10 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            max_connections: 1024,
+            max_connections_per_address: 256,
+            pre_login_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
             operator_tokens: Vec::new(),
             token_lifetime_secs: 86400,
             max_json_body: 1024 * 1024,

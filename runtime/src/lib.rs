@@ -3,6 +3,7 @@
 //! - [`config`]: the one configuration tree (TOML, `deny_unknown_fields`, defaults defined once);
 //! - [`context`]: the per-process [`Context`] (store, bus, counters, metrics) and [`Shutdown`];
 //! - [`daemon`]: start-up and signal handling shared by the daemon binaries and `eider serve`;
+//! - [`listener`]: the one accept loop of every daemon (limits, PROXY, pre-login deadline);
 //! - [`transport`]: TLS, STARTTLS and COMPRESS=DEFLATE streams;
 //! - [`metrics`], [`bus`], [`counters`]: counters and events, in process or through Redis;
 //! - [`auth_limit`], [`password`]: failed-login limits and password hashing;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod context;
 pub mod counters;
 pub mod daemon;
+pub mod listener;
 pub mod metrics;
 pub mod open;
 pub mod password;

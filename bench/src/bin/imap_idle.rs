@@ -87,6 +87,8 @@ async fn serve(config: std::path::PathBuf, max_connections: usize) -> anyhow::Re
     let listener = started.listener.into_tcp("eider-imapd")?;
     let options = eider_imapd::Options {
         max_connections,
+        // Every load connection comes from one address.
+        max_connections_per_address: None,
         ..Default::default()
     };
     eider_imapd::run_with(listener, started.ctx, started.shutdown, options).await?;

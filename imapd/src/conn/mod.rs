@@ -228,6 +228,8 @@ impl Conn {
     /// latter two say BYE first).
     async fn read_more(&mut self) -> std::io::Result<Option<usize>> {
         let timeout = if self.session.state().user().is_some() {
+            // Logged in: the listener's absolute pre-login deadline no longer applies.
+            eider_runtime::listener::logged_in();
             self.shared.options.idle_timeout
         } else {
             self.shared.options.pre_login_timeout

@@ -1,0 +1,114 @@
+//! The shared listener's limits as IMAP applies them (per-address limit with `* BYE`, the
+//! absolute pre-login deadline, PROXY headers only from trusted proxies), over raw TCP.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::World;
+use common::client::Client;
+use eider_imapd::Options;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// A raw client connecting from `from` (any 127.0.0.0/8 address works on loopback).
+async fn connect_from(from: &str, to: SocketAddr) -> BufReader<TcpStream> {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(from.parse().unwrap(), 0))
+        .unwrap();
+    BufReader::new(socket.connect(to).await.unwrap())
+}
+
+/// The next line, `""` at end of stream (or a reset).
+async fn line(c: &mut BufReader<TcpStream>) -> String {
+    let mut s = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), c.read_line(&mut s));
+    match read.await.expect("no answer") {
+        Ok(_) => s,
+        Err(_) => String::new(),
+    }
+}
+
+/// Sends one byte every 200 ms until the server closes; returns when that happened.
+async fn trickle_until_closed(c: &mut BufReader<TcpStream>, started: Instant) -> Duration {
+    for _ in 0..50 {
+        if c.get_mut().write_all(b"N").await.is_err() {
+            return started.elapsed();
+        }
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_millis(200), c.read(&mut buf)).await;
+        if let Ok(Ok(0) | Err(_)) = read {
+            return started.elapsed();
+        }
+    }
+    panic!("the trickling client was never closed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_address_limit_says_bye_other_addresses_served() {
+    let w = World::start_opts(Options {
+        max_connections_per_address: Some(2),
+        ..Options::default()
+    })
+    .await;
+    let mut a = connect_from("127.0.0.1", w.addr).await;
+    let mut b = connect_from("127.0.0.1", w.addr).await;
+    assert!(line(&mut a).await.starts_with("* OK"));
+    assert!(line(&mut b).await.starts_with("* OK"));
+    let mut c = connect_from("127.0.0.1", w.addr).await;
+    assert!(
+        line(&mut c)
+            .await
+            .starts_with("* BYE [UNAVAILABLE] Too many connections")
+    );
+    let mut other = connect_from("127.0.0.2", w.addr).await;
+    assert!(line(&mut other).await.starts_with("* OK"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trickling_does_not_extend_the_pre_login_deadline() {
+    let w = World::start_opts(Options {
+        pre_login_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let mut c = connect_from("127.0.0.1", w.addr).await;
+    let started = Instant::now();
+    assert!(line(&mut c).await.starts_with("* OK"));
+    let closed = trickle_until_closed(&mut c, started).await;
+    assert!(closed >= Duration::from_millis(900), "{closed:?}");
+    assert!(closed < Duration::from_millis(2000), "{closed:?}");
+    // Logged in, the connection outlives the deadline.
+    let mut c = Client::login(w.addr).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(c.cmd("n", "NOOP").await, ["n OK NOOP completed"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_header_honoured_only_from_trusted_proxies() {
+    let w = World::start_opts(Options {
+        max_connections_per_address: Some(1),
+        trusted_proxies: vec!["127.0.0.1".into()],
+        ..Options::default()
+    })
+    .await;
+    let header = b"PROXY TCP6 2001:db8::9 ::1 5555 143\r\n";
+    let mut a = connect_from("127.0.0.1", w.addr).await;
+    a.get_mut().write_all(header).await.unwrap();
+    assert!(line(&mut a).await.starts_with("* OK"));
+    // Same /64 behind the proxy: over the limit of 1.
+    let mut b = connect_from("127.0.0.1", w.addr).await;
+    b.get_mut()
+        .write_all(b"PROXY TCP6 2001:db8::77 ::1 5556 143\r\n")
+        .await
+        .unwrap();
+    assert!(line(&mut b).await.starts_with("* BYE [UNAVAILABLE]"));
+    // From an untrusted address the header is a bad command, and the limit counts 127.0.0.2.
+    let mut c = connect_from("127.0.0.2", w.addr).await;
+    assert!(line(&mut c).await.starts_with("* OK"));
+    c.get_mut().write_all(header).await.unwrap();
+    assert!(line(&mut c).await.contains("BAD"));
+}
