@@ -5,7 +5,8 @@
 //! - [`daemon`]: start-up and signal handling shared by the daemon binaries and `eider serve`;
 //! - [`transport`]: TLS, STARTTLS and COMPRESS=DEFLATE streams;
 //! - [`metrics`], [`bus`], [`counters`]: counters and events, in process or through Redis;
-//! - [`auth_limit`], [`password`]: failed-login limits and password hashing;
+//! - [`auth_limit`], [`password`], [`credentials`]: failed-login limits, password hashing, and
+//!   checking a login's password off the async workers at the same cost for unknown users;
 //! - [`open`]: opening the configured store backend; [`sweeper`]: its background sweep.
 //!
 //! It depends on [`eider_store`] and [`eider_model`], never on a daemon crate.
@@ -14,6 +15,7 @@ pub mod auth_limit;
 pub mod bus;
 pub mod config;
 pub mod context;
+pub mod credentials;
 pub mod counters;
 pub mod daemon;
 pub mod metrics;
