@@ -58,21 +58,29 @@ pub async fn authenticate(
 ) -> ApiResult<Json<Value>> {
     let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
     let limit = AuthLimit::new(&st.ctx.counters, &st.ctx.config.auth);
-    if let Err(t) = limit.check(&c.username, ip).await {
-        return Err(ApiError::TooManyRequests(t.retry_after.as_secs()));
-    }
-    let user = st.ctx.store.find_user(&c.username).await?;
+    let counted = match limit.begin(&c.username, ip).await {
+        Ok(counted) => counted,
+        Err(t) => return Err(ApiError::TooManyRequests(t.retry_after.as_secs())),
+    };
+    let user = match st.ctx.store.find_user(&c.username).await {
+        Ok(user) => user,
+        Err(e) => {
+            counted.release().await;
+            return Err(e.into());
+        }
+    };
     // On the blocking pool, as IMAP and POP3 do, and as slow for unknown and disabled users.
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = eider_runtime::credentials::check(c.password, hash).await;
     let Some(user) = user.filter(|u| ok && !u.disabled) else {
-        limit.failed(&c.username, ip).await;
+        // Left counted: a failure.
         let delay = st.ctx.config.auth.failure_delay_ms;
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         return Err(ApiError::Unauthorized);
     };
     let lifetime = i64::try_from(st.ctx.config.api.token_lifetime_secs).unwrap_or(i64::MAX);
     let expires = now().saturating_add(lifetime);
+    counted.release().await;
     let token = st.tokens.issue(user.id, expires).await?;
     Ok(Json(json!({
         "token": token,

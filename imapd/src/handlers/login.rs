@@ -55,9 +55,13 @@ pub async fn check_credentials(
         max_message_size: None,
         counts_as_failure: false,
     };
-    let throttled = match limit.check(username, ip).await {
-        Ok(()) => {
+    let throttled = match limit.begin(username, ip).await {
+        Ok(counted) => {
             verify(shared, username, password, &mut attempt).await;
+            // Counted as a failure in advance: taken back unless the credentials were wrong.
+            if !matches!(&attempt.result, Err(CommandError::No { code: None, .. })) {
+                counted.release().await;
+            }
             false
         }
         Err(t) => {
@@ -77,9 +81,6 @@ pub async fn check_credentials(
         tracing::info!("authentication failed");
     }
     let bad_credentials = matches!(e, CommandError::No { code: None, .. });
-    if bad_credentials {
-        limit.failed(username, ip).await;
-    }
     if bad_credentials || throttled {
         attempt.counts_as_failure = true;
         let delay = shared.ctx.config.auth.failure_delay_ms;
