@@ -208,6 +208,8 @@ pub async fn get_user(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     password: Option<String>,
+    /// Required with `password` when a user (not an operator) changes their own password.
+    current_password: Option<String>,
     quota: Option<u64>,
     disabled: Option<bool>,
     spam_level: Option<u8>,
@@ -226,7 +228,10 @@ pub async fn update_user(
     if u.spam_level.is_some_and(|l| l > 100) {
         return Err(ApiError::BadRequest("spam_level is 0..=100".into()));
     }
-    existing(&st, id).await?;
+    let user = existing(&st, id).await?;
+    if u.password.is_some() && matches!(p, Principal::User(_)) {
+        check_current_password(&st, &user, u.current_password.as_deref()).await?;
+    }
     let password_hash = match &u.password {
         Some(pw) if pw.is_empty() => {
             return Err(ApiError::BadRequest("password must not be empty".into()));
@@ -256,6 +261,28 @@ pub async fn update_user(
         st.tokens.revoke_user(id).await?;
     }
     Ok(Json(UserView::from(&updated)))
+}
+
+/// A user token alone must not change the password (a stolen token would then take the account
+/// over for good): the current password is required, and checked like a login, under the same
+/// failure limit (`eider_runtime::auth_limit`, keyed by the user name).
+async fn check_current_password(st: &AppState, user: &User, current: Option<&str>) -> ApiResult<()> {
+    let Some(current) = current else {
+        return Err(ApiError::Forbidden(
+            "current_password is required to change the password".into(),
+        ));
+    };
+    let limit = AuthLimit::new(&st.ctx.counters, &st.ctx.config.auth);
+    let counted = match limit.begin(&user.username, None).await {
+        Ok(counted) => counted,
+        Err(t) => return Err(ApiError::TooManyRequests(t.retry_after.as_secs())),
+    };
+    let hash = Some(user.password_hash.clone());
+    if !eider_runtime::credentials::check(current.to_owned(), hash).await {
+        return Err(ApiError::Forbidden("current_password is wrong".into()));
+    }
+    counted.release().await;
+    Ok(())
 }
 
 pub async fn delete_user(
