@@ -345,7 +345,10 @@ mod tests {
         assert!(!deliver_one(&client, "h1", &hook, "spam", "{}", &stop).await);
         let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         assert!(logged.contains("webhook failed"), "{logged}");
-        assert!(logged.contains(&format!("http://127.0.0.1:{port}")), "{logged}");
+        assert!(
+            logged.contains(&format!("http://127.0.0.1:{port}")),
+            "{logged}"
+        );
         for secret in ["hookuser", "s3cret", "p4th", "t0ken"] {
             assert!(!logged.contains(secret), "{secret} logged: {logged}");
         }

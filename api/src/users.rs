@@ -162,10 +162,12 @@ pub async fn create_user(
     if c.spam_level.is_some_and(|l| l > 100) {
         return Err(ApiError::BadRequest("spam_level is 0..=100".into()));
     }
-    let hash = eider_runtime::credentials::hash(c.password.clone()).await.map_err(|e| {
-        tracing::error!(error = %e, "hashing a password");
-        ApiError::Internal
-    })?;
+    let hash = eider_runtime::credentials::hash(c.password.clone())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing a password");
+            ApiError::Internal
+        })?;
     let user = st
         .ctx
         .store
@@ -236,10 +238,14 @@ pub async fn update_user(
         Some(pw) if pw.is_empty() => {
             return Err(ApiError::BadRequest("password must not be empty".into()));
         }
-        Some(pw) => Some(eider_runtime::credentials::hash(pw.clone()).await.map_err(|e| {
-            tracing::error!(error = %e, "hashing a password");
-            ApiError::Internal
-        })?),
+        Some(pw) => Some(
+            eider_runtime::credentials::hash(pw.clone())
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "hashing a password");
+                    ApiError::Internal
+                })?,
+        ),
         None => None,
     };
     let revoke = password_hash.is_some() || u.disabled == Some(true);
@@ -266,7 +272,11 @@ pub async fn update_user(
 /// A user token alone must not change the password (a stolen token would then take the account
 /// over for good): the current password is required, and checked like a login, under the same
 /// failure limit (`eider_runtime::auth_limit`, keyed by the user name).
-async fn check_current_password(st: &AppState, user: &User, current: Option<&str>) -> ApiResult<()> {
+async fn check_current_password(
+    st: &AppState,
+    user: &User,
+    current: Option<&str>,
+) -> ApiResult<()> {
     let Some(current) = current else {
         return Err(ApiError::Forbidden(
             "current_password is required to change the password".into(),

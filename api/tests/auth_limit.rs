@@ -119,7 +119,10 @@ async fn a_login_burst_does_not_stall_other_requests() {
             let asked = std::time::Instant::now();
             let r = http.get(format!("{base}/health")).send().await.unwrap();
             assert_eq!(r.status(), 200);
-            (asked.elapsed(), done.load(std::sync::atomic::Ordering::SeqCst))
+            (
+                asked.elapsed(),
+                done.load(std::sync::atomic::Ordering::SeqCst),
+            )
         })
     };
     let (health, finished_meanwhile) = health.await.unwrap();

@@ -34,7 +34,12 @@ async fn unknown_disabled_and_real_users_cost_one_verification_each() {
     api.user("alice", "secret", &[]).await;
     let bob = api.user("bob", "secret", &[]).await;
     let r = api
-        .json(Method::PUT, &format!("/users/{bob}"), OP, json!({"disabled": true}))
+        .json(
+            Method::PUT,
+            &format!("/users/{bob}"),
+            OP,
+            json!({"disabled": true}),
+        )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
 
@@ -47,7 +52,11 @@ async fn unknown_disabled_and_real_users_cost_one_verification_each() {
     ];
     for (user, pass, status) in cases {
         let before = verifications();
-        assert_eq!(authenticate(&api, user, pass).await, status, "{user}/{pass}");
+        assert_eq!(
+            authenticate(&api, user, pass).await,
+            status,
+            "{user}/{pass}"
+        );
         assert_eq!(verifications() - before, 1, "{user}/{pass}: verifications");
     }
 }

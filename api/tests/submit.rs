@@ -259,7 +259,11 @@ async fn recipients_are_capped() {
     .await;
     let a = api.user("alice", "pw", &["alice@example.org"]).await;
     let path = format!("/users/{a}/submit");
-    let rcpts = |n: usize| (0..n).map(|i| format!("r{i}@example.org")).collect::<Vec<_>>();
+    let rcpts = |n: usize| {
+        (0..n)
+            .map(|i| format!("r{i}@example.org"))
+            .collect::<Vec<_>>()
+    };
     let submit = |to: Vec<String>, bcc: Vec<String>| {
         api.json(
             Method::POST,

@@ -303,7 +303,10 @@ fn passwd_and_delete_revoke_api_tokens() {
             let id = store.find_user(name).await.unwrap().unwrap().id;
             let key = format!("token/{}/{}", id.0, "ab".repeat(32));
             let far = i64::MAX / 2;
-            store.record_put(&key, b"{}".to_vec(), Some(far)).await.unwrap();
+            store
+                .record_put(&key, b"{}".to_vec(), Some(far))
+                .await
+                .unwrap();
             keys.push(key);
         }
         keys
@@ -313,7 +316,10 @@ fn passwd_and_delete_revoke_api_tokens() {
         site.with_store(async move |store| store.record_get(&key).await.unwrap().is_some())
     };
     site.expect(0, &["user", "passwd", "alice", "--password", "pw2"]);
-    assert!(!live(&site, &keys[0]), "alice's token survived the password change");
+    assert!(
+        !live(&site, &keys[0]),
+        "alice's token survived the password change"
+    );
     assert!(live(&site, &keys[1]), "bob's token is not alice's");
     site.expect(0, &["user", "delete", "bob"]);
     assert!(!live(&site, &keys[1]), "bob's token survived his deletion");

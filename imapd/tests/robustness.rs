@@ -142,7 +142,10 @@ async fn long_search_strings_are_linear_and_bounded() {
         let mut total = Duration::ZERO;
         for i in 0..2 {
             let (r, took) = search_subject(&mut attacker, &format!("a{i}"), &needle).await;
-            assert_eq!(r.last().map(String::as_str), Some(&*format!("a{i} OK SEARCH completed")));
+            assert_eq!(
+                r.last().map(String::as_str),
+                Some(&*format!("a{i} OK SEARCH completed"))
+            );
             assert!(r.iter().any(|l| l == "* SEARCH"), "{r:?}");
             total += took;
         }
@@ -156,7 +159,10 @@ async fn long_search_strings_are_linear_and_bounded() {
         started.elapsed()
     };
     let (searching, noop) = tokio::join!(attack, noop);
-    assert!(searching < Duration::from_secs(2), "two searches took {searching:?}");
+    assert!(
+        searching < Duration::from_secs(2),
+        "two searches took {searching:?}"
+    );
     assert!(noop < Duration::from_millis(500), "NOOP took {noop:?}");
 
     // Over the cap: refused before any message is looked at.

@@ -56,7 +56,11 @@ impl<'a> AuthLimit<'a> {
     /// Counts one attempt for `username` and `ip` in advance; `Err` (and nothing counted) when
     /// either is over its limit: refuse the login without verifying the password. Otherwise
     /// verify, then [`Attempt::release`] unless the credentials were wrong.
-    pub async fn begin(&self, username: &str, ip: Option<IpAddr>) -> Result<Attempt<'a>, Throttled> {
+    pub async fn begin(
+        &self,
+        username: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<Attempt<'a>, Throttled> {
         let mut counted = Vec::new();
         for (key, limit) in self.keys(username, ip) {
             if limit == 0 {

@@ -208,9 +208,7 @@ impl RedisCounters {
 
     pub(super) async fn auth_release(&self, key: &str) -> redis::RedisResult<u64> {
         let mut cmd = redis::cmd("EVAL");
-        cmd.arg(RELEASE)
-            .arg(1)
-            .arg(format!("eider:authfail:{key}"));
+        cmd.arg(RELEASE).arg(1).arg(format!("eider:authfail:{key}"));
         self.run(&cmd).await
     }
 
