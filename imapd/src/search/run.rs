@@ -6,7 +6,8 @@
 //! stays bounded); one text blob read per message still undecided after its headers, with up
 //! to [`TEXT_READS`] reads in flight.
 //!
-//! CPU bounds: every evaluation loop runs through [`off_worker`] (so a slow search never holds
+//! CPU bounds: every evaluation loop, and the evaluation or decoding of any text over
+//! [`HEAVY_TEXT`], runs through [`off_worker`] (so a slow search never holds
 //! an async worker other connections need) and checks the deadline before each message; past it
 //! the search stops with [`SearchError::TimeLimit`].
 
@@ -40,6 +41,10 @@ pub enum SearchError {
     #[error("search ran longer than {0:?}")]
     TimeLimit(Duration),
 }
+
+/// Texts at least this long are decoded and searched off the async workers; shorter ones are
+/// not worth the hand-off (it costs a thread switch per message).
+const HEAVY_TEXT: usize = 256 * 1024;
 
 /// Runs `f` without holding an async worker: on a multi-thread runtime the worker hands its
 /// other tasks to another thread for the duration (`block_in_place`); elsewhere (a
@@ -173,7 +178,12 @@ pub async fn search_within(
                     text: Some(&text),
                     ..facts(p.seq, s)
                 };
-                if off_worker(|| eval(key, &f)).unwrap_or(false) {
+                let matches = if text.len() >= HEAVY_TEXT {
+                    off_worker(|| eval(key, &f))
+                } else {
+                    eval(key, &f)
+                };
+                if matches.unwrap_or(false) {
                     matched.push((p.seq, s.uid, s.modseq));
                 }
             }
@@ -241,11 +251,16 @@ async fn load_text(store: &dyn MailStore, blob: Option<BlobId>) -> Result<String
     let last = (info.size - 1) / u64::from(info.chunk_size);
     let last = u32::try_from(last).map_err(|_| StoreError::Corrupt("chunk index".into()))?;
     let chunks = store.blob_chunks(blob, 0..=last).await?;
-    off_worker(|| {
+    let decode = || {
         let mut bytes = Vec::new();
         for chunk in chunks {
             bytes.extend_from_slice(&decompress_chunk(&chunk, info.chunk_size as usize)?);
         }
         Ok(String::from_utf8_lossy(&bytes).to_lowercase())
-    })
+    };
+    if info.size >= HEAVY_TEXT as u64 {
+        off_worker(decode)
+    } else {
+        decode()
+    }
 }
