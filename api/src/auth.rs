@@ -121,8 +121,7 @@ impl Tokens {
 
     /// Drops every token of a user (deleted, password changed, disabled).
     pub async fn revoke_user(&self, user: UserId) -> StoreResult<()> {
-        self.store.record_delete_prefix(&user_prefix(user)).await?;
-        Ok(())
+        revoke_user_tokens(self.store.as_ref(), user).await
     }
 
     async fn check(&self, token: &str) -> StoreResult<Option<UserId>> {
@@ -131,6 +130,13 @@ impl Tokens {
         };
         Ok(self.store.record_get(&key).await?.map(|_| user))
     }
+}
+
+/// Drops every API token of `user`, for changes made outside the API (`eider user passwd`,
+/// `eider user delete`): a password change must end every session the old password opened.
+pub async fn revoke_user_tokens(store: &dyn MailStore, user: UserId) -> StoreResult<()> {
+    store.record_delete_prefix(&user_prefix(user)).await?;
+    Ok(())
 }
 
 pub fn now() -> i64 {

@@ -116,6 +116,19 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
         .into()
 }
 
+/// What of a hook URL may be logged: its scheme, host and port. User info, path and query may
+/// hold credentials (`https://user:pass@…`, `…?token=…`).
+fn log_target(url: &str) -> String {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return "(invalid url)".into();
+    };
+    let host = u.host_str().unwrap_or("");
+    match u.port() {
+        Some(port) => format!("{}://{host}:{port}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
+    }
+}
+
 /// Delivers one event (`body`, named `event`) to every hook that wants it, each with retries.
 /// Returns `false` if `stop` cut it short (the event must then be delivered again).
 pub async fn deliver(
@@ -156,8 +169,16 @@ async fn deliver_one(
             .await;
         match sent {
             Ok(r) if r.status().is_success() => return true,
-            Ok(r) => tracing::warn!(hook = id, attempt, status = %r.status(), "webhook refused"),
-            Err(e) => tracing::warn!(hook = id, attempt, error = %e, "webhook failed"),
+            Ok(r) => {
+                let target = log_target(&hook.url);
+                tracing::warn!(hook = id, %target, attempt, status = %r.status(), "webhook refused");
+            }
+            Err(e) => {
+                // reqwest's errors name the full URL, whose user info, path or query may be the
+                // receiver's credentials: log the scheme and host only.
+                let (target, e) = (log_target(&hook.url), e.without_url());
+                tracing::warn!(hook = id, %target, attempt, error = %e, "webhook failed");
+            }
         }
         if attempt == ATTEMPTS {
             break;
@@ -282,6 +303,54 @@ mod tests {
         ];
         for (key, msg, want) in cases {
             assert_eq!(hex::encode(hmac_sha256(key, msg)), want);
+        }
+    }
+
+    /// Issue #14: a failing webhook logged its full URL at WARN, credentials included.
+    #[tokio::test]
+    async fn failures_log_scheme_and_host_only() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // A port nobody listens on: the connection is refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let hook = Hook {
+            url: format!("http://hookuser:s3cret@127.0.0.1:{port}/p4th?token=t0ken"),
+            secret: "k".into(),
+            events: Vec::new(),
+        };
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let client = http_client("").unwrap();
+        assert!(!deliver_one(&client, "h1", &hook, "spam", "{}", &stop).await);
+        let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("webhook failed"), "{logged}");
+        assert!(
+            logged.contains(&format!("http://127.0.0.1:{port}")),
+            "{logged}"
+        );
+        for secret in ["hookuser", "s3cret", "p4th", "t0ken"] {
+            assert!(!logged.contains(secret), "{secret} logged: {logged}");
         }
     }
 }

@@ -169,6 +169,7 @@ async fn run_search(
     match joined {
         Ok(Ok(uids)) => Ok(uids),
         Ok(Err(eider_imapd::search::SearchError::Store(e))) => Err(e.into()),
+        Ok(Err(e)) => Err(ApiError::BadRequest(e.to_string())),
         Err(e) => {
             tracing::error!(error = %e, "search task failed");
             Err(ApiError::Internal)

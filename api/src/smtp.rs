@@ -1,9 +1,37 @@
 //! A minimal SMTP client (RFC 5321) for relaying submitted mail to the configured smarthost:
 //! EHLO, MAIL FROM, RCPT TO per recipient, DATA with dot-stuffing (§4.5.2), QUIT. Plain TCP;
 //! the smarthost is expected on loopback or a trusted network.
+//!
+//! Every network step is bounded ([`Timeouts`], `[api] submit_*_timeout_secs`): a smarthost
+//! that accepts and then says nothing (or never accepts) fails the submission instead of
+//! holding the request.
 
+use std::future::Future;
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+/// How long each network step may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// Per reply read and per write.
+    pub reply: Duration,
+}
+
+/// `io` within `limit`, a timeout being an I/O error like the others.
+async fn within<T>(
+    limit: Duration,
+    what: &'static str,
+    io: impl Future<Output = std::io::Result<T>>,
+) -> std::io::Result<T> {
+    tokio::time::timeout(limit, io).await.unwrap_or_else(|_| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("{what} timed out after {limit:?}"),
+        ))
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmtpError {
@@ -16,6 +44,7 @@ pub enum SmtpError {
 struct Conn {
     rd: BufReader<tokio::net::tcp::OwnedReadHalf>,
     wr: tokio::net::tcp::OwnedWriteHalf,
+    reply: Duration,
 }
 
 impl Conn {
@@ -24,7 +53,7 @@ impl Conn {
         let mut text = String::new();
         loop {
             let mut line = String::new();
-            if self.rd.read_line(&mut line).await? == 0 {
+            if within(self.reply, "smarthost reply", self.rd.read_line(&mut line)).await? == 0 {
                 return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
             }
             text.push_str(&line);
@@ -45,9 +74,12 @@ impl Conn {
         }
     }
 
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
+        Ok(within(self.reply, "smarthost write", self.wr.write_all(bytes)).await?)
+    }
+
     async fn command(&mut self, line: &str, step: &'static str, ok: u16) -> Result<(), SmtpError> {
-        self.wr.write_all(line.as_bytes()).await?;
-        self.wr.write_all(b"\r\n").await?;
+        self.write(format!("{line}\r\n").as_bytes()).await?;
         self.expect(step, ok).await
     }
 }
@@ -59,12 +91,15 @@ pub async fn send(
     from: &str,
     rcpts: &[String],
     message: &[u8],
+    timeouts: Timeouts,
 ) -> Result<(), SmtpError> {
-    let stream = TcpStream::connect(smarthost).await?;
+    let connect = TcpStream::connect(smarthost);
+    let stream = within(timeouts.connect, "smarthost connect", connect).await?;
     let (rd, wr) = stream.into_split();
     let mut c = Conn {
         rd: BufReader::new(rd),
         wr,
+        reply: timeouts.reply,
     };
     c.expect("greeting", 220).await?;
     c.command(&format!("EHLO {helo}"), "EHLO", 250).await?;
@@ -85,7 +120,7 @@ pub async fn send(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b".\r\n");
-    c.wr.write_all(&out).await?;
+    c.write(&out).await?;
     c.expect("message", 250).await?;
     let _ = c.command("QUIT", "QUIT", 221).await;
     Ok(())

@@ -162,9 +162,21 @@ pub async fn submit(
     let to: Vec<String> = s.to.iter().map(|a| address(a)).collect::<ApiResult<_>>()?;
     let cc: Vec<String> = s.cc.iter().map(|a| address(a)).collect::<ApiResult<_>>()?;
     let bcc: Vec<String> = s.bcc.iter().map(|a| address(a)).collect::<ApiResult<_>>()?;
-    if to.len() + cc.len() + bcc.len() == 0 {
-        return Err(ApiError::BadRequest("no recipients".into()));
+    let limits = &st.ctx.config.api;
+    match to.len() + cc.len() + bcc.len() {
+        0 => return Err(ApiError::BadRequest("no recipients".into())),
+        n if n > limits.submit_max_recipients => {
+            return Err(ApiError::BadRequest(format!(
+                "{n} recipients; at most {} ([api] submit_max_recipients)",
+                limits.submit_max_recipients
+            )));
+        }
+        _ => {}
     }
+    let timeouts = crate::smtp::Timeouts {
+        connect: std::time::Duration::from_secs(limits.submit_connect_timeout_secs),
+        reply: std::time::Duration::from_secs(limits.submit_reply_timeout_secs),
+    };
     let subject = clean("subject", &s.subject)?;
     let mut files = Vec::new();
     for a in &s.attachments {
@@ -268,7 +280,7 @@ pub async fn submit(
         m.push_str(&format!("--{b}--\r\n"));
     }
     let rcpts: Vec<String> = to.iter().chain(&cc).chain(&bcc).cloned().collect();
-    crate::smtp::send(&smarthost, host, &from, &rcpts, m.as_bytes())
+    crate::smtp::send(&smarthost, host, &from, &rcpts, m.as_bytes(), timeouts)
         .await
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
 

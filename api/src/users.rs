@@ -58,21 +58,29 @@ pub async fn authenticate(
 ) -> ApiResult<Json<Value>> {
     let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
     let limit = AuthLimit::new(&st.ctx.counters, &st.ctx.config.auth);
-    if let Err(t) = limit.check(&c.username, ip).await {
-        return Err(ApiError::TooManyRequests(t.retry_after.as_secs()));
-    }
-    let user = st.ctx.store.find_user(&c.username).await?;
-    let ok = user
-        .as_ref()
-        .filter(|u| !u.disabled && eider_runtime::password::verify(&c.password, &u.password_hash));
-    let Some(user) = ok else {
-        limit.failed(&c.username, ip).await;
+    let counted = match limit.begin(&c.username, ip).await {
+        Ok(counted) => counted,
+        Err(t) => return Err(ApiError::TooManyRequests(t.retry_after.as_secs())),
+    };
+    let user = match st.ctx.store.find_user(&c.username).await {
+        Ok(user) => user,
+        Err(e) => {
+            counted.release().await;
+            return Err(e.into());
+        }
+    };
+    // On the blocking pool, as IMAP and POP3 do, and as slow for unknown and disabled users.
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = eider_runtime::credentials::check(c.password, hash).await;
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
+        // Left counted: a failure.
         let delay = st.ctx.config.auth.failure_delay_ms;
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         return Err(ApiError::Unauthorized);
     };
     let lifetime = i64::try_from(st.ctx.config.api.token_lifetime_secs).unwrap_or(i64::MAX);
     let expires = now().saturating_add(lifetime);
+    counted.release().await;
     let token = st.tokens.issue(user.id, expires).await?;
     Ok(Json(json!({
         "token": token,
@@ -154,10 +162,12 @@ pub async fn create_user(
     if c.spam_level.is_some_and(|l| l > 100) {
         return Err(ApiError::BadRequest("spam_level is 0..=100".into()));
     }
-    let hash = eider_runtime::password::hash(&c.password).map_err(|e| {
-        tracing::error!(error = %e, "hashing a password");
-        ApiError::Internal
-    })?;
+    let hash = eider_runtime::credentials::hash(c.password.clone())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing a password");
+            ApiError::Internal
+        })?;
     let user = st
         .ctx
         .store
@@ -200,6 +210,8 @@ pub async fn get_user(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     password: Option<String>,
+    /// Required with `password` when a user (not an operator) changes their own password.
+    current_password: Option<String>,
     quota: Option<u64>,
     disabled: Option<bool>,
     spam_level: Option<u8>,
@@ -218,15 +230,22 @@ pub async fn update_user(
     if u.spam_level.is_some_and(|l| l > 100) {
         return Err(ApiError::BadRequest("spam_level is 0..=100".into()));
     }
-    existing(&st, id).await?;
+    let user = existing(&st, id).await?;
+    if u.password.is_some() && matches!(p, Principal::User(_)) {
+        check_current_password(&st, &user, u.current_password.as_deref()).await?;
+    }
     let password_hash = match &u.password {
         Some(pw) if pw.is_empty() => {
             return Err(ApiError::BadRequest("password must not be empty".into()));
         }
-        Some(pw) => Some(eider_runtime::password::hash(pw).map_err(|e| {
-            tracing::error!(error = %e, "hashing a password");
-            ApiError::Internal
-        })?),
+        Some(pw) => Some(
+            eider_runtime::credentials::hash(pw.clone())
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "hashing a password");
+                    ApiError::Internal
+                })?,
+        ),
         None => None,
     };
     let revoke = password_hash.is_some() || u.disabled == Some(true);
@@ -248,6 +267,32 @@ pub async fn update_user(
         st.tokens.revoke_user(id).await?;
     }
     Ok(Json(UserView::from(&updated)))
+}
+
+/// A user token alone must not change the password (a stolen token would then take the account
+/// over for good): the current password is required, and checked like a login, under the same
+/// failure limit (`eider_runtime::auth_limit`, keyed by the user name).
+async fn check_current_password(
+    st: &AppState,
+    user: &User,
+    current: Option<&str>,
+) -> ApiResult<()> {
+    let Some(current) = current else {
+        return Err(ApiError::Forbidden(
+            "current_password is required to change the password".into(),
+        ));
+    };
+    let limit = AuthLimit::new(&st.ctx.counters, &st.ctx.config.auth);
+    let counted = match limit.begin(&user.username, None).await {
+        Ok(counted) => counted,
+        Err(t) => return Err(ApiError::TooManyRequests(t.retry_after.as_secs())),
+    };
+    let hash = Some(user.password_hash.clone());
+    if !eider_runtime::credentials::check(current.to_owned(), hash).await {
+        return Err(ApiError::Forbidden("current_password is wrong".into()));
+    }
+    counted.release().await;
+    Ok(())
 }
 
 pub async fn delete_user(

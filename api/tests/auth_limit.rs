@@ -77,3 +77,65 @@ async fn address_over_the_limit_gets_429_other_addresses_do_not() {
     let (status, _) = authenticate(&api, THERE.into(), "alice", "secret").await;
     assert_eq!(status, 200, "another address");
 }
+
+/// Issue #14: argon2 ran in the request handler, so a burst of logins held every async worker
+/// and `/health` (and every other protocol of `eider serve`) waited for the whole burst. Now the
+/// verifications run on the blocking pool and `/health` answers while they are still going.
+/// The clients run on a runtime of their own, so only the server's workers are measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_burst_does_not_stall_other_requests() {
+    let api = api(0, 0, 60).await;
+    api.user("alice", "secret", &[]).await;
+    const BURST: usize = 48;
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let verified = eider_runtime::password::verifications();
+    let logins: Vec<_> = (0..BURST)
+        .map(|_| {
+            let (http, base, done) = (api.http.clone(), api.base.clone(), done.clone());
+            clients.spawn(async move {
+                let r = http
+                    .post(format!("{base}/authenticate"))
+                    .json(&json!({"username": "alice", "password": "wrong"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 401);
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+        })
+        .collect();
+    let health = {
+        let (http, base, done) = (api.http.clone(), api.base.clone(), done.clone());
+        clients.spawn(async move {
+            // Ask once the burst is verifying passwords.
+            while eider_runtime::password::verifications() < verified + 4 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let asked = std::time::Instant::now();
+            let r = http.get(format!("{base}/health")).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            (
+                asked.elapsed(),
+                done.load(std::sync::atomic::Ordering::SeqCst),
+            )
+        })
+    };
+    let (health, finished_meanwhile) = health.await.unwrap();
+    for l in logins {
+        l.await.unwrap();
+    }
+    clients.shutdown_background();
+    assert!(
+        health < Duration::from_millis(300),
+        "/health took {health:?} during a login burst"
+    );
+    assert!(
+        finished_meanwhile < BURST / 2,
+        "{finished_meanwhile} logins were over before /health answered: the test proves nothing"
+    );
+}

@@ -193,7 +193,7 @@ async fn roles_and_cross_user_access() {
             .status(),
         403
     );
-    // A user may not raise their own quota, but may change their password.
+    // A user may not raise their own quota, but may change their password, given the current one.
     let r = api
         .json(Method::PUT, "/users/me", &ta, json!({"quota": 1}))
         .await;
@@ -201,6 +201,9 @@ async fn roles_and_cross_user_access() {
     let r = api
         .json(Method::PUT, "/users/me", &ta, json!({"password": "new"}))
         .await;
+    assert_eq!(r.status(), 403);
+    let body = json!({"password": "new", "current_password": "pw-a"});
+    let r = api.json(Method::PUT, "/users/me", &ta, body).await;
     assert_eq!(r.status(), 200);
     // Changing the password revokes the user's tokens.
     assert_eq!(api.get("/users/me", &ta).await.status(), 401);

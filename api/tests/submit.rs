@@ -213,3 +213,70 @@ async fn submit_without_smarthost_is_refused() {
         .await;
     assert_eq!(r.status(), 409);
 }
+
+/// Issue #14: the smarthost client had no timeouts, so a smarthost that accepted the connection
+/// and never answered held the request (and its task) forever. Now it fails with 502 after
+/// `[api] submit_reply_timeout_secs`.
+#[tokio::test]
+async fn a_silent_smarthost_times_out() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = l.local_addr().unwrap().to_string();
+    // Accepts, keeps the connection open, never greets.
+    let held = tokio::spawn(async move {
+        let mut conns = Vec::new();
+        loop {
+            conns.push(l.accept().await.unwrap().0);
+        }
+    });
+    let api = Api::start_with(|c| {
+        c.api.smarthost = host;
+        c.api.submit_reply_timeout_secs = 1;
+    })
+    .await;
+    let a = api.user("alice", "pw", &["alice@example.org"]).await;
+    let started = std::time::Instant::now();
+    let r = api
+        .req(Method::POST, &format!("/users/{a}/submit"), Some(OP))
+        .json(&json!({"to": ["bob@example.org"], "subject": "x", "text": "x"}))
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502, "{}", r.text().await.unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    held.abort();
+}
+
+/// Issue #14: any number of recipients was accepted. Over `[api] submit_max_recipients` the
+/// submission is refused before the smarthost is contacted; at the cap it goes through.
+#[tokio::test]
+async fn recipients_are_capped() {
+    let (host, mut relayed) = fake_smarthost().await;
+    let api = Api::start_with(|c| {
+        c.api.smarthost = host;
+        c.api.submit_max_recipients = 5;
+    })
+    .await;
+    let a = api.user("alice", "pw", &["alice@example.org"]).await;
+    let path = format!("/users/{a}/submit");
+    let rcpts = |n: usize| {
+        (0..n)
+            .map(|i| format!("r{i}@example.org"))
+            .collect::<Vec<_>>()
+    };
+    let submit = |to: Vec<String>, bcc: Vec<String>| {
+        api.json(
+            Method::POST,
+            &path,
+            OP,
+            json!({"to": to, "bcc": bcc, "subject": "x", "text": "x"}),
+        )
+    };
+    let r = submit(rcpts(3), rcpts(3)).await;
+    assert_eq!(r.status(), 400, "{}", r.text().await.unwrap());
+    let r = submit(rcpts(3), rcpts(2)).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let (_, got, _) = relayed.recv().await.unwrap();
+    assert_eq!(got.len(), 5);
+    assert!(relayed.try_recv().is_err(), "the refused one was relayed");
+}

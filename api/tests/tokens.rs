@@ -68,10 +68,26 @@ async fn tokens_are_shared_by_instances_and_revoked_everywhere() {
     let t2 = api.login("alice", "pw").await;
     let t3 = api.login("alice", "pw").await;
     let tb = api.login("bob", "pw").await;
+    // Issue #14: a user token alone used to change the password. Without the current password,
+    // or with a wrong one, it is refused and nothing changes.
+    for body in [
+        json!({"password": "stolen"}),
+        json!({"password": "stolen", "current_password": "guess"}),
+    ] {
+        let r = h
+            .put(format!("{b}/users/me"))
+            .bearer_auth(&t2)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{body}");
+    }
+    assert_eq!(me(h, &a, &t2).await, StatusCode::OK, "nothing changed");
     let r = h
         .put(format!("{b}/users/me"))
         .bearer_auth(&t2)
-        .json(&json!({"password": "new"}))
+        .json(&json!({"password": "new", "current_password": "pw"}))
         .send()
         .await
         .unwrap();

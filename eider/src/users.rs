@@ -37,6 +37,7 @@ pub async fn run(store: &dyn MailStore, config: &Config, cmd: UserCommand) -> Cl
         UserCommand::Delete { name } => {
             let user = find(store, &name).await?;
             store.delete_user(user.id).await?;
+            eider_api::auth::revoke_user_tokens(store, user.id).await?;
             println!("deleted user {}", user.username);
             Ok(())
         }
@@ -130,6 +131,8 @@ async fn passwd(store: &dyn MailStore, name: &str, source: &PasswordSource) -> C
         ..UserUpdate::default()
     };
     store.update_user(user.id, update).await?;
+    // Every API token the old password opened ends with it (docs/api.md).
+    eider_api::auth::revoke_user_tokens(store, user.id).await?;
     println!("password changed for {}", user.username);
     Ok(())
 }

@@ -289,3 +289,38 @@ fn filters_add_list_delete() {
     assert!(!run.stdout.contains("[mips]"), "{run:?}");
     assert!(run.stdout.contains("X-Priority"), "{run:?}");
 }
+
+/// Issue #14: an API token issued before `eider user passwd` kept working. The change (and a
+/// deletion) now drops every token record of the user (`token/{user}/…`, docs/api.md).
+#[test]
+fn passwd_and_delete_revoke_api_tokens() {
+    let site = Site::new();
+    site.expect(0, &["user", "add", "alice", "--password", "pw1"]);
+    site.expect(0, &["user", "add", "bob", "--password", "pw1"]);
+    let keys = site.with_store(async |store| {
+        let mut keys = Vec::new();
+        for name in ["alice", "bob"] {
+            let id = store.find_user(name).await.unwrap().unwrap().id;
+            let key = format!("token/{}/{}", id.0, "ab".repeat(32));
+            let far = i64::MAX / 2;
+            store
+                .record_put(&key, b"{}".to_vec(), Some(far))
+                .await
+                .unwrap();
+            keys.push(key);
+        }
+        keys
+    });
+    let live = |site: &Site, key: &str| {
+        let key = key.to_owned();
+        site.with_store(async move |store| store.record_get(&key).await.unwrap().is_some())
+    };
+    site.expect(0, &["user", "passwd", "alice", "--password", "pw2"]);
+    assert!(
+        !live(&site, &keys[0]),
+        "alice's token survived the password change"
+    );
+    assert!(live(&site, &keys[1]), "bob's token is not alice's");
+    site.expect(0, &["user", "delete", "bob"]);
+    assert!(!live(&site, &keys[1]), "bob's token survived his deletion");
+}

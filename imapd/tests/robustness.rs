@@ -6,6 +6,7 @@ mod common;
 
 use common::World;
 use common::client::Client;
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn too_many_bad_commands_end_the_connection() {
@@ -95,4 +96,78 @@ async fn garbage_never_takes_the_server_down() {
         let r = fresh.cmd("n", "NOOP").await;
         assert_eq!(r, ["n OK NOOP completed"], "round {round}");
     }
+}
+
+/// A message whose Subject is `len` bytes of `a`, folded into 900-byte lines.
+fn long_subject_message(len: usize) -> Vec<u8> {
+    let mut subject = String::new();
+    for start in (0..len).step_by(900) {
+        if start > 0 {
+            subject.push_str("\r\n ");
+        }
+        subject.push_str(&"a".repeat(900.min(len - start)));
+    }
+    format!("From: b@example.org\r\nTo: alice@example.org\r\nSubject: {subject}\r\n\r\nbody\r\n")
+        .into_bytes()
+}
+
+/// Sends `tag SEARCH SUBJECT {n+}` with `needle` as a non-synchronizing literal.
+async fn search_subject(c: &mut Client, tag: &str, needle: &[u8]) -> (Vec<String>, Duration) {
+    let started = Instant::now();
+    let mut cmd = format!("{tag} SEARCH SUBJECT {{{}+}}\r\n", needle.len()).into_bytes();
+    cmd.extend_from_slice(needle);
+    cmd.extend_from_slice(b"\r\n");
+    c.send(&cmd).await;
+    let r = c.until(tag).await;
+    (r, started.elapsed())
+}
+
+/// Issue #14: SUBJECT with a needle that matches a long prefix at every offset of a 200 KB
+/// Subject was quadratic on an async worker. Now: a needle at the cap is matched in linear time,
+/// one over the cap is refused with `NO [LIMIT]`, and another client's NOOP answers meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_search_strings_are_linear_and_bounded() {
+    let w = World::start().await;
+    for _ in 0..4 {
+        w.deliver("INBOX", &long_subject_message(200_000)).await;
+    }
+    let mut attacker = Client::login(w.addr).await;
+    attacker.cmd("s", "SELECT INBOX").await;
+    let mut other = Client::login(w.addr).await;
+
+    // At the cap (1 KiB): `aaa…ab` compares ~1 KiB at each of 200 K offsets when done naively.
+    let mut needle = vec![b'a'; 1023];
+    needle.push(b'b');
+    let attack = async {
+        let mut total = Duration::ZERO;
+        for i in 0..2 {
+            let (r, took) = search_subject(&mut attacker, &format!("a{i}"), &needle).await;
+            assert_eq!(
+                r.last().map(String::as_str),
+                Some(&*format!("a{i} OK SEARCH completed"))
+            );
+            assert!(r.iter().any(|l| l == "* SEARCH"), "{r:?}");
+            total += took;
+        }
+        total
+    };
+    let noop = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = Instant::now();
+        let r = other.cmd("n", "NOOP").await;
+        assert!(r.last().unwrap().starts_with("n OK"), "{r:?}");
+        started.elapsed()
+    };
+    let (searching, noop) = tokio::join!(attack, noop);
+    assert!(
+        searching < Duration::from_secs(2),
+        "two searches took {searching:?}"
+    );
+    assert!(noop < Duration::from_millis(500), "NOOP took {noop:?}");
+
+    // Over the cap: refused before any message is looked at.
+    let (r, took) = search_subject(&mut attacker, "b", &vec![b'a'; 16 * 1024]).await;
+    let last = r.last().unwrap();
+    assert!(last.starts_with("b NO [LIMIT]"), "{r:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
 }

@@ -196,8 +196,16 @@ async fn act<S: AsyncWrite + Unpin + Send>(
             Action::Login { username, password } => {
                 // Over a failure limit: refused before the password is looked at.
                 let limit = AuthLimit::new(&shared.ctx.counters, &shared.ctx.config.auth);
-                let result = match limit.check(&username, st.peer).await {
-                    Ok(()) => maildrop::login(shared, &username, password).await,
+                let result = match limit.begin(&username, st.peer).await {
+                    Ok(counted) => {
+                        let result = maildrop::login(shared, &username, password).await;
+                        // Counted as a failure in advance: taken back unless the credentials
+                        // were wrong.
+                        if !matches!(result, Err(LoginFailure::Credentials)) {
+                            counted.release().await;
+                        }
+                        result
+                    }
                     Err(_) => Err(LoginFailure::Throttled),
                 };
                 match result {
@@ -211,7 +219,6 @@ async fn act<S: AsyncWrite + Unpin + Send>(
                     Err(why) => {
                         tracing::info!(user = %username, ?why, "POP3 login failed");
                         if why == LoginFailure::Credentials {
-                            limit.failed(&username, st.peer).await;
                             shared.metrics.auth_failures.inc();
                         }
                         if matches!(why, LoginFailure::Credentials | LoginFailure::Throttled) {

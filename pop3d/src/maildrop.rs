@@ -164,19 +164,13 @@ pub async fn login(
     password: String,
 ) -> Result<(Maildrop, Vec<Message>), LoginFailure> {
     let store = &shared.ctx.store;
-    let user = store
-        .find_user(username)
-        .await
-        .map_err(refused)?
+    let user = store.find_user(username).await.map_err(refused)?;
+    // Off the async workers, and as slow for unknown and disabled users as for real ones.
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = eider_runtime::credentials::check(password, hash).await;
+    let user = user
+        .filter(|u| ok && !u.disabled)
         .ok_or(LoginFailure::Credentials)?;
-    let hash = user.password_hash.clone();
-    // Password hashing is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || eider_runtime::password::verify(&password, &hash))
-        .await
-        .unwrap_or(false);
-    if !ok || user.disabled {
-        return Err(LoginFailure::Credentials);
-    }
     let lock = crate::limits::lock_maildrop(&shared.ctx.counters, user.id)
         .await
         .ok_or(LoginFailure::InUse)?;

@@ -5,11 +5,16 @@
 //! Two keys per attempt: the user name (`auth:user:<name, lower case>`) and the client address
 //! (`auth:ip:<address>`; IPv6 by its /64, since one host commonly holds a whole /64). Each
 //! failure adds one to both, in a fixed window of `[auth] failure_window_secs` that starts at
-//! the key's first failure. While either key has reached its limit (`[auth]
-//! max_failures_per_user`, `max_failures_per_ip`; 0: no limit), [`AuthLimit::check`] refuses the
-//! attempt **before** the password is looked at, so guessing stops even when a guess would be
-//! right. Refused attempts are not counted: the window ends on time and the legitimate user
-//! gets in once it has.
+//! the key's first failure (`[auth] max_failures_per_user`, `max_failures_per_ip`; 0: no limit).
+//!
+//! An attempt is counted **before** the password is looked at ([`AuthLimit::begin`]: one atomic
+//! increment per key, then the comparison with the limit), so concurrent attempts cannot all
+//! read "under the limit" and all be verified: at most `limit` passwords are checked per key and
+//! window, however many arrive at once. An attempt over the limit is refused without checking
+//! the password (even a right one) and its count is taken back, so the window ends on time and
+//! the legitimate user gets in once it has. An attempt that succeeds (or fails for a reason
+//! other than the credentials) is taken back with [`Attempt::release`]; one that fails is left
+//! counted, which is how failures are recorded.
 //!
 //! When Redis fails, the counters fall back to this process's own counts (the rule in
 //! `counters/mod.rs`): throttling then holds per process instead of across them, never off.
@@ -48,27 +53,34 @@ impl<'a> AuthLimit<'a> {
         }
     }
 
-    /// `Err` when `username` or `ip` has reached its limit in the current window: refuse the
-    /// login without verifying the password.
-    pub async fn check(&self, username: &str, ip: Option<IpAddr>) -> Result<(), Throttled> {
+    /// Counts one attempt for `username` and `ip` in advance; `Err` (and nothing counted) when
+    /// either is over its limit: refuse the login without verifying the password. Otherwise
+    /// verify, then [`Attempt::release`] unless the credentials were wrong.
+    pub async fn begin(
+        &self,
+        username: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<Attempt<'a>, Throttled> {
+        let mut counted = Vec::new();
         for (key, limit) in self.keys(username, ip) {
-            if limit > 0 && self.counters.auth_failures(&key).await >= u64::from(limit) {
+            if limit == 0 {
+                continue;
+            }
+            let n = self.counters.auth_failed(&key, self.window).await;
+            counted.push(key);
+            if n > u64::from(limit) {
+                let key = counted.last().cloned().unwrap_or_default();
                 tracing::info!(key = %key, "login refused: too many authentication failures");
+                release(self.counters, &counted).await;
                 return Err(Throttled {
                     retry_after: self.window,
                 });
             }
         }
-        Ok(())
-    }
-
-    /// Records a failed login (unknown user, wrong password, disabled account) for both keys.
-    pub async fn failed(&self, username: &str, ip: Option<IpAddr>) {
-        for (key, limit) in self.keys(username, ip) {
-            if limit > 0 {
-                self.counters.auth_failed(&key, self.window).await;
-            }
-        }
+        Ok(Attempt {
+            counters: self.counters,
+            counted,
+        })
     }
 
     fn keys(&self, username: &str, ip: Option<IpAddr>) -> Vec<(String, u32)> {
@@ -77,6 +89,29 @@ impl<'a> AuthLimit<'a> {
             keys.push((ip_key(ip), self.per_ip));
         }
         keys
+    }
+}
+
+/// A login attempt counted as a failure in advance by [`AuthLimit::begin`]. Dropping it leaves
+/// the failure counted; [`Attempt::release`] takes it back.
+#[derive(Debug)]
+#[must_use = "release the attempt when the credentials were right"]
+pub struct Attempt<'a> {
+    counters: &'a Counters,
+    counted: Vec<String>,
+}
+
+impl Attempt<'_> {
+    /// The attempt did not fail on its credentials (a successful login, or a server error):
+    /// it no longer counts as a failure.
+    pub async fn release(self) {
+        release(self.counters, &self.counted).await;
+    }
+}
+
+async fn release(counters: &Counters, keys: &[String]) {
+    for key in keys {
+        counters.auth_release(key).await;
     }
 }
 
@@ -130,6 +165,11 @@ mod tests {
         }
     }
 
+    /// An attempt that fails: counted, not released.
+    async fn fail(limit: &AuthLimit<'_>, user: &str, ip: Option<IpAddr>) -> Result<(), Throttled> {
+        limit.begin(user, ip).await.map(drop)
+    }
+
     #[tokio::test]
     async fn limits_per_user_and_per_address_then_the_window_ends() {
         let counters = Counters::in_process();
@@ -137,20 +177,22 @@ mod tests {
         let limit = AuthLimit::new(&counters, &cfg);
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         for _ in 0..3 {
-            assert_eq!(limit.check("alice", Some(a)).await, Ok(()));
-            limit.failed("alice", Some(a)).await;
+            assert_eq!(fail(&limit, "alice", Some(a)).await, Ok(()));
         }
         // Over the user limit: from any address, in any case.
-        assert!(limit.check("alice", Some(b)).await.is_err());
-        assert!(limit.check("ALICE", None).await.is_err());
-        assert_eq!(limit.check("bob", Some(b)).await, Ok(()));
+        assert!(fail(&limit, "alice", Some(b)).await.is_err());
+        assert!(fail(&limit, "ALICE", None).await.is_err());
+        // Refusals were not counted against `b`, nor successes.
+        let ok = limit.begin("bob", Some(b)).await.unwrap();
+        ok.release().await;
+        assert_eq!(counters.auth_failures("auth:ip:10.0.0.2").await, 0);
         // Two more failures from `a` on other names reach its address limit (5).
-        limit.failed("carol", Some(a)).await;
-        limit.failed("dave", Some(a)).await;
-        assert!(limit.check("erin", Some(a)).await.is_err());
-        assert_eq!(limit.check("erin", Some(b)).await, Ok(()));
+        fail(&limit, "carol", Some(a)).await.unwrap();
+        fail(&limit, "dave", Some(a)).await.unwrap();
+        assert!(fail(&limit, "erin", Some(a)).await.is_err());
+        assert_eq!(fail(&limit, "erin", Some(b)).await, Ok(()));
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        assert_eq!(limit.check("alice", Some(a)).await, Ok(()), "window over");
+        assert_eq!(fail(&limit, "alice", Some(a)).await, Ok(()), "window over");
     }
 
     #[tokio::test]
@@ -158,12 +200,40 @@ mod tests {
         let counters = Counters::in_process();
         let cfg = config(0, 1, 60);
         let limit = AuthLimit::new(&counters, &cfg);
-        for _ in 0..20 {
-            limit.failed("alice", None).await;
-        }
-        assert_eq!(limit.check("alice", None).await, Ok(()));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        limit.failed("bob", Some(ip)).await;
-        assert!(limit.check("carol", Some(ip)).await.is_err());
+        for _ in 0..20 {
+            fail(&limit, "alice", None).await.unwrap();
+        }
+        fail(&limit, "bob", Some(ip)).await.unwrap();
+        assert!(fail(&limit, "carol", Some(ip)).await.is_err());
+    }
+
+    /// Issue #14: 100 concurrent wrong logins for one user were all verified because the count
+    /// was read before and written after the check. Now at most the limit get through.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_attempts_never_pass_the_limit() {
+        let counters = Counters::in_process();
+        let cfg = config(10, 0, 60);
+        let verified = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let (counters, cfg, verified) = (counters.clone(), cfg.clone(), verified.clone());
+                tokio::spawn(async move {
+                    let limit = AuthLimit::new(&counters, &cfg);
+                    let Ok(attempt) = limit.begin("alice", None).await else {
+                        return;
+                    };
+                    // The (wrong) password is checked while the others race.
+                    verified.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    drop(attempt);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(verified.load(std::sync::atomic::Ordering::SeqCst), 10);
+        assert_eq!(counters.auth_failures("auth:user:alice").await, 10);
     }
 }

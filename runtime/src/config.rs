@@ -379,6 +379,13 @@ pub struct ApiConfig {
     /// PEM file of extra CA certificates trusted for `https://` webhook URLs, besides the
     /// built-in Mozilla roots (a private CA); empty: none.
     pub webhook_ca: String,
+    /// Most recipients (To + Cc + Bcc) of one `POST /users/{user}/submit`; more is answered 400.
+    pub submit_max_recipients: usize,
+    /// Seconds to wait for the TCP connection to the smarthost.
+    pub submit_connect_timeout_secs: u64,
+    /// Seconds to wait for each smarthost reply (and each write); past it the submission fails
+    /// with 502.
+    pub submit_reply_timeout_secs: u64,
 }
 
 impl ApiConfig {
@@ -400,6 +407,9 @@ impl Default for ApiConfig {
             max_json_body: 1024 * 1024,
             smarthost: String::new(),
             webhook_ca: String::new(),
+            submit_max_recipients: 100,
+            submit_connect_timeout_secs: 10,
+            submit_reply_timeout_secs: 60,
         }
     }
 }

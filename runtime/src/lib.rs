@@ -6,7 +6,8 @@
 //! - [`listener`]: the one accept loop of every daemon (limits, PROXY, pre-login deadline);
 //! - [`transport`]: TLS, STARTTLS and COMPRESS=DEFLATE streams;
 //! - [`metrics`], [`bus`], [`counters`]: counters and events, in process or through Redis;
-//! - [`auth_limit`], [`password`]: failed-login limits and password hashing;
+//! - [`auth_limit`], [`password`], [`credentials`]: failed-login limits, password hashing, and
+//!   checking a login's password off the async workers at the same cost for unknown users;
 //! - [`open`]: opening the configured store backend; [`sweeper`]: its background sweep.
 //!
 //! It depends on [`eider_store`] and [`eider_model`], never on a daemon crate.
@@ -16,6 +17,7 @@ pub mod bus;
 pub mod config;
 pub mod context;
 pub mod counters;
+pub mod credentials;
 pub mod daemon;
 pub mod listener;
 pub mod metrics;

@@ -20,12 +20,28 @@
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
 /// Why a password could not be hashed.
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
+
+impl HashError {
+    pub(crate) fn new(why: String) -> Self {
+        Self(why)
+    }
+}
+
+/// Verifications run by [`verify`] in this process, whatever their outcome.
+static VERIFICATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many password verifications this process has run (any format, any outcome): each login
+/// attempt that reaches the password costs one, so this counts the guesses an attacker got.
+pub fn verifications() -> u64 {
+    VERIFICATIONS.load(Ordering::Relaxed)
+}
 
 /// Hashes `password` with argon2id (the crate's default parameters: 19 MiB, 2 passes, 1 lane —
 /// the OWASP minimum) and a fresh 16-byte random salt, as a PHC string.
@@ -41,6 +57,7 @@ pub fn hash(password: &str) -> Result<String, HashError> {
 
 /// True if `password` matches `stored` (any format listed in the module doc).
 pub fn verify(password: &str, stored: &str) -> bool {
+    VERIFICATIONS.fetch_add(1, Ordering::Relaxed);
     if ["$2a$", "$2b$", "$2y$"]
         .iter()
         .any(|p| stored.starts_with(p))

@@ -15,7 +15,7 @@
 //! retry later) without looking at the password. Such a refusal also counts towards the
 //! connection's own limit.
 //!
-//! Invariant: the password is only handed to `password::verify` and never logged; every
+//! Invariant: the password is only handed to `credentials::check` and never logged; every
 //! failure looks the same to the client (unknown user, wrong password, disabled account).
 
 use crate::proto::response::Code;
@@ -55,9 +55,13 @@ pub async fn check_credentials(
         max_message_size: None,
         counts_as_failure: false,
     };
-    let throttled = match limit.check(username, ip).await {
-        Ok(()) => {
+    let throttled = match limit.begin(username, ip).await {
+        Ok(counted) => {
             verify(shared, username, password, &mut attempt).await;
+            // Counted as a failure in advance: taken back unless the credentials were wrong.
+            if !matches!(&attempt.result, Err(CommandError::No { code: None, .. })) {
+                counted.release().await;
+            }
             false
         }
         Err(t) => {
@@ -77,9 +81,6 @@ pub async fn check_credentials(
         tracing::info!("authentication failed");
     }
     let bad_credentials = matches!(e, CommandError::No { code: None, .. });
-    if bad_credentials {
-        limit.failed(username, ip).await;
-    }
     if bad_credentials || throttled {
         attempt.counts_as_failure = true;
         let delay = shared.ctx.config.auth.failure_delay_ms;
@@ -100,21 +101,18 @@ fn failed() -> CommandError {
 async fn verify(shared: &Shared, username: &str, password: &str, attempt: &mut LoginAttempt) {
     let store = &shared.ctx.store;
     let user = match store.find_user(username).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return,
+        Ok(u) => u,
         Err(e) => {
             attempt.result = Err(e.into());
             return;
         }
     };
-    let (pw, hash) = (password.to_owned(), user.password_hash.clone());
-    // Hash verification is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || eider_runtime::password::verify(&pw, &hash))
-        .await
-        .unwrap_or(false);
-    if !ok || user.disabled {
+    // Off the async workers, and as slow for unknown and disabled users as for real ones.
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = eider_runtime::credentials::check(password.to_owned(), hash).await;
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
         return;
-    }
+    };
     let limit = user
         .limits
         .imap_connections

@@ -23,6 +23,12 @@ pub async fn search(ex: &mut Exec<'_>, tag: &str, s: &Search) -> HResult {
     > = Box::pin(crate::search::search(store, view, &query, unix_now()));
     let outcome = fut.await.map_err(|e| match e {
         SearchError::Store(e) => super::store_error(e),
+        // RFC 5530 §3: LIMIT, the operation exceeds a server limit.
+        SearchError::TooLong { max } => CommandError::no(
+            Code::Limit,
+            &format!("Search string longer than {max} bytes"),
+        ),
+        SearchError::TimeLimit(_) => CommandError::no(Code::Limit, "Search took too long"),
     })?;
     let Some(returns) = &s.returns else {
         ex.wire.push(&Response::Data(search_data(&outcome, s.uid)));

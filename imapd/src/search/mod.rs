@@ -11,6 +11,12 @@
 //!   undecided after that.
 //! - [`result`]: ascending sequence numbers or UIDs, and `RETURN (MIN MAX COUNT ALL)`.
 //!
+//! Bounds (docs/security.md, "Limits and defenses"): a search string is at most
+//! [`MAX_STRING_BYTES`] (longer: [`SearchError::TooLong`], answered `NO [LIMIT]`); string
+//! matching is linear (`memchr::memmem` over the once-folded haystack); evaluation runs off the
+//! async workers (`run::off_worker`); a search that runs past [`TIME_BUDGET`] stops with
+//! [`SearchError::TimeLimit`] (`NO [LIMIT]`).
+//!
 //! Semantics chosen where the RFC leaves room: header keys match the decoded values of the
 //! top-level header fields (any field, BCC included); BODY matches the UTF-8 text of the text
 //! parts (`meta.text_blob`; a message without one has no body text); TEXT matches header names
@@ -25,10 +31,17 @@ pub mod seqset;
 
 pub use compile::{CompileError, compile};
 pub use result::{SearchOutcome, esearch, search_data};
-pub use run::{SearchError, search};
+pub use run::{SearchError, search, search_within};
 pub use seqset::compact;
 
 use crate::proto::SequenceSet;
+use std::time::Duration;
+
+/// Longest search string accepted, in bytes (after charset decoding and lower-casing).
+pub const MAX_STRING_BYTES: usize = 1024;
+
+/// Longest a single SEARCH may run before it is answered `NO [LIMIT]`.
+pub const TIME_BUDGET: Duration = Duration::from_secs(10);
 use crate::proto::datetime::Date;
 use eider_model::types::Uid;
 
@@ -96,6 +109,27 @@ impl Query {
             Query::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
             Query::And(v) => v.iter().any(Query::uses_modseq),
             _ => false,
+        }
+    }
+
+    /// The length in bytes of the longest string (needle or keyword) in the key.
+    pub fn longest_string(&self) -> usize {
+        use Query as K;
+        match self {
+            K::Keyword(s)
+            | K::Unkeyword(s)
+            | K::Bcc(s)
+            | K::Cc(s)
+            | K::From(s)
+            | K::To(s)
+            | K::Subject(s)
+            | K::Body(s)
+            | K::Text(s) => s.len(),
+            K::Header(n, s) => n.len().max(s.len()),
+            K::Not(k) => k.longest_string(),
+            K::Or(a, b) => a.longest_string().max(b.longest_string()),
+            K::And(v) => v.iter().map(Query::longest_string).max().unwrap_or(0),
+            _ => 0,
         }
     }
 }

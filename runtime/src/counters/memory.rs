@@ -52,6 +52,19 @@ impl Memory {
         entry.2
     }
 
+    pub(super) fn auth_release(&self, key: &str) -> u64 {
+        let mut s = lock(&self.state);
+        let Some(entry) = s.failures.get_mut(key) else {
+            return 0;
+        };
+        entry.2 = entry.2.saturating_sub(1);
+        let n = entry.2;
+        if n == 0 {
+            s.failures.remove(key);
+        }
+        n
+    }
+
     pub(super) fn auth_failures(&self, key: &str) -> u64 {
         let mut s = lock(&self.state);
         match s.failures.get(key) {

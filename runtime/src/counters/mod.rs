@@ -102,6 +102,18 @@ impl Counters {
         self.local.auth_failed(key, window)
     }
 
+    /// Takes back one failure recorded by [`Self::auth_failed`] (an attempt counted in advance
+    /// that did not fail); returns the failures left. Never starts a window.
+    pub async fn auth_release(&self, key: &str) -> u64 {
+        if let Some(r) = &self.redis {
+            match r.auth_release(key).await {
+                Ok(n) => return self.ok(n),
+                Err(e) => self.failed(&e),
+            }
+        }
+        self.local.auth_release(key)
+    }
+
     /// Failures recorded for `key` in its current window (0 when none or expired).
     pub async fn auth_failures(&self, key: &str) -> u64 {
         if let Some(r) = &self.redis {

@@ -35,6 +35,15 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 ";
 
+/// KEYS[1] counter. Takes back one failure counted in advance; never creates the key (a
+/// `DECR` on an expired key would leave a negative count without expiry).
+const RELEASE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) return 0 end
+return n
+";
+
 /// KEYS[1] day's counter; ARGV: bytes, end of the day (Unix s). One script rather than a
 /// `MULTI` pipeline: atomic on every kind of server, cluster included.
 const DOWNLOAD: &str = r"
@@ -194,6 +203,12 @@ impl RedisCounters {
             .arg(1)
             .arg(format!("eider:authfail:{key}"))
             .arg(ms(window).max(1));
+        self.run(&cmd).await
+    }
+
+    pub(super) async fn auth_release(&self, key: &str) -> redis::RedisResult<u64> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(RELEASE).arg(1).arg(format!("eider:authfail:{key}"));
         self.run(&cmd).await
     }
 

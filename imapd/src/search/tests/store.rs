@@ -202,3 +202,16 @@ async fn search_10k() {
         );
     }
 }
+
+#[tokio::test]
+async fn search_stops_at_its_budget_and_refuses_long_strings() {
+    let (_dir, store, view) = setup(20, 100, 1).await;
+    let zero = std::time::Duration::ZERO;
+    let out = search_within(&store, &view, &q("SUBJECT bananas"), 0, zero).await;
+    assert!(matches!(out, Err(SearchError::TimeLimit(_))), "{out:?}");
+    let long = Query::Not(Box::new(Query::Text("x".repeat(MAX_STRING_BYTES + 1))));
+    let out = search(&store, &view, &long, 0).await;
+    assert!(matches!(out, Err(SearchError::TooLong { .. })), "{out:?}");
+    let at_cap = Query::Text("x".repeat(MAX_STRING_BYTES));
+    assert!(search(&store, &view, &at_cap, 0).await.is_ok());
+}
