@@ -30,14 +30,17 @@ eider_dovecot_up() {
         cat /tmp/eider-ci-dovecot-up.log >&2
         return 1
     }
+    # dovecot-up.sh reads IMAP_PORT (and POP3_PORT, LMTP_PORT, DT) from the environment, so a
+    # second instance (e.g. beside a benchmark's) can run on other ports.
+    local port="${IMAP_PORT:-10143}"
     for _ in $(seq 1 100); do
-        if (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
-            export EIDER_TEST_DOVECOT_IMAP=127.0.0.1:10143
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            export EIDER_TEST_DOVECOT_IMAP="127.0.0.1:$port"
             return 0
         fi
         sleep 0.1
     done
-    echo "dovecot.sh: Dovecot did not start listening on 127.0.0.1:10143" >&2
+    echo "dovecot.sh: Dovecot did not start listening on 127.0.0.1:$port" >&2
     cat /tmp/eider-ci-dovecot-up.log >&2
     return 1
 }
