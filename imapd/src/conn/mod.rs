@@ -68,6 +68,8 @@ pub struct Conn {
     auth_failures: u32,
     shutdown: Shutdown,
     readbuf: Vec<u8>,
+    /// Accept time + the pre-login timeout: absolute, so trickled bytes cannot extend it.
+    login_deadline: tokio::time::Instant,
     /// The connection's span (its `user` field is filled at login).
     span: tracing::Span,
 }
@@ -161,6 +163,7 @@ impl Conn {
         shared: Arc<Shared>,
         shutdown: Shutdown,
     ) -> Self {
+        let login_deadline = tokio::time::Instant::now() + shared.options.pre_login_timeout;
         let auth = &shared.ctx.config.auth;
         let plaintext_auth =
             auth.plaintext_anywhere || (auth.plaintext_loopback && peer.ip().is_loopback());
@@ -192,6 +195,7 @@ impl Conn {
             auth_failures: 0,
             shutdown,
             readbuf: vec![0; IDLE_READ_SIZE],
+            login_deadline,
             span: tracing::Span::current(),
         }
     }
@@ -227,19 +231,21 @@ impl Conn {
     /// Reads the next bytes into `readbuf`: `None` at end of stream, timeout or shutdown (the
     /// latter two say BYE first).
     async fn read_more(&mut self) -> std::io::Result<Option<usize>> {
-        let timeout = if self.session.state().user().is_some() {
+        let deadline = if self.session.state().user().is_some() {
             // Logged in: the listener's absolute pre-login deadline no longer applies.
             eider_runtime::listener::logged_in();
-            self.shared.options.idle_timeout
+            tokio::time::Instant::now() + self.shared.options.idle_timeout
         } else {
-            self.shared.options.pre_login_timeout
+            // Not logged in: the absolute deadline, so the client hears BYE before the
+            // listener's backstop closes the socket.
+            self.login_deadline
         };
         tokio::select! {
             _ = self.shutdown.cancelled() => {
                 self.wire.push(&bye("Server shutting down"));
                 Ok(None)
             }
-            r = tokio::time::timeout(timeout, self.wire.read(&mut self.readbuf)) => match r {
+            r = tokio::time::timeout_at(deadline, self.wire.read(&mut self.readbuf)) => match r {
                 Err(_) => {
                     self.wire.push(&bye("Autologout: idle for too long"));
                     Ok(None)

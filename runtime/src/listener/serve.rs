@@ -5,8 +5,8 @@
 //! - the accept loop never waits on a client: refusals are written by their own short task;
 //! - every connection task is tracked, and `serve` returns only after all of them ended (or were
 //!   dropped at the end of the shutdown grace period);
-//! - a connection is dropped at its pre-login deadline unless its handler called
-//!   [`super::logged_in`] before; after login only the daemon's own timers apply.
+//! - a connection is dropped at its pre-login deadline (plus [`BACKSTOP`]) unless its handler
+//!   called [`super::logged_in`] before; after login only the daemon's own timers apply.
 
 use super::gate::{ListenerMetrics, Slot};
 use super::proxy::{self, Parse};
@@ -23,6 +23,11 @@ use tracing::Instrument;
 
 /// How long a refusal may take to write before the socket is just closed.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The listener's deadline is a backstop this long after the pre-login deadline: a daemon that
+/// enforces the deadline itself (imapd says `* BYE` at it) always gets to answer first, and
+/// one that does not is still closed.
+pub(super) const BACKSTOP: Duration = Duration::from_millis(500);
 
 tokio::task_local! {
     /// Set by the listener around a connection's handler; [`super::logged_in`] sets it.
@@ -167,7 +172,7 @@ async fn connection<S, H, F>(
     };
     tokio::select! {
         () = LOGGED_IN.scope(Arc::clone(&logged_in), work) => {}
-        () = deadline(l.pre_login, &logged_in) => {
+        () = deadline(l.pre_login + BACKSTOP, &logged_in) => {
             l.metrics.pre_login_timeouts.inc();
             tracing::info!("closed at the pre-login deadline");
         }
