@@ -25,6 +25,7 @@ fn limits(c: &mut Config) {
     c.auth.max_failures_per_ip = 0;
     c.auth.failure_window_secs = 60;
     c.auth.failure_delay_ms = 0;
+    c.imap.max_connections_per_address = 0;
 }
 
 /// `ATTEMPTS` wrong LOGINs at once, spread over `servers`; returns the passwords verified.
@@ -61,7 +62,12 @@ async fn imapd_with_redis(inner: &harness::World, url: &str) -> SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_wrong_logins_check_at_most_the_limit() {
     // In process.
-    let w = common::World::start_with(limits).await;
+    // All 100 clients come from 127.0.0.1: the listener's per-address cap is not under test.
+    let opts = eider_imapd::Options {
+        max_connections_per_address: None,
+        ..Default::default()
+    };
+    let w = common::World::start_full(limits, opts).await;
     let checked = race(&[w.addr]).await;
     assert_eq!(checked, u64::from(LIMIT), "passwords verified in process");
     let (mut c, _) = Client::connect(w.addr).await;

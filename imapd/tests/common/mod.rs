@@ -40,7 +40,10 @@ impl World {
         Self::start_full(|_| {}, options).await
     }
 
-    async fn start_full(tweak: impl FnOnce(&mut Config), options: eider_imapd::Options) -> Self {
+    pub async fn start_full(
+        tweak: impl FnOnce(&mut Config),
+        options: eider_imapd::Options,
+    ) -> Self {
         let inner = harness::World::new(tweak).unwrap();
         let user = inner
             .user(USER, PASS, &["alice@example.org"])
