@@ -13,6 +13,7 @@ mod lock;
 mod mailboxes;
 mod messages;
 mod records;
+mod stats;
 mod tables;
 mod threads;
 mod users;
@@ -30,6 +31,7 @@ mod tests_more;
 
 pub(crate) use crate::rules::unix_now;
 pub use lock::LOCK_FILE;
+pub use stats::{BodyBreakdown, DbStats, TableUsage};
 
 use crate::error::{StoreError, StoreResult};
 use crate::mailstore::StoreStats;
