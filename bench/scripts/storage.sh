@@ -83,4 +83,9 @@ print(f"\nbodies: {b['records']:,} records, {b['total_bytes']:,} bytes: {parts}"
 print(f"bodies compressed one by one (zstd 3): {b['zstd_bytes']:,} bytes "
       f"({100 * b['zstd_bytes'] / total:.0f}%); {b['distinct_contents']:,} distinct contents, "
       f"first record of each {b['distinct_bytes']:,} bytes ({100 * b['distinct_bytes'] / total:.0f}%)")
+for role, u in stats["blobs"].items():
+    if u["blobs"]:
+        print(f"{role} blobs: {u['blobs']:,}, decoded {u['decoded_bytes']:,} B, chunks "
+              f"{u['chunk_bytes']:,} B ({100 * u['chunk_bytes'] / max(u['decoded_bytes'], 1):.0f}%), "
+              f"{u['references']:,} references")
 PY

@@ -72,4 +72,15 @@ fn print_stats(s: &DbStats) {
         b.distinct_contents,
         b.distinct_bytes
     );
+    for (role, u) in [
+        ("skeleton", &s.blobs.skeleton),
+        ("attachment", &s.blobs.attachment),
+        ("text", &s.blobs.text),
+        ("unnamed", &s.blobs.unnamed),
+    ] {
+        println!(
+            "{role} blobs: {}, decoded {} bytes, chunks {} bytes, {} references",
+            u.blobs, u.decoded_bytes, u.chunk_bytes, u.references
+        );
+    }
 }

@@ -94,10 +94,24 @@ fn db_stats_counts_tables_and_bodies() {
     assert!(bodies["part_tree_bytes"].as_u64().unwrap() > 0);
     assert!(bodies["zstd_bytes"].as_u64().unwrap() > 0);
 
+    // The attachment is one blob with three references; skeletons and texts differ per message.
+    let roles = &stats["blobs"];
+    assert_eq!(roles["attachment"]["blobs"], 1, "{roles}");
+    assert_eq!(roles["attachment"]["references"], 3, "{roles}");
+    assert_eq!(roles["attachment"]["decoded_bytes"], 200 * 54, "{roles}");
+    assert!(
+        roles["attachment"]["chunk_bytes"].as_u64().unwrap() > 0,
+        "{roles}"
+    );
+    assert_eq!(roles["skeleton"]["blobs"], 3, "{roles}");
+    assert_eq!(roles["text"]["blobs"], 3, "{roles}");
+    assert_eq!(roles["unnamed"]["blobs"], 0, "{roles}");
+
     site.expect(0, &["db", "stats"])
         .stdout_has("TABLE")
         .stdout_has("bodies")
-        .stdout_has("3 records");
+        .stdout_has("3 records")
+        .stdout_has("attachment blobs: 1,");
 }
 
 #[test]

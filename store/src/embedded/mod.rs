@@ -14,6 +14,7 @@ mod mailboxes;
 mod messages;
 mod records;
 mod stats;
+mod stats_blobs;
 mod tables;
 mod threads;
 mod users;
@@ -32,6 +33,7 @@ mod tests_more;
 pub(crate) use crate::rules::unix_now;
 pub use lock::LOCK_FILE;
 pub use stats::{BodyBreakdown, DbStats, TableUsage};
+pub use stats_blobs::{BlobRoles, RoleUsage};
 
 use crate::error::{StoreError, StoreResult};
 use crate::mailstore::StoreStats;

@@ -7,6 +7,7 @@
 //! against redb's own list), so the per-table sums account for all user data in the file.
 
 use super::messages::MessageBody;
+use super::stats_blobs::{self, BlobRoles, Roles};
 use super::tables::{self, dec, enc};
 use super::{DB_FILE, EmbeddedStore};
 use crate::error::{StoreError, StoreResult};
@@ -29,6 +30,8 @@ pub struct DbStats {
     pub tables: Vec<TableUsage>,
     /// The message body records taken apart.
     pub bodies: BodyBreakdown,
+    /// The blobs by role (skeleton, attachment, search text).
+    pub blobs: BlobRoles,
 }
 
 impl DbStats {
@@ -108,10 +111,13 @@ impl EmbeddedStore {
 }
 
 fn collect(txn: &ReadTransaction) -> StoreResult<DbStats> {
+    let mut roles = Roles::new();
+    let bodies = body_breakdown(txn, &mut roles)?;
     Ok(DbStats {
         file_bytes: 0,
         tables: table_usage_all(txn)?,
-        bodies: body_breakdown(txn)?,
+        bodies,
+        blobs: stats_blobs::blob_roles(txn, &roles)?,
     })
 }
 
@@ -170,7 +176,7 @@ fn usage<K: Key + 'static, V: Value + 'static>(
     Ok(row)
 }
 
-fn body_breakdown(txn: &ReadTransaction) -> StoreResult<BodyBreakdown> {
+fn body_breakdown(txn: &ReadTransaction, roles: &mut Roles) -> StoreResult<BodyBreakdown> {
     let table = txn.open_table(tables::BODIES)?;
     let mut out = BodyBreakdown::default();
     let mut seen = HashSet::new();
@@ -178,6 +184,7 @@ fn body_breakdown(txn: &ReadTransaction) -> StoreResult<BodyBreakdown> {
         let (_, v) = entry?;
         let bytes = v.value();
         let body: MessageBody = dec(bytes)?;
+        stats_blobs::note_roles(roles, &body.segments, &body.meta);
         let total = bytes.len() as u64;
         let segments = enc(&body.segments)?.len() as u64;
         let tree = enc(&body.meta.root)?.len() as u64;
