@@ -31,7 +31,7 @@ cpu0=$(cpu_secs "$EIDER_PID")
 EIDER_ROW=$(lmtp_load "127.0.0.1:$PORT" "$EIDER_PID" eider)
 cpu1=$(cpu_secs "$EIDER_PID")
 if [ -n "${PERF:-}" ]; then
-    kill -INT "$PERF_PID"
+    kill -TERM "$PERF_PID"
     wait "$PERF_PID" 2>/dev/null || true
 fi
 eider_stop
