@@ -1,3 +1,5 @@
-//! Shared pieces of Eider's benchmarks: latency statistics and process memory sampling.
+//! Shared pieces of Eider's benchmarks: latency statistics, process memory sampling, and the
+//! generated corpus of large messages with recurring attachments.
 
+pub mod attachments;
 pub mod stats;

@@ -54,6 +54,14 @@ pub enum DbCommand {
     /// Create the store's collections and indexes (MongoDB) or files (embedded) if missing, and
     /// nothing else. Idempotent; the daemons also do it at start-up.
     Init,
+    /// Where the embedded store's bytes go: per table the entries, key and value bytes and
+    /// redb's pages, and the message body records by component. Reads a snapshot; the store
+    /// must not be open in another process (stop the daemons first).
+    Stats {
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Where a new password comes from.

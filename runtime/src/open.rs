@@ -14,19 +14,7 @@ use std::time::Duration;
 /// `Unavailable` if no server answers within the server selection timeout).
 pub async fn open_store(config: &Config) -> StoreResult<Arc<dyn MailStore>> {
     match config.store.backend {
-        Backend::Embedded => {
-            let dir = config.data_dir.clone();
-            let options = EmbeddedOptions {
-                cache_size: usize::try_from(config.store.cache_mib)
-                    .unwrap_or(usize::MAX / (1 << 20))
-                    .saturating_mul(1 << 20),
-                ..EmbeddedOptions::default()
-            };
-            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, options))
-                .await
-                .map_err(|e| StoreError::Internal(format!("opening the store: {e}")))??;
-            Ok(Arc::new(store))
-        }
+        Backend::Embedded => Ok(Arc::new(open_embedded(config).await?)),
         Backend::Mongodb => {
             let store = MongoStore::connect(
                 &config.mongodb.url,
@@ -37,6 +25,22 @@ pub async fn open_store(config: &Config) -> StoreResult<Arc<dyn MailStore>> {
             Ok(Arc::new(store))
         }
     }
+}
+
+/// Opens the embedded store in `config.data_dir` with the configured page cache, whatever
+/// `store.backend` says (for commands that read the embedded store's own layout, such as
+/// `eider db stats`). Fails at once if another process holds the directory.
+pub async fn open_embedded(config: &Config) -> StoreResult<EmbeddedStore> {
+    let dir = config.data_dir.clone();
+    let options = EmbeddedOptions {
+        cache_size: usize::try_from(config.store.cache_mib)
+            .unwrap_or(usize::MAX / (1 << 20))
+            .saturating_mul(1 << 20),
+        ..EmbeddedOptions::default()
+    };
+    tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, options))
+        .await
+        .map_err(|e| StoreError::Internal(format!("opening the store: {e}")))?
 }
 
 /// The MongoDB store's options from the configuration.

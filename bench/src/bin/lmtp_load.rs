@@ -1,6 +1,7 @@
 //! LMTP load generator: N concurrent sessions deliver messages from a corpus folder to one
 //! server, optionally fanning each message out to several recipients. Reports messages/s, MB/s,
-//! latency percentiles and the server's peak RSS (sampled from `/proc` when `--pid` is given).
+//! latency percentiles, the message bytes delivered (each message once, whatever the fan-out)
+//! and the server's peak RSS (sampled from `/proc` when `--pid` is given).
 //!
 //! Run the same command against Eider and Dovecot (`../shared/tools/dovecot-up.sh`) to compare.
 
@@ -114,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
         "fanout": args.fanout,
         "messages": n,
         "failed": failed,
+        "bytes": bytes,
         "seconds": secs,
         "msgs_per_s": n as f64 / secs,
         "mb_per_s": bytes as f64 / secs / 1e6,

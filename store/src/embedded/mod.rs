@@ -13,6 +13,8 @@ mod lock;
 mod mailboxes;
 mod messages;
 mod records;
+mod stats;
+mod stats_blobs;
 mod tables;
 mod threads;
 mod users;
@@ -30,6 +32,8 @@ mod tests_more;
 
 pub(crate) use crate::rules::unix_now;
 pub use lock::LOCK_FILE;
+pub use stats::{BodyBreakdown, DbStats, TableUsage};
+pub use stats_blobs::{BlobRoles, RoleUsage};
 
 use crate::error::{StoreError, StoreResult};
 use crate::mailstore::StoreStats;
