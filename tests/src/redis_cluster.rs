@@ -33,33 +33,11 @@ impl RedisCluster {
             dir,
         };
         for i in 0..3 {
-            let (port, bus) = (free_port()?, free_port()?);
             let node_dir = cluster.dir.path().join(format!("node{i}"));
             std::fs::create_dir_all(&node_dir)?;
-            let log = std::fs::File::create(node_dir.join("redis.log"))?;
-            let child = Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                .args([
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-port",
-                    &bus.to_string(),
-                ])
-                .args(["--cluster-config-file", "nodes.conf"])
-                .args(["--cluster-node-timeout", "2000"])
-                .args(["--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(&node_dir)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone()?)
-                .stderr(log)
-                .spawn()?;
+            let (child, port) = start_node(&node_dir)?;
             cluster.children.push(Some(child));
             cluster.ports.push(port);
-        }
-        for &port in &cluster.ports {
-            wait_for(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok())
-                .map_err(|_| anyhow::anyhow!("redis-server on {port} did not start"))?;
         }
         let created = Command::new("redis-cli")
             .args(["--cluster", "create"])
@@ -114,6 +92,53 @@ impl RedisCluster {
             let _ = child.wait();
         }
     }
+}
+
+/// Attempts at starting one node: a free port can be taken by someone else between the probe
+/// and redis-server's bind, and the node then exits at once; it is retried on new ports.
+const NODE_ATTEMPTS: usize = 4;
+
+/// Starts one cluster node in `dir` and waits until it accepts connections.
+fn start_node(dir: &std::path::Path) -> anyhow::Result<(Child, u16)> {
+    for _ in 0..NODE_ATTEMPTS {
+        let (port, bus) = (free_port()?, free_port()?);
+        if port == bus {
+            continue;
+        }
+        let log = std::fs::File::create(dir.join("redis.log"))?;
+        let mut child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-port",
+                &bus.to_string(),
+            ])
+            .args(["--cluster-config-file", "nodes.conf"])
+            .args(["--cluster-node-timeout", "2000"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let mut exited = false;
+        let up = wait_for(|| {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                exited = true;
+                return true;
+            }
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        if up.is_ok() && !exited {
+            return Ok((child, port));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
+    anyhow::bail!("redis-server did not start in {NODE_ATTEMPTS} attempts:\n{log}")
 }
 
 /// `redis-cli -p PORT ARGS...`'s standard output ("" when it fails).
