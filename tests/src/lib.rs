@@ -18,6 +18,7 @@ pub mod harness;
 pub mod imap_client;
 pub mod lmtp_client;
 pub mod postfix;
+pub mod raw_client;
 pub mod redis_cluster;
 pub mod redis_server;
 
