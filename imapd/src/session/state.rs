@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn every_command_in_every_state() {
         assert_eq!(EXPECTED.len(), CommandKind::ALL.len());
-        for kind in CommandKind::ALL {
+        for &kind in CommandKind::ALL {
             let Some((_, want)) = EXPECTED.iter().find(|(k, _)| *k == kind) else {
                 panic!("{kind:?} missing from the expected table");
             };
